@@ -1,0 +1,54 @@
+"""Access to the app's stdlib-only source of truth (storage schema, state list) without importing the app.
+
+The app never imports this library; the library reads those two files from `containers/app/humangov/`
+so the app, `humangov data create`, the local platform and the Terraform drift test share one schema.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+
+from humangov_deploy.errors import ConfigError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+APP_DIR = REPO_ROOT / "containers" / "app"
+NGINX_DIR = REPO_ROOT / "containers" / "nginx"
+TERRAFORM_DIR = REPO_ROOT / "terraform"
+
+
+@cache
+def _load(name: str) -> ModuleType:
+    path = APP_DIR / "humangov" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"_humangov_app_{name}", path)
+    if spec is None or spec.loader is None:  # pragma: no cover - the file ships with the repo
+        raise ConfigError(f"cannot load {path}: run humangov from a checkout of the repository")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def schema() -> ModuleType:
+    return _load("schema")
+
+
+def states() -> tuple[str, ...]:
+    return tuple(_load("states").STATES)
+
+
+def validate_state(slug: str) -> str:
+    """Return the slug if it names one of the 50 states, else a ConfigError with a hint."""
+    slug = slug.strip().lower().replace(" ", "-").replace("_", "-")
+    if slug in states():
+        return slug
+    close = [s for s in states() if s.startswith(slug[:3])] if slug else []
+    hint = f" (did you mean {', '.join(close)}?)" if close else " (use a slug such as california or new-york)"
+    raise ConfigError(f"unknown state {slug!r}{hint}")
+
+
+def display_name(slug: str) -> str:
+    return str(_load("states").display_name(slug))
