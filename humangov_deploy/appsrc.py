@@ -6,6 +6,7 @@ so the app, `humangov data create`, the local platform and the Terraform drift t
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
 import sys
 from functools import cache
@@ -45,7 +46,7 @@ def validate_state(slug: str) -> str:
     slug = slug.strip().lower().replace(" ", "-").replace("_", "-")
     if slug in states():
         return slug
-    close = [s for s in states() if s.startswith(slug[:3])] if slug else []
+    close = difflib.get_close_matches(slug, states(), n=3, cutoff=0.6)
     hint = f" (did you mean {', '.join(close)}?)" if close else " (use a slug such as california or new-york)"
     raise ConfigError(f"unknown state {slug!r}{hint}")
 

@@ -12,6 +12,8 @@ import os
 import sys
 from collections.abc import Sequence
 
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
 from humangov_deploy.errors import HumangovError
 
 # Order is the order of `humangov --help`.
@@ -57,6 +59,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except HumangovError as exc:
         print(f"humangov {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except NoCredentialsError:
+        print(
+            f"humangov {args.command}: error: no AWS credentials found; configure them (aws configure, "
+            "AWS_PROFILE, or an assumed role), or point --endpoint-url at an emulator",
+            file=sys.stderr,
+        )
+        return 1
+    except (ClientError, BotoCoreError) as exc:
+        # Modules wrap the AWS errors they expect in AwsCallError; this is the net for the rest,
+        # so a user sees AWS's own message rather than a traceback.
+        print(f"humangov {args.command}: AWS error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"humangov {args.command}: interrupted", file=sys.stderr)
