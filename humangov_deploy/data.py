@@ -94,12 +94,24 @@ def find_state_data(clients: AwsClients, state: str) -> StateData | None:
 
 
 def create_state_data(
-    clients: AwsClients, state: str, *, run_id: str | None = None, progress: Progress = _quiet
+    clients: AwsClients,
+    state: str,
+    *,
+    run_id: str | None = None,
+    progress: Progress = _quiet,
+    tls_only: bool | None = None,
 ) -> StateData:
+    """Create (or converge) the state's table and bucket.
+
+    `tls_only` adds the bucket policy that refuses non-TLS requests. By default it follows the endpoint:
+    on a plain-http endpoint (an emulator) such a policy would refuse every request the app makes.
+    """
     state = appsrc.validate_state(state)
+    if tls_only is None:
+        tls_only = not (clients.endpoint_url or "").startswith("http://")
     tags = state_tags(state, run_id)
     table = _ensure_table(clients, state, tags, progress)
-    bucket = _ensure_bucket(clients, state, tags, progress)
+    bucket = _ensure_bucket(clients, state, tags, progress, tls_only)
     return StateData(state=state, table=table, bucket=bucket, region=clients.region)
 
 
@@ -138,7 +150,9 @@ def _new_bucket_name(state: str) -> str:
     )
 
 
-def _ensure_bucket(clients: AwsClients, state: str, tags: dict[str, str], progress: Progress) -> str:
+def _ensure_bucket(
+    clients: AwsClients, state: str, tags: dict[str, str], progress: Progress, tls_only: bool
+) -> str:
     s3 = clients.s3
     bucket = find_bucket(clients, state)
     if bucket:
@@ -153,11 +167,11 @@ def _ensure_bucket(clients: AwsClients, state: str, tags: dict[str, str], progre
             s3.create_bucket(**kwargs)
         except ClientError as exc:
             raise _error("s3", "CreateBucket", exc) from exc
-    _harden_bucket(clients, bucket, tags)
+    _harden_bucket(clients, bucket, tags, tls_only)
     return bucket
 
 
-def _harden_bucket(clients: AwsClients, bucket: str, tags: dict[str, str]) -> None:
+def _harden_bucket(clients: AwsClients, bucket: str, tags: dict[str, str], tls_only: bool) -> None:
     """The same settings as Terraform's module; each call is a PUT, so re-running converges."""
     s3 = clients.s3
     calls: list[tuple[str, Callable[..., Any], dict[str, Any]]] = [
@@ -205,13 +219,16 @@ def _harden_bucket(clients: AwsClients, bucket: str, tags: dict[str, str]) -> No
                 }
             },
         ),
-        ("PutBucketPolicy", s3.put_bucket_policy, {"Policy": json.dumps(tls_only_policy(bucket))}),
         (
             "PutBucketTagging",
             s3.put_bucket_tagging,
             {"Tagging": {"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]}},
         ),
     ]
+    if tls_only:
+        calls.append(
+            ("PutBucketPolicy", s3.put_bucket_policy, {"Policy": json.dumps(tls_only_policy(bucket))})
+        )
     for operation, call, kwargs in calls:
         try:
             call(Bucket=bucket, **kwargs)
