@@ -1,0 +1,124 @@
+"""The JSON API for automation: the same records, as `{"items": [...], "next": cursor}` and JSON bodies.
+
+Exempt from CSRF tokens (no forms, no session); instead every request that changes data must carry
+`X-HumanGov-Request: 1`, a header no cross-site HTML form can send.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, jsonify, redirect, request, url_for
+
+from humangov import service
+from humangov.inputs import page_limit, search_text, uploaded_pdf
+from humangov.model import FIELDS, ID_PATTERN, Record, ValidationError, validate_fields
+from humangov.responses import error_response
+from humangov.storage import DOCUMENT_URL_SECONDS, current_storage
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+GUARD_HEADER = "X-HumanGov-Request"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@bp.before_request
+def require_guard_header() -> tuple[Response | str, int] | None:
+    if request.method not in SAFE_METHODS and request.headers.get(GUARD_HEADER) != "1":
+        return error_response(403, f"Requests that change data must send the header {GUARD_HEADER}: 1.")
+    return None
+
+
+@bp.get("/employees")
+def list_employees() -> Response:
+    limit = page_limit(request.args.get("limit"))
+    cursor = request.args.get("cursor") or None
+    storage = current_storage()
+    if "name" in request.args:
+        page = storage.search_records(search_text(request.args.get("name")), limit, cursor)
+    else:
+        page = storage.list_records(limit, cursor)
+    return jsonify(items=[record.to_json() for record in page.items], next=page.next_cursor)
+
+
+@bp.post("/employees")
+def create_employee() -> tuple[Response, int, dict[str, str]]:
+    _reject_unknown_fields(request.form.keys())
+    fields, errors = _fields(partial=False)
+    try:
+        upload = uploaded_pdf(required=True)
+    except ValidationError as exc:
+        errors.update(exc.errors)
+        upload = None
+    if errors or upload is None:
+        raise ValidationError(errors)
+    record = service.create(current_storage(), fields, upload)
+    location = url_for("api.get_employee", record_id=record.id)
+    return jsonify(record.to_json()), 201, {"Location": location}
+
+
+@bp.get("/employees/<record_id>")
+def get_employee(record_id: str) -> Response:
+    return jsonify(_record_or_404(record_id).to_json())
+
+
+@bp.patch("/employees/<record_id>")
+def patch_employee(record_id: str) -> Response:
+    """A JSON object of the fields to change, or multipart with those fields and/or a new `pdf`."""
+    record = _record_or_404(record_id)
+    if request.is_json:
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            abort(400, "The body must be a JSON object of the fields to change.")
+        _reject_unknown_fields(data.keys())
+        fields = validate_fields(data, partial=True)
+        upload = None
+    else:
+        _reject_unknown_fields(request.form.keys())
+        fields, errors = _fields(partial=True)
+        try:
+            upload = uploaded_pdf(required=False)
+        except ValidationError as exc:
+            errors.update(exc.errors)
+        if errors:
+            raise ValidationError(errors)
+    if not fields and upload is None:
+        abort(400, f"Nothing to change: send any of {', '.join(FIELDS)} or a pdf file.")
+    return jsonify(service.update(current_storage(), record.id, fields, upload).to_json())
+
+
+@bp.delete("/employees/<record_id>")
+def delete_employee(record_id: str) -> tuple[str, int]:
+    if not ID_PATTERN.match(record_id):
+        abort(404)
+    service.delete(current_storage(), record_id)
+    return "", 204
+
+
+@bp.get("/employees/<record_id>/document")
+def employee_document(record_id: str) -> Response:
+    record = _record_or_404(record_id)
+    url = current_storage().document_url(record.document, record.document_name, DOCUMENT_URL_SECONDS)
+    return redirect(url, 302)
+
+
+def _record_or_404(record_id: str) -> Record:
+    if not ID_PATTERN.match(record_id):
+        abort(404)
+    record = current_storage().get_record(record_id)
+    if record is None:
+        abort(404)
+    return record
+
+
+def _fields(*, partial: bool) -> tuple[dict[str, Any], dict[str, str]]:
+    try:
+        return validate_fields(request.form, partial=partial), {}
+    except ValidationError as exc:
+        return {}, dict(exc.errors)
+
+
+def _reject_unknown_fields(names: Any) -> None:
+    unknown = sorted(set(names) - set(FIELDS))
+    if unknown:
+        raise ValidationError({"_": f"Unknown field(s): {', '.join(unknown)}; known: {', '.join(FIELDS)}"})

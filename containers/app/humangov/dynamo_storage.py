@@ -1,0 +1,245 @@
+"""Storage on one state's DynamoDB table and S3 bucket (the only module that talks to boto3).
+
+Listing and search never Scan: both Query the `by_name` index (schema.py) one bounded slice at a
+time, so the items read per page depend on the page size, not on the size of the table.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from humangov import cursor, schema
+from humangov.config import Settings
+from humangov.model import Record
+from humangov.storage import ConflictError, Page, Readiness, StorageError
+
+log = logging.getLogger(__name__)
+
+# Items a search may read per request: the cost of one search page, whatever the table's size.
+DEFAULT_SEARCH_BUDGET = 1000
+FIRST_NAME_LC = "first_name_lc"
+LAST_NAME_LC = "last_name_lc"
+
+
+class DynamoStorage:
+    def __init__(
+        self, dynamodb: Any, s3: Any, table: str, bucket: str, search_budget: int = DEFAULT_SEARCH_BUDGET
+    ):
+        self.dynamodb = dynamodb
+        self.s3 = s3
+        self.table = table
+        self.bucket = bucket
+        self.search_budget = search_budget
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DynamoStorage:
+        """Build the clients (no AWS call happens here) for the state's table and bucket."""
+        session = boto3.session.Session(region_name=settings.aws_region)
+        base = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=15)
+        # Emulators answer on one host name, so S3 must use path-style addressing there.
+        s3_config = base.merge(Config(s3={"addressing_style": "path"})) if settings.endpoint_url else base
+        dynamodb = session.client("dynamodb", endpoint_url=settings.endpoint_url, config=base)
+        s3 = session.client("s3", endpoint_url=settings.endpoint_url, config=s3_config)
+        return cls(dynamodb, s3, settings.table, settings.bucket)
+
+    # Records -------------------------------------------------------------------------------------
+
+    def get_record(self, record_id: str) -> Record | None:
+        with _aws("GetItem"):
+            response = self.dynamodb.get_item(
+                TableName=self.table, Key={schema.HASH_KEY: {"S": record_id}}, ConsistentRead=True
+            )
+        item = response.get("Item")
+        return _record(item) if item else None
+
+    def create_record(self, record: Record) -> None:
+        with _aws("PutItem"):
+            self.dynamodb.put_item(
+                TableName=self.table,
+                Item=_item(record),
+                ConditionExpression="attribute_not_exists(#id)",
+                ExpressionAttributeNames={"#id": schema.HASH_KEY},
+            )
+
+    def replace_record(self, record: Record, expected_document: str) -> None:
+        # The condition keeps two concurrent edits from each deleting the other's new PDF.
+        with _aws("PutItem"):
+            self.dynamodb.put_item(
+                TableName=self.table,
+                Item=_item(record),
+                ConditionExpression="attribute_exists(#id) AND #doc = :doc",
+                ExpressionAttributeNames={"#id": schema.HASH_KEY, "#doc": "document"},
+                ExpressionAttributeValues={":doc": {"S": expected_document}},
+            )
+
+    def delete_record(self, record_id: str) -> Record | None:
+        with _aws("DeleteItem"):
+            response = self.dynamodb.delete_item(
+                TableName=self.table, Key={schema.HASH_KEY: {"S": record_id}}, ReturnValues="ALL_OLD"
+            )
+        old = response.get("Attributes")
+        return _record(old) if old else None
+
+    def list_records(self, limit: int, cursor_token: str | None) -> Page:
+        start = cursor.decode(cursor_token) if cursor_token else None
+        # One extra item tells whether another page exists, so the last page has no dead "next" link.
+        response = self._query(limit + 1, start)
+        items = response.get("Items", [])
+        read = int(response.get("ScannedCount", len(items)))
+        if len(items) > limit:
+            items = items[:limit]
+            next_key: dict[str, Any] | None = items[-1]
+        else:
+            next_key = response.get("LastEvaluatedKey")  # set only if DynamoDB's 1 MB cap cut the page
+        return Page([_record(item) for item in items], _token(next_key), read)
+
+    def search_records(self, needle: str, limit: int, cursor_token: str | None) -> Page:
+        """Walk the index in name order, keeping matches, until the page or the read budget is full.
+
+        A page may hold fewer than `limit` matches (even none) and still have a cursor: following the
+        cursors visits every record exactly once, and one request never reads more than the budget.
+        """
+        start = cursor.decode(cursor_token) if cursor_token else None
+        needle = needle.casefold()
+        budget = max(self.search_budget, limit)
+        found: list[dict[str, Any]] = []
+        read = 0
+        while True:
+            response = self._query(
+                budget - read,
+                start,
+                FilterExpression=f"contains({FIRST_NAME_LC}, :needle) OR contains({LAST_NAME_LC}, :needle)",
+                extra_values={":needle": {"S": needle}},
+            )
+            read += int(response.get("ScannedCount", 0))
+            items = response.get("Items", [])
+            last_key = response.get("LastEvaluatedKey")
+            if len(found) + len(items) > limit:
+                found.extend(items[: limit - len(found)])
+                return Page([_record(i) for i in found], _token(found[-1]), read)
+            found.extend(items)
+            if last_key is None or len(found) == limit or read >= budget:
+                return Page([_record(i) for i in found], _token(last_key), read)
+            start = last_key
+
+    def _query(
+        self,
+        limit: int,
+        start: dict[str, Any] | None,
+        extra_values: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        if start is not None:
+            kwargs["ExclusiveStartKey"] = {name: {"S": value} for name, value in start.items()}
+        with _aws("Query"):
+            response: dict[str, Any] = self.dynamodb.query(
+                TableName=self.table,
+                IndexName=schema.BY_NAME_INDEX,
+                KeyConditionExpression="#pk = :pk",
+                ExpressionAttributeNames={"#pk": schema.LIST_PARTITION_ATTR},
+                ExpressionAttributeValues={":pk": {"S": schema.LIST_PARTITION_VALUE}, **(extra_values or {})},
+                Limit=limit,
+                **kwargs,
+            )
+        return response
+
+    # Documents -----------------------------------------------------------------------------------
+
+    def put_document(self, key: str, body: bytes, file_name: str) -> None:
+        with _aws("PutObject"):
+            self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/pdf")
+
+    def delete_document(self, key: str) -> None:
+        with _aws("DeleteObject"):
+            self.s3.delete_object(Bucket=self.bucket, Key=key)
+
+    def document_url(self, key: str, file_name: str, expires_in: int) -> str:
+        # file_name went through model.safe_file_name: ASCII, no quotes, safe inside the header.
+        params = {
+            "Bucket": self.bucket,
+            "Key": key,
+            "ResponseContentType": "application/pdf",
+            "ResponseContentDisposition": f'inline; filename="{file_name or "document.pdf"}"',
+        }
+        with _aws("GeneratePresignedUrl"):
+            url: str = self.s3.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)
+        return url
+
+    # Health --------------------------------------------------------------------------------------
+
+    def readiness(self) -> Readiness:
+        table_ok = bucket_ok = False
+        try:
+            status = self.dynamodb.describe_table(TableName=self.table)["Table"]["TableStatus"]
+            table_ok = status in ("ACTIVE", "UPDATING")
+        except (BotoCoreError, ClientError) as exc:
+            log.warning("readiness: table %s does not answer: %s", self.table, exc)
+        try:
+            self.s3.head_bucket(Bucket=self.bucket)
+            bucket_ok = True
+        except (BotoCoreError, ClientError) as exc:
+            log.warning("readiness: bucket %s does not answer: %s", self.bucket, exc)
+        return Readiness(table=table_ok, bucket=bucket_ok)
+
+
+@contextmanager
+def _aws(operation: str) -> Iterator[None]:
+    try:
+        yield
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code == "ConditionalCheckFailedException":
+            raise ConflictError(f"{operation}: the record changed meanwhile") from exc
+        raise StorageError(f"{operation} failed: {code or exc}") from exc
+    except BotoCoreError as exc:
+        raise StorageError(f"{operation} failed: {exc}") from exc
+
+
+def _token(key: dict[str, Any] | None) -> str | None:
+    if key is None:
+        return None
+    return cursor.encode({attr: key[attr]["S"] for attr in cursor.KEY_ATTRS})
+
+
+def _item(record: Record) -> dict[str, Any]:
+    return {
+        schema.HASH_KEY: {"S": record.id},
+        schema.LIST_PARTITION_ATTR: {"S": schema.LIST_PARTITION_VALUE},
+        schema.SORT_NAME_ATTR: {"S": schema.sort_name(record.first_name, record.last_name, record.id)},
+        # Lower-cased copies let a DynamoDB filter match names case-insensitively.
+        FIRST_NAME_LC: {"S": record.first_name.casefold()},
+        LAST_NAME_LC: {"S": record.last_name.casefold()},
+        "first_name": {"S": record.first_name},
+        "last_name": {"S": record.last_name},
+        "role": {"S": record.role},
+        "salary": {"N": str(record.salary)},
+        "document": {"S": record.document},
+        "document_name": {"S": record.document_name},
+        "created_at": {"S": record.created_at},
+        "updated_at": {"S": record.updated_at},
+    }
+
+
+def _record(item: dict[str, Any]) -> Record:
+    def text(name: str) -> str:
+        return str(item.get(name, {}).get("S", ""))
+
+    return Record(
+        id=text(schema.HASH_KEY),
+        first_name=text("first_name"),
+        last_name=text("last_name"),
+        role=text("role"),
+        salary=Decimal(item.get("salary", {}).get("N", "0")),
+        document=text("document"),
+        document_name=text("document_name"),
+        created_at=text("created_at"),
+        updated_at=text("updated_at"),
+    )

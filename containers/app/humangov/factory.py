@@ -1,0 +1,151 @@
+"""The app factory: settings, storage, CSRF, blueprints and error pages in one place."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response, request
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from humangov import states
+from humangov.config import Settings, load_settings
+from humangov.dynamo_storage import DynamoStorage
+from humangov.model import ValidationError, format_salary
+from humangov.responses import error_response
+from humangov.service import NotFoundError
+from humangov.storage import EXTENSION_KEY, BadCursorError, ConflictError, Storage, StorageError
+
+log = logging.getLogger("humangov")
+
+# Room for the text fields and multipart framing on top of the largest accepted PDF.
+FORM_OVERHEAD_BYTES = 64 * 1024
+# A form stays valid for a working day; the token is bound to the session, signed with SECRET_KEY.
+CSRF_TIME_LIMIT_SECONDS = 8 * 3600
+
+_MESSAGES = {
+    400: "The request was not understood.",
+    403: "This request is not allowed.",
+    404: "There is no such page or record.",
+    405: "This method is not allowed here.",
+    409: "The record changed meanwhile; reload it and try again.",
+    413: "The file is too large.",
+    503: "The records store is not available right now; try again shortly.",
+}
+
+
+def create_app(config: Mapping[str, Any] | None = None, storage: Storage | None = None) -> Flask:
+    """Build the app for one state.
+
+    `config` holds settings by their environment names (US_STATE, AWS_REGION, ..., TESTING) and, when
+    given, replaces the environment; `storage` replaces the DynamoDB+S3 storage (tests).
+    """
+    settings = load_settings(os.environ if config is None else config)
+    _configure_logging()
+
+    app = Flask("humangov")
+    app.config.update(
+        TESTING=settings.testing,
+        # Tests without a key get a random one: the same code path, signed sessions and CSRF.
+        SECRET_KEY=settings.secret_key or os.urandom(32).hex(),
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes + FORM_OVERHEAD_BYTES,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=CSRF_TIME_LIMIT_SECONDS,
+        HUMANGOV_SETTINGS=settings,
+    )
+    app.extensions[EXTENSION_KEY] = storage if storage is not None else DynamoStorage.from_settings(settings)
+
+    from humangov import api, health, records
+
+    csrf = CSRFProtect(app)
+    # The API is for automation (no session cookie, no forms); its guard is the X-HumanGov-Request header.
+    csrf.exempt(api.bp)
+    app.register_blueprint(records.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(health.bp)
+
+    _register_error_handlers(app)
+    _register_template_helpers(app, settings)
+
+    @app.after_request
+    def no_store(response: Response) -> Response:
+        # Pages carry salaries: no shared cache may keep them.
+        if request.endpoint != "static":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    return app
+
+
+def settings_of(app: Flask) -> Settings:
+    settings: Settings = app.config["HUMANGOV_SETTINGS"]
+    return settings
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError) -> tuple[Response | str, int]:
+        return error_response(
+            400, f"{exc.description} Reload the form and submit it again (forms expire after 8 hours)."
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> tuple[Response | str, int] | HTTPException:
+        status = exc.code or 500
+        if status < 400:  # redirects raised as exceptions pass through untouched
+            return exc
+        if status == 413:
+            limit = settings_of(app).max_upload_mb
+            return error_response(413, f"The upload is too large: a PDF may be at most {limit} MB.")
+        if status >= 500:
+            return error_response(status, "Something went wrong on our side; the error was logged.")
+        # A view's own description (abort(400, "...")) says more than the generic one.
+        custom = exc.description if exc.description != type(exc).description else None
+        return error_response(status, custom or _MESSAGES.get(status, exc.description or "Bad request."))
+
+    @app.errorhandler(NotFoundError)
+    def not_found(exc: NotFoundError) -> tuple[Response | str, int]:
+        return error_response(404, "There is no record with this id.")
+
+    @app.errorhandler(BadCursorError)
+    def bad_cursor(exc: BadCursorError) -> tuple[Response | str, int]:
+        return error_response(400, "This page link is not valid; start again from the first page.")
+
+    @app.errorhandler(ConflictError)
+    def conflict(exc: ConflictError) -> tuple[Response | str, int]:
+        return error_response(409, _MESSAGES[409])
+
+    @app.errorhandler(ValidationError)
+    def invalid(exc: ValidationError) -> tuple[Response | str, int]:
+        return error_response(400, "; ".join(exc.errors.values()), fields=exc.errors)
+
+    @app.errorhandler(StorageError)
+    def storage_error(exc: StorageError) -> tuple[Response | str, int]:
+        log.error("storage error on %s %s: %s", request.method, request.path, exc, exc_info=exc)
+        return error_response(503, _MESSAGES[503])
+
+
+def _register_template_helpers(app: Flask, settings: Settings) -> None:
+    display = states.display_name(settings.us_state)
+
+    @app.context_processor
+    def state_context() -> dict[str, Any]:
+        return {"state_name": display, "max_upload_mb": settings.max_upload_mb}
+
+    app.add_template_filter(format_salary, "salary")
+
+
+def _configure_logging() -> None:
+    # Errors go to stdout as plain lines (the container's log stream); nginx logs each request.
+    logger = logging.getLogger("humangov")
+    if not any(getattr(h, "humangov", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.humangov = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)

@@ -1,0 +1,27 @@
+"""Liveness for the load balancer (no AWS call) and readiness (the table and bucket answer)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify
+
+from humangov.storage import current_storage
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    # The ALB calls this every few seconds per task: it must not cost an AWS request or fail with AWS.
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz() -> tuple[Response, int]:
+    readiness = current_storage().readiness()
+    checks = {
+        "table": "ok" if readiness.table else "unavailable",
+        "bucket": "ok" if readiness.bucket else "unavailable",
+    }
+    if readiness.ready:
+        return jsonify(status="ok", checks=checks), 200
+    return jsonify(status="unavailable", checks=checks), 503

@@ -1,0 +1,44 @@
+"""Reading a record's fields and its PDF out of a request (pages and API alike)."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, request
+
+from humangov.model import TooLargeError, Upload, ValidationError, validate_pdf
+
+PAGE_SIZE = 25
+MAX_PAGE_SIZE = 100
+MAX_SEARCH_LENGTH = 100
+
+
+def uploaded_pdf(*, required: bool) -> Upload | None:
+    """The `pdf` file of the request, checked; None when no file was chosen and none is required."""
+    file = request.files.get("pdf")
+    settings = current_app.config["HUMANGOV_SETTINGS"]
+    body = file.read(settings.max_upload_bytes + 1) if file is not None else b""
+    # Browsers send an empty part without a name when no file was chosen.
+    if file is None or (not file.filename and not body):
+        if required:
+            raise ValidationError({"pdf": "PDF: choose the employee's PDF document"})
+        return None
+    try:
+        return validate_pdf(file.filename, body, settings.max_upload_bytes)
+    except TooLargeError:
+        abort(413)
+
+
+def page_limit(raw: str | None) -> int:
+    if raw is None or raw == "":
+        return PAGE_SIZE
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+        raise ValidationError({"limit": f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}"})
+    return int(raw)
+
+
+def search_text(raw: str | None) -> str:
+    text = " ".join((raw or "").split())
+    if not text:
+        raise ValidationError({"name": "Enter a name, or part of one, to search for"})
+    if len(text) > MAX_SEARCH_LENGTH:
+        raise ValidationError({"name": f"Search for at most {MAX_SEARCH_LENGTH} characters"})
+    return text

@@ -1,0 +1,152 @@
+"""An employee record and the rules its input must follow (shared by the pages and the JSON API)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from werkzeug.utils import secure_filename
+
+FIELDS = ("first_name", "last_name", "role", "salary")
+MAX_TEXT_LENGTH = 100
+MAX_SALARY = Decimal("1000000000")
+MAX_FILE_NAME_LENGTH = 100
+PDF_MAGIC = b"%PDF-"
+# Ids come from uuid4().hex; anything that cannot be an id is a 404 without a storage call.
+ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_LABELS = {"first_name": "First name", "last_name": "Last name", "role": "Role", "salary": "Salary"}
+
+
+class ValidationError(Exception):
+    """Bad input: `errors` maps a field name to a message a person can act on."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        super().__init__("; ".join(f"{field}: {message}" for field, message in errors.items()))
+        self.errors = dict(errors)
+
+
+class TooLargeError(Exception):
+    """The uploaded file is over MAX_UPLOAD_MB (HTTP 413)."""
+
+
+@dataclass(frozen=True)
+class Record:
+    id: str
+    first_name: str
+    last_name: str
+    role: str
+    salary: Decimal
+    document: str
+    document_name: str
+    created_at: str
+    updated_at: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The API's record: exactly the fields the HTTP contract names."""
+        return {
+            "id": self.id,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "role": self.role,
+            "salary": salary_number(self.salary),
+            "document": self.document,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A PDF that passed the checks, ready to store."""
+
+    body: bytes
+    file_name: str
+
+
+def salary_number(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def format_salary(value: Decimal) -> str:
+    return f"{value:,.2f}"
+
+
+def validate_fields(data: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
+    """Clean the record fields in `data`; `partial` (PATCH) checks only the fields present."""
+    errors: dict[str, str] = {}
+    cleaned: dict[str, Any] = {}
+    for name in FIELDS:
+        if partial and name not in data:
+            continue
+        raw = data.get(name)
+        try:
+            cleaned[name] = _salary(raw) if name == "salary" else _text(raw)
+        except ValueError as exc:
+            errors[name] = f"{_LABELS[name]}: {exc}"
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def validate_pdf(file_name: str | None, body: bytes, max_bytes: int) -> Upload:
+    """Accept only a real PDF: judged by its first bytes, and by its name."""
+    if len(body) > max_bytes:
+        raise TooLargeError(f"the file is larger than {max_bytes // (1024 * 1024)} MB")
+    if not body:
+        raise ValidationError({"pdf": "PDF: the file is empty"})
+    if not body.startswith(PDF_MAGIC):
+        raise ValidationError({"pdf": "PDF: the file is not a PDF document"})
+    safe_name = safe_file_name(file_name or "")
+    if not safe_name.lower().endswith(".pdf"):
+        raise ValidationError({"pdf": "PDF: the file name must end in .pdf"})
+    return Upload(body=body, file_name=safe_name)
+
+
+def safe_file_name(name: str) -> str:
+    """A display-only, header-safe version of an uploaded name; storage keys never use it."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    cleaned = secure_filename(ascii_name)
+    if len(cleaned) > MAX_FILE_NAME_LENGTH:
+        stem, dot, ext = cleaned.rpartition(".")
+        cleaned = (stem[: MAX_FILE_NAME_LENGTH - len(ext) - 1] + dot + ext) if dot else cleaned[:100]
+    return cleaned
+
+
+def _text(raw: Any) -> str:
+    if raw is None:
+        raise ValueError("required")
+    if not isinstance(raw, str):
+        raise ValueError("must be text")
+    value = " ".join(raw.split())
+    if not value:
+        raise ValueError("required")
+    if len(value) > MAX_TEXT_LENGTH:
+        raise ValueError(f"at most {MAX_TEXT_LENGTH} characters")
+    # Control characters have no place in a name, and \x1f separates the parts of the sort key.
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise ValueError("contains control characters")
+    return value
+
+
+def _salary(raw: Any) -> Decimal:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        raise ValueError("required")
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+        raise ValueError("must be a number")
+    try:
+        value = Decimal(str(raw).strip().replace(",", ""))
+    except InvalidOperation:
+        raise ValueError("must be a number, such as 52000 or 52000.50") from None
+    if not value.is_finite():
+        raise ValueError("must be a number, such as 52000 or 52000.50")
+    if value < 0:
+        raise ValueError("must not be negative")
+    if value > MAX_SALARY:
+        raise ValueError(f"must be at most {MAX_SALARY:,}")
+    if value != value.quantize(Decimal("0.01")):
+        raise ValueError("at most two decimal places")
+    return value.quantize(Decimal("0.01")) if value != value.to_integral_value() else Decimal(int(value))

@@ -1,0 +1,84 @@
+"""The small interface every view goes through to reach a state's table and bucket.
+
+Views call `current_storage()` and never see boto3; tests hand `create_app` any object with these
+methods (a failing one, a counting one) to prove what the views do around storage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from flask import current_app
+
+from humangov.model import Record
+
+EXTENSION_KEY = "humangov.storage"
+
+
+class StorageError(Exception):
+    """The table or bucket did not answer as expected (the request fails with 503)."""
+
+
+class ConflictError(StorageError):
+    """The record changed or vanished between reading and writing it."""
+
+
+class BadCursorError(ValueError):
+    """A page cursor that this app did not issue."""
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Record]
+    # Opaque, url-safe token of the next page; None on the last page.
+    next_cursor: str | None
+    # Items DynamoDB read to build this page: bounded by the page size or search budget.
+    read_count: int = 0
+
+
+@dataclass(frozen=True)
+class Readiness:
+    table: bool
+    bucket: bool
+
+    @property
+    def ready(self) -> bool:
+        return self.table and self.bucket
+
+
+class Storage(Protocol):
+    def get_record(self, record_id: str) -> Record | None: ...
+
+    def create_record(self, record: Record) -> None:
+        """Write a new record; ConflictError if the id exists."""
+
+    def replace_record(self, record: Record, expected_document: str) -> None:
+        """Overwrite an existing record whose document is still `expected_document` (else ConflictError)."""
+
+    def delete_record(self, record_id: str) -> Record | None:
+        """Remove a record and return what it was, or None if there was none."""
+
+    def list_records(self, limit: int, cursor: str | None) -> Page:
+        """One page of records sorted by name; BadCursorError on a forged cursor."""
+
+    def search_records(self, needle: str, limit: int, cursor: str | None) -> Page:
+        """Up to `limit` records whose first or last name contains `needle`, case-insensitive."""
+
+    def put_document(self, key: str, body: bytes, file_name: str) -> None: ...
+
+    def delete_document(self, key: str) -> None: ...
+
+    def document_url(self, key: str, file_name: str, expires_in: int) -> str: ...
+
+    def readiness(self) -> Readiness: ...
+
+
+def current_storage() -> Storage:
+    """The storage of the app handling this request."""
+    storage: Storage = current_app.extensions[EXTENSION_KEY]
+    return storage
+
+
+# Presigned document links expire well within the 15 minutes the contract allows.
+DOCUMENT_URL_SECONDS = 300
