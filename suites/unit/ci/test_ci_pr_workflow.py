@@ -19,7 +19,7 @@ EXPECTED_COMMANDS = {
     "bootstrap validate": r"\bterraform -chdir=terraform/bootstrap validate\b",
     "workflow schema": r"\bcheck-jsonschema --builtin-schema vendor\.github-workflows\b",
     "zizmor": r"\bzizmor\b.*\.github/workflows",
-    "hadolint": r"\bhadolint containers/\*/Dockerfile\b",
+    "hadolint": r"\bhadolint --config \.github/hadolint\.yaml containers/\*/Dockerfile\b",
 }
 
 
