@@ -20,6 +20,11 @@ from humangov_deploy.errors import HumangovError
 COMMAND_MODULES: tuple[str, ...] = (
     "data",
     "dev",
+    "deploy",
+    "status",
+    "verify",
+    "destroy",
+    "sweep",
 )
 
 

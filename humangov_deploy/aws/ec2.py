@@ -1,0 +1,162 @@
+"""EC2 networking: the default VPC, one default subnet per Availability Zone, security groups."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from humangov_deploy.aws.call import aws_call
+from humangov_deploy.aws.tagging import ec2_tag_specifications, from_list
+from humangov_deploy.clients import AwsClients
+from humangov_deploy.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Subnet:
+    id: str
+    az: str
+
+
+@dataclass(frozen=True)
+class SecurityGroup:
+    id: str
+    name: str
+    vpc_id: str
+    tags: dict[str, str] = field(default_factory=dict)
+    ingress: tuple[dict[str, Any], ...] = ()
+    egress: tuple[dict[str, Any], ...] = ()
+
+
+def default_vpc(clients: AwsClients) -> str:
+    ec2 = clients.ec2
+    with aws_call("ec2", "DescribeVpcs"):
+        vpcs = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}]).get("Vpcs", [])
+    if not vpcs:
+        raise ConfigError(
+            f"no default VPC in {clients.region}: create one with `aws ec2 create-default-vpc` "
+            "(HumanGov runs its tasks in the default VPC's public subnets)"
+        )
+    return str(vpcs[0]["VpcId"])
+
+
+def default_subnets(clients: AwsClients, vpc_id: str, *, min_azs: int = 2) -> list[Subnet]:
+    """One default subnet per AZ, sorted by AZ; a ConfigError if fewer than `min_azs` AZs have one."""
+    ec2 = clients.ec2
+    with aws_call("ec2", "DescribeSubnets"):
+        subnets = ec2.describe_subnets(
+            Filters=[
+                {"Name": "vpc-id", "Values": [vpc_id]},
+                {"Name": "default-for-az", "Values": ["true"]},
+            ]
+        ).get("Subnets", [])
+    by_az: dict[str, str] = {}
+    for subnet in sorted(subnets, key=lambda s: (s["AvailabilityZone"], s["SubnetId"])):
+        by_az.setdefault(subnet["AvailabilityZone"], subnet["SubnetId"])
+    if len(by_az) < min_azs:
+        raise ConfigError(
+            f"the default VPC {vpc_id} has default subnets in {len(by_az)} Availability Zone(s); "
+            f"HumanGov needs at least {min_azs} to spread its tasks"
+        )
+    return [Subnet(id=subnet_id, az=az) for az, subnet_id in sorted(by_az.items())]
+
+
+def _group(raw: dict[str, Any]) -> SecurityGroup:
+    return SecurityGroup(
+        id=raw["GroupId"],
+        name=raw["GroupName"],
+        vpc_id=raw.get("VpcId", ""),
+        tags=from_list(raw.get("Tags")),
+        ingress=tuple(raw.get("IpPermissions", [])),
+        egress=tuple(raw.get("IpPermissionsEgress", [])),
+    )
+
+
+def find_security_group(clients: AwsClients, name: str, vpc_id: str | None = None) -> SecurityGroup | None:
+    ec2 = clients.ec2
+    filters = [{"Name": "group-name", "Values": [name]}]
+    if vpc_id:
+        filters.append({"Name": "vpc-id", "Values": [vpc_id]})
+    with aws_call("ec2", "DescribeSecurityGroups"):
+        groups = ec2.describe_security_groups(Filters=filters).get("SecurityGroups", [])
+    return _group(groups[0]) if groups else None
+
+
+def list_security_groups(clients: AwsClients, tags: dict[str, str]) -> list[SecurityGroup]:
+    ec2 = clients.ec2
+    filters = [{"Name": f"tag:{k}", "Values": [v]} for k, v in tags.items()]
+    with aws_call("ec2", "DescribeSecurityGroups"):
+        groups = ec2.describe_security_groups(Filters=filters).get("SecurityGroups", [])
+    return [_group(g) for g in groups]
+
+
+def ensure_security_group(
+    clients: AwsClients, name: str, *, vpc_id: str, description: str, tags: dict[str, str]
+) -> SecurityGroup:
+    ec2 = clients.ec2
+    existing = find_security_group(clients, name, vpc_id)
+    if existing is not None:
+        return existing
+    with aws_call("ec2", "CreateSecurityGroup"):
+        ec2.create_security_group(
+            GroupName=name,
+            Description=description,
+            VpcId=vpc_id,
+            TagSpecifications=ec2_tag_specifications("security-group", tags, name),
+        )
+    created = find_security_group(clients, name, vpc_id)
+    assert created is not None
+    return created
+
+
+def tcp_from_cidr(port: int, cidr: str, description: str) -> dict[str, Any]:
+    return {
+        "IpProtocol": "tcp",
+        "FromPort": port,
+        "ToPort": port,
+        "IpRanges": [{"CidrIp": cidr, "Description": description}],
+    }
+
+
+def tcp_from_group(port: int, group_id: str, description: str) -> dict[str, Any]:
+    return {
+        "IpProtocol": "tcp",
+        "FromPort": port,
+        "ToPort": port,
+        "UserIdGroupPairs": [{"GroupId": group_id, "Description": description}],
+    }
+
+
+def allow_ingress(clients: AwsClients, group_id: str, permission: dict[str, Any]) -> None:
+    ec2 = clients.ec2
+    with aws_call("ec2", "AuthorizeSecurityGroupIngress", ignore=("InvalidPermission.Duplicate",)):
+        ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=[permission])
+
+
+def allow_egress(clients: AwsClients, group_id: str, permission: dict[str, Any]) -> None:
+    ec2 = clients.ec2
+    with aws_call("ec2", "AuthorizeSecurityGroupEgress", ignore=("InvalidPermission.Duplicate",)):
+        ec2.authorize_security_group_egress(GroupId=group_id, IpPermissions=[permission])
+
+
+ALL_EGRESS = {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+
+
+def revoke_open_egress(clients: AwsClients, group: SecurityGroup) -> bool:
+    """Remove the allow-all egress rule AWS adds to every new group. Returns whether it was there."""
+    ec2 = clients.ec2
+    has_open = any(
+        p.get("IpProtocol") == "-1" and any(r.get("CidrIp") == "0.0.0.0/0" for r in p.get("IpRanges", []))
+        for p in group.egress
+    )
+    if not has_open:
+        return False
+    with aws_call("ec2", "RevokeSecurityGroupEgress", ignore=("InvalidPermission.NotFound",)):
+        ec2.revoke_security_group_egress(GroupId=group.id, IpPermissions=[ALL_EGRESS])
+    return True
+
+
+def delete_security_group(clients: AwsClients, group_id: str) -> None:
+    """Delete; a DependencyViolation (ENIs still attached) surfaces as AwsError for the caller's wait."""
+    ec2 = clients.ec2
+    with aws_call("ec2", "DeleteSecurityGroup", ignore=("InvalidGroup.NotFound",)):
+        ec2.delete_security_group(GroupId=group_id)

@@ -1,0 +1,134 @@
+"""IAM roles with inline policies only: no AWS-managed or FullAccess policies anywhere.
+
+Roles live under the path `/humangov/`, so `sweep` can list them (the tagging API does not cover IAM).
+Documents are compared as parsed JSON before any write, so a redeploy with the same policy writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import unquote
+
+from humangov_deploy.aws.call import aws_call
+from humangov_deploy.aws.tagging import from_list, key_value
+from humangov_deploy.clients import AwsClients
+
+PolicyDocument = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    arn: str
+    path: str
+    created: datetime | None
+    tags: dict[str, str] = field(default_factory=dict)
+    trust: PolicyDocument = field(default_factory=dict)
+
+
+def _document(value: Any) -> PolicyDocument:
+    # boto3 decodes policy documents to dicts; some endpoints return them URL-encoded JSON strings.
+    if isinstance(value, str):
+        return dict(json.loads(unquote(value)))
+    return dict(value or {})
+
+
+def get_role(clients: AwsClients, name: str) -> Role | None:
+    iam = clients.iam
+    response = None
+    with aws_call("iam", "GetRole", ignore=("NoSuchEntity",)):
+        response = iam.get_role(RoleName=name)
+    if response is None:
+        return None
+    role = response["Role"]
+    with aws_call("iam", "ListRoleTags"):
+        tags = iam.list_role_tags(RoleName=name).get("Tags", [])
+    return Role(
+        name=role["RoleName"],
+        arn=role["Arn"],
+        path=role.get("Path", "/"),
+        created=role.get("CreateDate"),
+        tags=from_list(tags),
+        trust=_document(role.get("AssumeRolePolicyDocument")),
+    )
+
+
+def ensure_role(
+    clients: AwsClients,
+    name: str,
+    *,
+    trust: PolicyDocument,
+    description: str,
+    path: str,
+    tags: dict[str, str],
+) -> tuple[Role, bool]:
+    """The role, created if missing, its trust policy converged. Returns (role, created)."""
+    iam = clients.iam
+    existing = get_role(clients, name)
+    if existing is None:
+        with aws_call("iam", "CreateRole", ignore=("EntityAlreadyExists",)):
+            iam.create_role(
+                RoleName=name,
+                Path=path,
+                AssumeRolePolicyDocument=json.dumps(trust),
+                Description=description,
+                Tags=key_value(tags),
+            )
+        created = get_role(clients, name)
+        assert created is not None
+        return created, True
+    if existing.trust != trust:
+        with aws_call("iam", "UpdateAssumeRolePolicy"):
+            iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(trust))
+    return existing, False
+
+
+def get_inline_policy(clients: AwsClients, role: str, policy: str) -> PolicyDocument | None:
+    iam = clients.iam
+    response = None
+    with aws_call("iam", "GetRolePolicy", ignore=("NoSuchEntity",)):
+        response = iam.get_role_policy(RoleName=role, PolicyName=policy)
+    return None if response is None else _document(response["PolicyDocument"])
+
+
+def ensure_inline_policy(clients: AwsClients, role: str, policy: str, document: PolicyDocument) -> bool:
+    """Write the inline policy if it differs. Returns whether it wrote."""
+    iam = clients.iam
+    if get_inline_policy(clients, role, policy) == document:
+        return False
+    with aws_call("iam", "PutRolePolicy"):
+        iam.put_role_policy(RoleName=role, PolicyName=policy, PolicyDocument=json.dumps(document))
+    return True
+
+
+def list_roles(clients: AwsClients, path: str) -> list[Role]:
+    """Roles under `path`, with their tags (one ListRoleTags each)."""
+    iam = clients.iam
+    names: list[str] = []
+    with aws_call("iam", "ListRoles"):
+        for page in iam.get_paginator("list_roles").paginate(PathPrefix=path):
+            names.extend(r["RoleName"] for r in page.get("Roles", []))
+    roles = [get_role(clients, name) for name in names]
+    return [r for r in roles if r is not None]
+
+
+def delete_role(clients: AwsClients, name: str) -> bool:
+    """Delete the role after what blocks it (inline and attached policies). Tolerates a missing role."""
+    iam = clients.iam
+    if get_role(clients, name) is None:
+        return False
+    with aws_call("iam", "ListRolePolicies", ignore=("NoSuchEntity",)):
+        for policy in iam.list_role_policies(RoleName=name).get("PolicyNames", []):
+            with aws_call("iam", "DeleteRolePolicy", ignore=("NoSuchEntity",)):
+                iam.delete_role_policy(RoleName=name, PolicyName=policy)
+    with aws_call("iam", "ListAttachedRolePolicies", ignore=("NoSuchEntity",)):
+        attached = iam.list_attached_role_policies(RoleName=name).get("AttachedPolicies", [])
+        for policy in attached:
+            with aws_call("iam", "DetachRolePolicy", ignore=("NoSuchEntity",)):
+                iam.detach_role_policy(RoleName=name, PolicyArn=policy["PolicyArn"])
+    with aws_call("iam", "DeleteRole", ignore=("NoSuchEntity",)):
+        iam.delete_role(RoleName=name)
+    return True

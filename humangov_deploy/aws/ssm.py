@@ -1,0 +1,70 @@
+"""SSM Parameter Store: the state's SECRET_KEY as a SecureString, made once and kept across redeploys.
+
+Every task of a state must share the key (sessions and CSRF tokens), so it cannot be generated per
+task; keeping it in the task definition's plain environment would leak it to anyone who can
+describe task definitions. The task definition references it under `secrets` instead.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from humangov_deploy.aws.call import aws_call
+from humangov_deploy.aws.tagging import from_list, key_value
+from humangov_deploy.clients import AwsClients
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    arn: str
+    tags: dict[str, str]
+
+
+def find_parameter(clients: AwsClients, name: str) -> Parameter | None:
+    ssm = clients.ssm
+    with aws_call("ssm", "DescribeParameters"):
+        found = ssm.describe_parameters(
+            ParameterFilters=[{"Key": "Name", "Option": "Equals", "Values": [name]}]
+        ).get("Parameters", [])
+    if not found:
+        return None
+    with aws_call("ssm", "ListTagsForResource"):
+        tags = ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId=name).get("TagList", [])
+    return Parameter(name=name, arn=str(found[0].get("ARN", "")), tags=from_list(tags))
+
+
+def ensure_secret(clients: AwsClients, name: str, *, tags: dict[str, str], description: str) -> Parameter:
+    """Create the SecureString if missing; never overwrite an existing value (that would log users out)."""
+    ssm = clients.ssm
+    existing = find_parameter(clients, name)
+    if existing is not None:
+        return existing
+    with aws_call("ssm", "PutParameter", ignore=("ParameterAlreadyExists",)):
+        ssm.put_parameter(
+            Name=name,
+            Description=description,
+            Value=secrets.token_urlsafe(48),
+            Type="SecureString",
+            Tier="Standard",
+            Tags=key_value(tags),
+        )
+    created = find_parameter(clients, name)
+    assert created is not None
+    return created
+
+
+def add_tags(clients: AwsClients, name: str, tags: dict[str, str]) -> None:
+    ssm = clients.ssm
+    with aws_call("ssm", "AddTagsToResource"):
+        ssm.add_tags_to_resource(ResourceType="Parameter", ResourceId=name, Tags=key_value(tags))
+
+
+def delete_parameter(clients: AwsClients, name: str) -> bool:
+    ssm = clients.ssm
+    if find_parameter(clients, name) is None:
+        return False
+    with aws_call("ssm", "DeleteParameter", ignore=("ParameterNotFound",)):
+        ssm.delete_parameter(Name=name)
+    return True

@@ -1,0 +1,114 @@
+"""`humangov deploy --state S [--platform local|aws]`: bring a state up and wait until it serves.
+
+Also home of the options every stack command shares (`--state`, `--platform`, `--timeout`, `--json`)
+and of `open_platform`, used by status, verify, destroy and sweep alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from humangov_deploy import appsrc
+from humangov_deploy.platforms import PLATFORMS, get_platform
+from humangov_deploy.platforms.base import Platform, Progress, StackStatus, print_progress
+
+DEFAULT_PLATFORM = "local"
+DEPLOY_TIMEOUT = 1200.0
+
+
+def add_stack_arguments(parser: argparse.ArgumentParser, *, timeout: float | None) -> None:
+    parser.add_argument("--state", required=True, help="US state slug, such as california or new-york")
+    parser.add_argument(
+        "--platform",
+        choices=sorted(PLATFORMS),
+        default=DEFAULT_PLATFORM,
+        help=f"where the state runs (default: {DEFAULT_PLATFORM})",
+    )
+    if timeout is not None:
+        parser.add_argument(
+            "--timeout",
+            type=float,
+            default=timeout,
+            metavar="SECONDS",
+            help=f"one deadline for the whole operation (default: {timeout:.0f})",
+        )
+    parser.add_argument("--json", action="store_true", help="print JSON on stdout instead of text")
+
+
+def add_poll_interval(group: argparse._ArgumentGroup) -> None:
+    group.add_argument("--poll-interval", type=float, default=None, metavar="SECONDS", help=argparse.SUPPRESS)
+
+
+def open_platform(args: argparse.Namespace) -> Platform:
+    options = {k: v for k, v in vars(args).items() if k not in ("func", "platform")}
+    return get_platform(args.platform, **options)
+
+
+def progress_for(args: argparse.Namespace) -> Progress:
+    # With --json, stdout is for the JSON document only; progress is dropped (errors still go to stderr).
+    return (lambda _m: None) if getattr(args, "json", False) else print_progress
+
+
+def print_status(args: argparse.Namespace, status: StackStatus) -> None:
+    if args.json:
+        print(json.dumps(status.to_json(), indent=2))
+        return
+    print(f"state:    {status.state} ({status.platform}, {status.region or 'no region'})")
+    print(f"url:      {status.url or '-'}")
+    print(f"table:    {status.table or '-'}")
+    print(f"bucket:   {status.bucket or '-'}")
+    print(f"tasks:    {len(status.tasks)}")
+    for task in status.tasks:
+        print(f"  {task.id}  {task.status:<8} {task.az:<12} {'healthy' if task.healthy else 'not healthy'}")
+    for key, value in sorted(status.resources.items()):
+        print(f"{key}: {_render(value)}")
+
+
+def _render(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, default=str)
+
+
+def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+    parser = subparsers.add_parser(
+        "deploy",
+        parents=[common],
+        help="bring a state up (idempotent) and wait until its tasks are healthy behind the load balancer",
+    )
+    add_stack_arguments(parser, timeout=DEPLOY_TIMEOUT)
+    images = parser.add_argument_group("images")
+    images.add_argument("--image-tag", default=None, help="tag of the images to build and push")
+    images.add_argument("--skip-build", action="store_true", help="push the images already built locally")
+    images.add_argument(
+        "--app-image", default=None, help="use this prebuilt app image URI (no build, no push)"
+    )
+    images.add_argument("--nginx-image", default=None, help="use this prebuilt nginx image URI")
+    aws = parser.add_argument_group("aws platform")
+    aws.add_argument(
+        "--data",
+        choices=("terraform", "boto3"),
+        default=None,
+        help="make the state's table and bucket with Terraform (default) or boto3 (emulators, no Terraform)",
+    )
+    aws.add_argument("--desired-count", type=int, default=None, help="tasks to run (default: 2)")
+    aws.add_argument(
+        "--wait",
+        choices=("healthy", "stable", "none"),
+        default=None,
+        help="healthy (default): service stable and every target healthy; stable: the service only "
+        "(emulators such as moto register no targets); none: do not wait",
+    )
+    aws.add_argument(
+        "--log-retention-days", type=int, default=None, help="CloudWatch Logs retention (default: 14)"
+    )
+    add_poll_interval(aws)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    state = appsrc.validate_state(args.state)
+    platform = open_platform(args)
+    status = platform.deploy(state, timeout=args.timeout, progress=progress_for(args))
+    print_status(args, status)
+    return 0

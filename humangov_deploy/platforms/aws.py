@@ -1,0 +1,525 @@
+"""The `aws` platform: one state on ECS Fargate behind its own Application Load Balancer.
+
+The flow of one deploy (DESIGN.md): secret -> images -> data -> log group -> IAM -> network -> ALB ->
+ECS -> wait. Every step finds before it creates, so a second run changes nothing; a changed image or
+setting registers a new task definition revision and rolls the service, then waits for it. Teardown
+(`destroy`) and the tag sweeper live in `aws_teardown.py`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from humangov_deploy.aws import ec2 as ec2_api
+from humangov_deploy.aws import ecs as ecs_api
+from humangov_deploy.aws import elbv2 as elbv2_api
+from humangov_deploy.aws import iam as iam_api
+from humangov_deploy.aws import logs as logs_api
+from humangov_deploy.aws import ssm as ssm_api
+from humangov_deploy.aws.call import AwsError, aws_call
+from humangov_deploy.clients import AwsClients
+from humangov_deploy.errors import ConfigError
+from humangov_deploy.naming import (
+    IAM_PATH,
+    SHARED_STATE,
+    TAG_DATA,
+    TAG_SPEC,
+    StackNames,
+    names_for,
+    new_run_id,
+    stack_tags,
+)
+from humangov_deploy.platforms import aws_spec as spec
+from humangov_deploy.platforms.aws_data import (
+    DATA_KINDS,
+    DataProvider,
+    ImageProvider,
+    built_images,
+    check_images,
+    data_provider,
+    find_data,
+    prebuilt_images,
+)
+from humangov_deploy.platforms.aws_wait import WAIT_MODES, WaitMode, retry_iam_propagation, wait_for_rollout
+from humangov_deploy.platforms.base import Progress, StackStatus, TaskInfo, print_progress
+from humangov_deploy.waits import Clock, Deadline, Sleep
+
+DEFAULT_LOG_RETENTION_DAYS = 14
+
+
+@dataclass
+class AwsOptions:
+    data: str = "terraform"  # how deploy makes the data
+    data_given: bool = False  # destroy: the user chose --data; else the kind recorded at deploy is used
+    desired_count: int = 2
+    wait: WaitMode = "healthy"
+    log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS
+    poll_interval: float = 5.0
+    keep_data: bool = False  # destroy: leave the table and bucket
+    keep_shared: bool = False  # destroy: leave the shared cluster even when no state uses it
+
+    def __post_init__(self) -> None:
+        if self.data not in DATA_KINDS:
+            raise ConfigError(f"unknown data backend {self.data!r}; choose one of {', '.join(DATA_KINDS)}")
+        if self.wait not in WAIT_MODES:
+            raise ConfigError(f"unknown wait mode {self.wait!r}; choose one of {', '.join(WAIT_MODES)}")
+        if self.desired_count < 1:
+            raise ConfigError("--desired-count must be at least 1")
+
+
+class AwsPlatform:
+    name = "aws"
+
+    def __init__(
+        self,
+        clients: AwsClients,
+        *,
+        options: AwsOptions | None = None,
+        run_id: str | None = None,
+        images: ImageProvider | None = None,
+        data: Callable[[str], DataProvider] | None = None,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = time.sleep,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.clients = clients
+        self.options = options or AwsOptions()
+        self.now = now
+        self.run_id = run_id or new_run_id(now())
+        self.images = images or built_images(clients, tag=None, skip_build=False)
+        self._data = data or (lambda kind: data_provider(kind, clients))
+        self.clock, self.sleep = clock, sleep
+        self._account: spec.Account | None = None
+
+    # --- helpers -------------------------------------------------------------------------------------
+
+    def data_provider(self, kind: str) -> DataProvider:
+        return self._data(kind)
+
+    def account(self) -> spec.Account:
+        if self._account is None:
+            sts = self.clients.sts
+            with aws_call("sts", "GetCallerIdentity"):
+                identity = sts.get_caller_identity()
+            partition = str(identity["Arn"]).split(":")[1]
+            self._account = spec.Account(str(identity["Account"]), partition, self.clients.region)
+        return self._account
+
+    def data_clients(self, state: str) -> AwsClients:
+        return self.clients
+
+    # --- deploy --------------------------------------------------------------------------------------
+
+    def deploy(self, state: str, *, timeout: float, progress: Progress = print_progress) -> StackStatus:
+        names = names_for(state)
+        deadline = Deadline(timeout, self.clock)
+        clients, options = self.clients, self.options
+        tags = stack_tags(names.state, self.run_id, self.now())
+        account = self.account()
+        progress(f"deploying {names.state} to {clients.region} (run {self.run_id})")
+
+        secret = self._secret(names, tags, progress)
+        images = check_images(self.images(progress))
+        provider = self.data_provider(options.data)
+        progress(f"data: {provider.kind}")
+        data = provider.ensure(names.state, run_id=self.run_id, progress=progress)
+
+        log_group = logs_api.ensure_log_group(
+            clients, names.log_group, retention_days=options.log_retention_days, tags=tags
+        )
+        task_role, execution_role = self._roles(names, account, data, log_group.arn, secret.arn, images, tags)
+        progress(f"roles {task_role.name}, {execution_role.name}")
+
+        vpc_id = ec2_api.default_vpc(clients)
+        subnets = ec2_api.default_subnets(clients, vpc_id)
+        progress(f"default VPC {vpc_id}, subnets in {', '.join(s.az for s in subnets)}")
+        lb_sg, task_sg = self._security_groups(names, vpc_id, tags)
+        lb, tg = self._load_balancer(names, vpc_id, [s.id for s in subnets], lb_sg.id, tags, progress)
+
+        cluster = ecs_api.find_cluster(clients, names.cluster)
+        if cluster is None:
+            progress(f"creating cluster {names.cluster}")
+            cluster = ecs_api.create_fargate_cluster(
+                clients, names.cluster, tags={**tags, "humangov:state": SHARED_STATE}
+            )
+        td_arn = self._task_definition(
+            names, images, data, task_role.arn, execution_role.arn, secret.arn, tags, deadline, progress
+        )
+        settings = spec.service_settings(
+            names=names,
+            desired_count=options.desired_count,
+            target_group_arn=tg.arn,
+            subnets=[s.id for s in subnets],
+            task_security_group=task_sg.id,
+        )
+        deployment_id = self._service(names, td_arn, settings, tags, deadline, progress)
+        wait_for_rollout(
+            clients,
+            names,
+            deployment_id=deployment_id,
+            task_definition_arn=td_arn,
+            target_group_arn=tg.arn,
+            mode=options.wait,
+            deadline=deadline,
+            interval=options.poll_interval,
+            sleep=self.sleep,
+            progress=progress,
+        )
+        progress(f"{names.state} is up at http://{lb.dns_name}")
+        return self.status(names.state)
+
+    def _secret(self, names: StackNames, tags: dict[str, str], progress: Progress) -> ssm_api.Parameter:
+        # First step of a deploy: its tag records how the data is made, so a destroy after a deploy that
+        # died half-way still removes the data the right way.
+        kind = self.options.data
+        secret = ssm_api.ensure_secret(
+            self.clients,
+            names.secret_parameter,
+            tags={**tags, TAG_DATA: kind},
+            description=f"SECRET_KEY of HumanGov {names.state} (sessions and CSRF tokens)",
+        )
+        if secret.tags.get(TAG_DATA) != kind:
+            ssm_api.add_tags(self.clients, names.secret_parameter, {TAG_DATA: kind})
+        progress(f"secret key in SSM parameter {names.secret_parameter}")
+        return secret
+
+    def _roles(
+        self,
+        names: StackNames,
+        account: spec.Account,
+        data: spec.DataRefs,
+        log_group_arn: str,
+        secret_arn: str,
+        images: dict[str, str],
+        tags: dict[str, str],
+    ) -> tuple[iam_api.Role, iam_api.Role]:
+        trust = spec.ecs_tasks_trust(account)
+        task_role, _ = iam_api.ensure_role(
+            self.clients,
+            names.task_role,
+            trust=trust,
+            description=f"HumanGov {names.state} tasks: this state's table and bucket only",
+            path=IAM_PATH,
+            tags=tags,
+        )
+        iam_api.ensure_inline_policy(
+            self.clients, names.task_role, names.task_policy, spec.task_role_policy(data)
+        )
+        execution_role, _ = iam_api.ensure_role(
+            self.clients,
+            names.execution_role,
+            trust=trust,
+            description=f"HumanGov {names.state} ECS agent: pull images, write logs, read the secret key",
+            path=IAM_PATH,
+            tags=tags,
+        )
+        policy = spec.execution_role_policy(
+            account=account, log_group_arn=log_group_arn, secret_arn=secret_arn, images=list(images.values())
+        )
+        iam_api.ensure_inline_policy(self.clients, names.execution_role, names.execution_policy, policy)
+        return task_role, execution_role
+
+    def _security_groups(
+        self, names: StackNames, vpc_id: str, tags: dict[str, str]
+    ) -> tuple[ec2_api.SecurityGroup, ec2_api.SecurityGroup]:
+        clients = self.clients
+        lb_sg = ec2_api.ensure_security_group(
+            clients,
+            names.lb_security_group,
+            vpc_id=vpc_id,
+            description="HumanGov load balancer: HTTP from anywhere",
+            tags=tags,
+        )
+        task_sg = ec2_api.ensure_security_group(
+            clients,
+            names.task_security_group,
+            vpc_id=vpc_id,
+            description="HumanGov tasks: HTTP from the load balancer only",
+            tags=tags,
+        )
+        ec2_api.allow_ingress(clients, lb_sg.id, ec2_api.tcp_from_cidr(spec.NGINX_PORT, "0.0.0.0/0", "HTTP"))
+        ec2_api.allow_ingress(
+            clients, task_sg.id, ec2_api.tcp_from_group(spec.NGINX_PORT, lb_sg.id, "from the load balancer")
+        )
+        # The load balancer only ever talks to the tasks (traffic and health checks).
+        ec2_api.revoke_open_egress(clients, lb_sg)
+        ec2_api.allow_egress(
+            clients, lb_sg.id, ec2_api.tcp_from_group(spec.NGINX_PORT, task_sg.id, "to the tasks")
+        )
+        return lb_sg, task_sg
+
+    def _load_balancer(
+        self,
+        names: StackNames,
+        vpc_id: str,
+        subnets: list[str],
+        lb_sg: str,
+        tags: dict[str, str],
+        progress: Progress,
+    ) -> tuple[elbv2_api.LoadBalancer, elbv2_api.TargetGroup]:
+        clients = self.clients
+        lb = elbv2_api.find_load_balancer(clients, names.load_balancer)
+        if lb is None:
+            progress(f"creating load balancer {names.load_balancer}")
+            lb = elbv2_api.create_load_balancer(
+                clients, names.load_balancer, subnets=subnets, security_groups=[lb_sg], tags=tags
+            )
+            elbv2_api.set_load_balancer_attributes(clients, lb.arn, spec.LOAD_BALANCER_ATTRIBUTES)
+        elif lb.security_groups != (lb_sg,):
+            elbv2_api.set_security_groups(clients, lb.arn, [lb_sg])
+        tg = elbv2_api.find_target_group(clients, names.target_group)
+        if tg is None:
+            progress(f"creating target group {names.target_group}")
+            tg = elbv2_api.create_target_group(
+                clients,
+                names.target_group,
+                vpc_id=vpc_id,
+                port=spec.NGINX_PORT,
+                health_check=spec.TARGET_GROUP_HEALTH_CHECK,
+                tags=tags,
+            )
+        elif tg.health_check != spec.TARGET_GROUP_HEALTH_CHECK:
+            elbv2_api.modify_health_check(clients, tg.arn, spec.TARGET_GROUP_HEALTH_CHECK)
+        current = elbv2_api.target_group_attributes(clients, tg.arn)
+        if any(current.get(k) != v for k, v in spec.TARGET_GROUP_ATTRIBUTES.items()):
+            elbv2_api.set_target_group_attributes(clients, tg.arn, spec.TARGET_GROUP_ATTRIBUTES)
+        elbv2_api.ensure_http_listener(clients, lb.arn, tg.arn, port=spec.NGINX_PORT, tags=tags)
+        return lb, tg
+
+    def _task_definition(
+        self,
+        names: StackNames,
+        images: dict[str, str],
+        data: spec.DataRefs,
+        task_role_arn: str,
+        execution_role_arn: str,
+        secret_arn: str,
+        tags: dict[str, str],
+        deadline: Deadline,
+        progress: Progress,
+    ) -> str:
+        wanted = spec.task_definition_spec(
+            names=names,
+            region=self.clients.region,
+            app_image=images["app"],
+            nginx_image=images["nginx"],
+            data=data,
+            task_role_arn=task_role_arn,
+            execution_role_arn=execution_role_arn,
+            secret_arn=secret_arn,
+        )
+        digest = spec.fingerprint(wanted)
+        latest = ecs_api.latest_task_definition(self.clients, names.family)
+        if latest is not None and latest.tags.get(TAG_SPEC) == digest:
+            progress(f"task definition {names.family}:{latest.revision} unchanged")
+            return latest.arn
+        arn = retry_iam_propagation(
+            lambda: ecs_api.register_task_definition(self.clients, wanted, {**tags, TAG_SPEC: digest}),
+            deadline=deadline,
+            sleep=self.sleep,
+            progress=progress,
+        )
+        progress(f"registered task definition {arn.rsplit('/', 1)[-1]}")
+        return arn
+
+    def _service(
+        self,
+        names: StackNames,
+        td_arn: str,
+        settings: dict[str, Any],
+        tags: dict[str, str],
+        deadline: Deadline,
+        progress: Progress,
+    ) -> str:
+        """Create or update the service when needed; returns the id of the deployment to wait for."""
+        clients = self.clients
+        digest = spec.fingerprint(settings)
+        service = ecs_api.find_service(clients, names.cluster, names.service)
+        if service is None:
+            progress(f"creating service {names.service} ({settings['desiredCount']} tasks)")
+            create = spec.create_service_spec(names=names, task_definition_arn=td_arn, settings=settings)
+            create["tags"] = [{"key": k, "value": v} for k, v in sorted({**tags, TAG_SPEC: digest}.items())]
+            service = self._with_cluster(
+                names, lambda: ecs_api.create_service(clients, create), deadline, progress
+            )
+        elif service.task_definition != td_arn or service.tags.get(TAG_SPEC) != digest:
+            progress(f"updating service {names.service} to {td_arn.rsplit('/', 1)[-1]}")
+            update = spec.update_service_spec(names=names, task_definition_arn=td_arn, settings=settings)
+            service = retry_iam_propagation(
+                lambda: ecs_api.update_service(clients, update),
+                deadline=deadline,
+                sleep=self.sleep,
+                progress=progress,
+            )
+            ecs_api.tag_resource(clients, service.arn, {TAG_SPEC: digest})
+        else:
+            progress(f"service {names.service} unchanged")
+        primary = service.primary
+        if primary is None:
+            raise ConfigError(
+                f"service {names.service} has no primary deployment (another deployment controller?)"
+            )
+        return primary.id
+
+    def _with_cluster(
+        self, names: StackNames, create: Callable[[], ecs_api.Service], deadline: Deadline, progress: Progress
+    ) -> ecs_api.Service:
+        # A concurrent `destroy` of the last other state may delete the shared cluster between our check
+        # and CreateService: recreate it once, explicitly (not a silent retry of anything else).
+        try:
+            return retry_iam_propagation(create, deadline=deadline, sleep=self.sleep, progress=progress)
+        except AwsError as exc:
+            if exc.code != "ClusterNotFoundException":
+                raise
+            progress(f"cluster {names.cluster} went away meanwhile; recreating it")
+            ecs_api.create_fargate_cluster(self.clients, names.cluster, tags={"humangov:state": SHARED_STATE})
+            return retry_iam_propagation(create, deadline=deadline, sleep=self.sleep, progress=progress)
+
+    # --- status --------------------------------------------------------------------------------------
+
+    def status(self, state: str) -> StackStatus:
+        names = names_for(state)
+        clients = self.clients
+        result = StackStatus(state=names.state, platform=self.name, region=clients.region)
+        resources: dict[str, Any] = {}
+        data = find_data(clients, names.state)
+        if data is not None:
+            result.table, result.bucket = data.table, data.bucket
+        cluster = ecs_api.find_cluster(clients, names.cluster)
+        if cluster is not None:
+            resources["cluster"] = cluster.arn
+        service = ecs_api.find_service(clients, names.cluster, names.service) if cluster else None
+        lb = elbv2_api.find_load_balancer(clients, names.load_balancer)
+        tg = elbv2_api.find_target_group(clients, names.target_group)
+        targets = elbv2_api.target_health(clients, tg.arn) if tg else []
+        if lb is not None:
+            result.url = f"http://{lb.dns_name}"
+            resources["load_balancer"] = {"arn": lb.arn, "state": lb.state, "azs": list(lb.azs)}
+        if tg is not None:
+            resources["target_group"] = {"arn": tg.arn, "targets": [str(t) for t in targets]}
+        if service is not None:
+            resources["service"] = {
+                "arn": service.arn,
+                "status": service.status,
+                "desired": service.desired,
+                "running": service.running,
+                "task_definition": service.task_definition,
+                "deployments": [
+                    {
+                        "id": d.id,
+                        "status": d.status,
+                        "rollout": d.rollout_state,
+                        "task_definition": d.task_definition,
+                    }
+                    for d in service.deployments
+                ],
+            }
+            health = {t.id: t.state for t in targets}
+            for task in ecs_api.service_tasks(
+                clients, names.cluster, names.service, desired_status="RUNNING"
+            ):
+                result.tasks.append(
+                    TaskInfo(
+                        id=task.id,
+                        az=task.az or "unknown",
+                        status=task.last_status,
+                        healthy=health.get(task.private_ip or "") == "healthy",
+                    )
+                )
+        for key, group_name in (
+            ("lb_security_group", names.lb_security_group),
+            ("task_security_group", names.task_security_group),
+        ):
+            group = ec2_api.find_security_group(clients, group_name)
+            if group is not None:
+                resources[key] = group.id
+        for key, role_name in (("task_role", names.task_role), ("execution_role", names.execution_role)):
+            role = iam_api.get_role(clients, role_name)
+            if role is not None:
+                resources[key] = role.arn
+        log_group = logs_api.find_log_group(clients, names.log_group)
+        if log_group is not None:
+            resources["log_group"] = log_group.name
+        secret = ssm_api.find_parameter(clients, names.secret_parameter)
+        if secret is not None:
+            resources["secret_parameter"] = secret.name
+        latest = ecs_api.latest_task_definition(clients, names.family)
+        if latest is not None:
+            resources["task_definition"] = latest.arn
+        # The shared cluster alone is not this state's stack.
+        result.resources = resources if any(k != "cluster" for k in resources) else {}
+        return result
+
+    # --- destroy and sweep (aws_teardown.py) ---------------------------------------------------------
+
+    def destroy(self, state: str, *, timeout: float, progress: Progress = print_progress) -> None:
+        from humangov_deploy.platforms.aws_teardown import destroy_stack
+
+        destroy_stack(self, names_for(state), deadline=Deadline(timeout, self.clock), progress=progress)
+
+    def sweep(
+        self,
+        *,
+        older_than: float,
+        dry_run: bool,
+        timeout: float,
+        run_id: str | None = None,
+        states: list[str] | None = None,
+        progress: Progress = print_progress,
+    ) -> Any:
+        from humangov_deploy.platforms.aws_teardown import sweep
+
+        return sweep(
+            self,
+            older_than=older_than,
+            dry_run=dry_run,
+            timeout=timeout,
+            run_id=run_id,
+            states=states,
+            progress=progress,
+        )
+
+
+def from_options(
+    *,
+    region: str | None = None,
+    endpoint_url: str | None = None,
+    run_id: str | None = None,
+    data: str | None = None,
+    desired_count: int | None = None,
+    app_image: str | None = None,
+    nginx_image: str | None = None,
+    image_tag: str | None = None,
+    skip_build: bool = False,
+    wait: str | None = None,
+    log_retention_days: int | None = None,
+    poll_interval: float | None = None,
+    keep_data: bool = False,
+    keep_shared: bool = False,
+    clients: AwsClients | None = None,
+    **_: Any,
+) -> AwsPlatform:
+    """Build the platform from CLI options (`vars(args)`); options of other platforms are ignored."""
+    clients = clients or AwsClients(region=region or "us-east-1", endpoint_url=endpoint_url)
+    if bool(app_image) != bool(nginx_image):
+        raise ConfigError("pass both --app-image and --nginx-image, or neither (to build and push both)")
+    options = AwsOptions(
+        data=data or "terraform",
+        data_given=data is not None,
+        desired_count=2 if desired_count is None else int(desired_count),
+        wait=(wait or "healthy"),  # type: ignore[arg-type]
+        log_retention_days=log_retention_days or DEFAULT_LOG_RETENTION_DAYS,
+        poll_interval=5.0 if poll_interval is None else float(poll_interval),
+        keep_data=keep_data,
+        keep_shared=keep_shared,
+    )
+    images = (
+        prebuilt_images(app_image, nginx_image)
+        if app_image and nginx_image
+        else built_images(clients, tag=image_tag, skip_build=skip_build)
+    )
+    return AwsPlatform(clients, options=options, run_id=run_id, images=images)

@@ -1,0 +1,374 @@
+"""Teardown of one state's stack (`destroy`) and of leftovers found by tag (`sweep`).
+
+Order matters: the service first (its tasks hold ENIs in the tasks' security group and targets in the
+target group), then the load balancer (its listener holds the target group, its ENIs the load balancer's
+security group), the target group, task definitions, security groups (tasks' before the load balancer's,
+whose group the tasks' ingress rule names), logs, roles, data, the secret (it records how the data was
+made, so it goes last), and the shared cluster once no state uses it. Every step finds before it
+deletes and tolerates NotFound, so a destroy after a half deploy, or a second destroy, just works.
+AWS releases ENIs and listeners a little after their owner is gone: the deletes that depend on that
+are polled (DependencyViolation, ResourceInUse) until the one deadline runs out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from humangov_deploy.aws import ec2 as ec2_api
+from humangov_deploy.aws import ecs as ecs_api
+from humangov_deploy.aws import elbv2 as elbv2_api
+from humangov_deploy.aws import iam as iam_api
+from humangov_deploy.aws import logs as logs_api
+from humangov_deploy.aws import ssm as ssm_api
+from humangov_deploy.aws.call import AwsError, aws_call
+from humangov_deploy.aws.tagging import find_tagged, from_list
+from humangov_deploy.naming import (
+    IAM_PATH,
+    MANAGED_BY,
+    SHARED_STATE,
+    TAG_CREATED_AT,
+    TAG_DATA,
+    TAG_MANAGED_BY,
+    TAG_RUN_ID,
+    TAG_STATE,
+    StackNames,
+    names_for,
+    parse_time,
+    run_id_time,
+)
+from humangov_deploy.platforms.aws_data import find_data
+from humangov_deploy.platforms.base import Progress
+from humangov_deploy.waits import Deadline, Poll, poll_until
+
+if TYPE_CHECKING:
+    from humangov_deploy.platforms.aws import AwsPlatform
+
+# Codes that mean "its owner is still going away": poll, do not fail.
+STILL_RELEASING = frozenset({"DependencyViolation", "ResourceInUse"})
+
+
+def _until_done(
+    platform: AwsPlatform, what: str, attempt: Callable[[], bool], deadline: Deadline, hint: str = ""
+) -> None:
+    def check() -> Poll[str]:
+        try:
+            return Poll(attempt(), "pending")
+        except AwsError as exc:
+            if exc.code in STILL_RELEASING or exc.throttled:
+                return Poll(False, f"{exc.code}: {exc.message}")
+            raise
+
+    poll_until(
+        check,
+        timeout=deadline,
+        interval=platform.options.poll_interval,
+        what=what,
+        clock=deadline.clock,
+        sleep=platform.sleep,
+        hint=hint,
+    )
+
+
+def destroy_stack(
+    platform: AwsPlatform, names: StackNames, *, deadline: Deadline, progress: Progress
+) -> list[str]:
+    """Remove every resource of the state; returns what was removed (empty if nothing was there)."""
+    clients, options = platform.clients, platform.options
+    removed: list[str] = []
+    secret = ssm_api.find_parameter(clients, names.secret_parameter)
+    recorded = secret.tags.get(TAG_DATA) if secret else None
+    if recorded is None:
+        role = iam_api.get_role(clients, names.task_role)
+        recorded = role.tags.get(TAG_DATA) if role else None
+
+    service = ecs_api.find_service(clients, names.cluster, names.service)
+    if service is not None:
+        progress(f"deleting service {names.service} (draining its tasks)")
+        ecs_api.delete_service(clients, names.cluster, names.service)
+        _until_done(
+            platform,
+            f"service {names.service} to drain",
+            lambda: ecs_api.find_service(clients, names.cluster, names.service) is None,
+            deadline,
+        )
+        removed.append(f"service {names.service}")
+
+    lb = elbv2_api.find_load_balancer(clients, names.load_balancer)
+    if lb is not None:
+        progress(f"deleting load balancer {names.load_balancer}")
+        elbv2_api.delete_load_balancer(clients, lb.arn)
+        _until_done(
+            platform,
+            f"load balancer {names.load_balancer} to go",
+            lambda: elbv2_api.find_load_balancer(clients, names.load_balancer) is None,
+            deadline,
+        )
+        removed.append(f"load balancer {names.load_balancer}")
+
+    tg = elbv2_api.find_target_group(clients, names.target_group)
+    if tg is not None:
+        progress(f"deleting target group {names.target_group}")
+
+        def delete_tg() -> bool:
+            elbv2_api.delete_target_group(clients, tg.arn)
+            return True
+
+        _until_done(platform, f"target group {names.target_group} to be released", delete_tg, deadline)
+        removed.append(f"target group {names.target_group}")
+
+    active = ecs_api.task_definition_arns(clients, names.family, "ACTIVE")
+    for arn in active:
+        ecs_api.deregister_task_definition(clients, arn)
+    inactive = ecs_api.task_definition_arns(clients, names.family, "INACTIVE")
+    if inactive:
+        ecs_api.delete_task_definitions(clients, inactive)
+    if active or inactive:
+        progress(f"deleted {len(set(active) | set(inactive))} revision(s) of task definition {names.family}")
+        removed.append(f"task definition {names.family}")
+
+    for group_name in (names.task_security_group, names.lb_security_group):
+        group = ec2_api.find_security_group(clients, group_name)
+        if group is None:
+            continue
+        progress(f"deleting security group {group_name}")
+
+        def delete_group(group_id: str = group.id) -> bool:
+            ec2_api.delete_security_group(clients, group_id)
+            return True
+
+        _until_done(
+            platform,
+            f"security group {group_name} to be released",
+            delete_group,
+            deadline,
+            hint="network interfaces of stopped tasks or of the load balancer can take a few minutes to go",
+        )
+        removed.append(f"security group {group_name}")
+
+    if logs_api.delete_log_group(clients, names.log_group):
+        progress(f"deleted log group {names.log_group}")
+        removed.append(f"log group {names.log_group}")
+
+    for role_name in (names.task_role, names.execution_role):
+        if iam_api.delete_role(clients, role_name):
+            progress(f"deleted role {role_name}")
+            removed.append(f"role {role_name}")
+
+    if not options.keep_data:
+        kind = options.data if options.data_given else recorded
+        if kind is None and find_data(clients, names.state) is not None:
+            # Made outside a deploy (`humangov data create`, or a deploy killed before its first step).
+            kind = "boto3"
+        if kind is not None:
+            progress(f"removing data ({kind})")
+            platform.data_provider(kind).destroy(names.state, run_id=platform.run_id, progress=progress)
+            removed.append(f"data ({kind})")
+
+    if ssm_api.delete_parameter(clients, names.secret_parameter):
+        progress(f"deleted parameter {names.secret_parameter}")
+        removed.append(f"parameter {names.secret_parameter}")
+
+    if not options.keep_shared and ecs_api.find_cluster(clients, names.cluster) is not None:
+        others = ecs_api.active_service_names(clients, names.cluster)
+        if others:
+            progress(f"keeping cluster {names.cluster}: {len(others)} other service(s) use it")
+        else:
+            progress(f"deleting cluster {names.cluster} (no state uses it)")
+            ecs_api.delete_cluster(clients, names.cluster)
+            removed.append(f"cluster {names.cluster}")
+    progress(f"{names.state}: " + ("removed " + ", ".join(removed) if removed else "nothing to remove"))
+    return removed
+
+
+# --- sweep ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Leftover:
+    state: str
+    kind: str
+    id: str
+    created: datetime | None
+    run_id: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["created"] = self.created.isoformat() if self.created else None
+        return data
+
+
+@dataclass
+class SweepReport:
+    older_than: float
+    dry_run: bool
+    found: list[Leftover] = field(default_factory=list)
+    removed_states: list[str] = field(default_factory=list)
+    removed_shared: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "older_than_seconds": self.older_than,
+            "dry_run": self.dry_run,
+            "found": [f.to_json() for f in self.found],
+            "removed_states": self.removed_states,
+            "removed_shared": self.removed_shared,
+            "skipped": self.skipped,
+        }
+
+    def lines(self) -> list[str]:
+        verb = "would remove" if self.dry_run else "removed"
+        out = [f"found {len(self.found)} tagged resource(s)"]
+        out += [f"  {f.state:<15} {f.kind:<32} {f.id}" for f in self.found]
+        out += [f"{verb} state {s}" for s in self.removed_states]
+        out += [f"{verb} shared {s}" for s in self.removed_shared]
+        out += [f"kept {k}: {why}" for k, why in sorted(self.skipped.items())]
+        return out
+
+
+def _created(tags: dict[str, str], fallback: datetime | None = None) -> datetime | None:
+    return parse_time(tags.get(TAG_CREATED_AT)) or run_id_time(tags.get(TAG_RUN_ID)) or fallback
+
+
+def _kind(arn: str) -> str:
+    service = arn.split(":")[2]
+    resource = arn.split(":", 5)[5]
+    kind = resource.split("/", 1)[0].split(":", 1)[0]
+    return f"{service}:{kind}"
+
+
+def find_leftovers(platform: AwsPlatform) -> list[Leftover]:
+    """Every resource carrying `humangov:managed-by`: the tagging API, plus IAM and ECR listed directly."""
+    clients = platform.clients
+    found: list[Leftover] = []
+    for resource in find_tagged(clients, {TAG_MANAGED_BY: MANAGED_BY}):
+        kind = _kind(resource.arn)
+        if kind == "ecs:service":
+            cluster_name, service_name = resource.resource.split("/")[-2:]
+            if ecs_api.find_service(clients, cluster_name, service_name) is None:
+                continue  # deleted services linger as INACTIVE
+        if kind == "ecs:cluster" and ecs_api.find_cluster(clients, resource.resource.split("/")[-1]) is None:
+            continue
+        tags = resource.tags
+        found.append(
+            Leftover(tags.get(TAG_STATE, "?"), kind, resource.arn, _created(tags), tags.get(TAG_RUN_ID))
+        )
+    for role in iam_api.list_roles(clients, IAM_PATH):
+        if role.tags.get(TAG_MANAGED_BY) == MANAGED_BY:
+            found.append(
+                Leftover(
+                    role.tags.get(TAG_STATE, "?"),
+                    "iam:role",
+                    role.arn,
+                    _created(role.tags, role.created),
+                    role.tags.get(TAG_RUN_ID),
+                )
+            )
+    # The tagging API misses ECR repositories on moto (DESIGN.md); list them directly everywhere.
+    ecr = clients.ecr
+    with aws_call("ecr", "DescribeRepositories"):
+        repositories = [
+            r for page in ecr.get_paginator("describe_repositories").paginate() for r in page["repositories"]
+        ]
+    known = {f.id for f in found}
+    for repository in repositories:
+        arn = repository["repositoryArn"]
+        if arn in known:
+            continue
+        with aws_call("ecr", "ListTagsForResource"):
+            tags = from_list(ecr.list_tags_for_resource(resourceArn=arn).get("tags"))
+        if tags.get(TAG_MANAGED_BY) == MANAGED_BY:
+            found.append(
+                Leftover(
+                    tags.get(TAG_STATE, SHARED_STATE),
+                    "ecr:repository",
+                    arn,
+                    _created(tags, repository.get("createdAt")),
+                    tags.get(TAG_RUN_ID),
+                )
+            )
+    return sorted(found, key=lambda f: (f.state, f.kind, f.id))
+
+
+def sweep(
+    platform: AwsPlatform,
+    *,
+    older_than: float,
+    dry_run: bool,
+    timeout: float,
+    run_id: str | None = None,
+    states: list[str] | None = None,
+    progress: Progress,
+) -> SweepReport:
+    """Destroy every state whose tagged resources are all older than `older_than` seconds.
+
+    A state with any younger resource is kept (someone may be deploying it now), and so is one whose
+    resources carry no creation time. Shared resources (cluster, ECR repositories) go only when old
+    and no state remains.
+    """
+    report = SweepReport(older_than=older_than, dry_run=dry_run)
+    now = platform.now()
+    report.found = find_leftovers(platform)
+    if run_id:
+        matching_states = {f.state for f in report.found if f.run_id == run_id}
+        report.found = [f for f in report.found if f.state in matching_states or f.run_id == run_id]
+    wanted = {names_for(s).state for s in states} if states else None
+    by_state: dict[str, list[Leftover]] = {}
+    for leftover in report.found:
+        by_state.setdefault(leftover.state, []).append(leftover)
+
+    remaining_states: set[str] = set()
+    for state, leftovers in sorted(by_state.items()):
+        if state == SHARED_STATE:
+            continue
+        if wanted is not None and state not in wanted:
+            remaining_states.add(state)
+            continue
+        ages = [(now - f.created).total_seconds() for f in leftovers if f.created]
+        if not ages:
+            report.skipped[state] = "no creation time on any of its resources"
+            remaining_states.add(state)
+            continue
+        if min(ages) < older_than:
+            report.skipped[state] = f"its newest resource is only {int(min(ages))}s old"
+            remaining_states.add(state)
+            continue
+        report.removed_states.append(state)
+        if not dry_run:
+            progress(f"sweeping {state}")
+            destroy_stack(
+                platform, names_for(state), deadline=Deadline(timeout, platform.clock), progress=progress
+            )
+
+    if wanted is None:
+        for leftover in by_state.get(SHARED_STATE, []):
+            age = (now - leftover.created).total_seconds() if leftover.created else None
+            if age is None or age < older_than:
+                report.skipped[leftover.id] = "shared resource too young or of unknown age"
+                continue
+            if remaining_states:
+                report.skipped[leftover.id] = f"still used by {', '.join(sorted(remaining_states))}"
+                continue
+            report.removed_shared.append(leftover.id)
+            if not dry_run:
+                _remove_shared(platform, leftover, progress)
+    return report
+
+
+def _remove_shared(platform: AwsPlatform, leftover: Leftover, progress: Progress) -> None:
+    clients = platform.clients
+    if leftover.kind == "ecs:cluster":
+        name = leftover.id.rsplit("/", 1)[-1]
+        if ecs_api.active_service_names(clients, name):
+            return
+        progress(f"deleting cluster {name}")
+        ecs_api.delete_cluster(clients, name)
+    elif leftover.kind == "ecr:repository":
+        name = leftover.id.split(":repository/", 1)[-1]
+        progress(f"deleting repository {name}")
+        ecr = clients.ecr
+        with aws_call("ecr", "DeleteRepository", ignore=("RepositoryNotFoundException",)):
+            ecr.delete_repository(repositoryName=name, force=True)

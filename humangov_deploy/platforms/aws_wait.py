@@ -1,0 +1,202 @@
+"""Waiting for a rollout on ECS, and the one bounded retry the platform allows (IAM propagation).
+
+The rollout wait fails fast with the reason (ecspresso/ecs-deploy users' top complaint is waits that run
+out the clock): a deployment the circuit breaker marked FAILED, a deployment replaced by a rollback, or a
+task of the new deployment that stopped for a reason that will repeat (image pull, essential container
+exit, failed health checks). Throttled polls are observations, not failures: the next poll backs off.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal, TypeVar
+
+from humangov_deploy.aws import ecs as ecs_api
+from humangov_deploy.aws import elbv2 as elbv2_api
+from humangov_deploy.aws.call import AwsError
+from humangov_deploy.clients import AwsClients
+from humangov_deploy.errors import DeployTimeout
+from humangov_deploy.naming import StackNames
+from humangov_deploy.waits import Deadline, Poll, Sleep, poll_until
+
+WaitMode = Literal["healthy", "stable", "none"]
+WAIT_MODES: tuple[str, ...] = ("healthy", "stable", "none")
+
+FATAL_STOP_CODES = frozenset({"TaskFailedToStart", "EssentialContainerExited"})
+BLOCKING_TARGET_STATES = frozenset({"initial", "unhealthy", "unavailable"})
+
+
+@dataclass
+class RolloutView:
+    """What one poll saw; its text is the progress line and the timeout's "last seen"."""
+
+    service: str
+    deployment_id: str
+    desired: int = 0
+    running: int = 0
+    pending: int = 0
+    rollout: str | None = None
+    deployments: int = 0
+    targets: list[elbv2_api.TargetHealth] = field(default_factory=list)
+    checked_targets: bool = False
+    last_event: str = ""
+    note: str = ""
+
+    def __str__(self) -> str:
+        text = (
+            f"{self.service}: {self.running}/{self.desired} running, {self.pending} pending, "
+            f"rollout {self.rollout or 'unknown'}, {self.deployments} deployment(s)"
+        )
+        if self.checked_targets:
+            counts: dict[str, int] = {}
+            for target in self.targets:
+                counts[target.state] = counts.get(target.state, 0) + 1
+            summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none registered"
+            reasons = sorted({t.reason for t in self.targets if t.reason and t.state != "healthy"})
+            text += f"; targets: {summary}" + (f" ({', '.join(reasons)})" if reasons else "")
+        if self.note:
+            text += f"; {self.note}"
+        return text
+
+
+def _fatal_stop(task: ecs_api.Task) -> bool:
+    if task.stop_code in FATAL_STOP_CODES:
+        return True
+    return "health checks" in task.stopped_reason.lower()
+
+
+def wait_for_rollout(
+    clients: AwsClients,
+    names: StackNames,
+    *,
+    deployment_id: str,
+    task_definition_arn: str,
+    target_group_arn: str,
+    mode: WaitMode,
+    deadline: Deadline,
+    interval: float,
+    sleep: Sleep,
+    progress: Callable[[str], None],
+) -> RolloutView | None:
+    """Poll until the deployment is the only one, complete, and (mode healthy) its targets are healthy."""
+    if mode == "none":
+        progress("not waiting for the rollout (--wait none)")
+        return None
+    last_line: list[str] = []
+
+    def check() -> Poll[RolloutView]:
+        view = RolloutView(service=names.service, deployment_id=deployment_id)
+        try:
+            return _check(view)
+        except AwsError as exc:
+            if exc.throttled:
+                view.note = f"throttled by {exc.service}.{exc.operation}; backing off"
+                return Poll(False, view)
+            raise
+
+    def _check(view: RolloutView) -> Poll[RolloutView]:
+        service = ecs_api.find_service(clients, names.cluster, names.service)
+        if service is None:
+            return Poll(False, view, fatal=f"service {names.service} no longer exists")
+        view.desired, view.running, view.pending = service.desired, service.running, service.pending
+        view.deployments = len(service.deployments)
+        view.last_event = service.events[0] if service.events else ""
+        ours = next((d for d in service.deployments if d.id == deployment_id), None)
+        if ours is None:
+            now = service.primary.task_definition if service.primary else "nothing"
+            return Poll(
+                False,
+                view,
+                fatal=f"deployment {deployment_id} was replaced (circuit breaker rollback?); the service "
+                f"now runs {now}. Last event: {view.last_event or 'none'}",
+            )
+        view.rollout = ours.rollout_state
+        if ours.rollout_state == "FAILED":
+            rolled_back = (
+                " and was rolled back to the previous task definition" if view.deployments > 1 else ""
+            )
+            reason = ours.rollout_reason or view.last_event or "no reason given"
+            return Poll(False, view, fatal=f"deployment {deployment_id} failed{rolled_back}: {reason}")
+        for task in ecs_api.service_tasks(clients, names.cluster, names.service, desired_status="STOPPED"):
+            if (
+                task.started_by == deployment_id
+                and task.task_definition == task_definition_arn
+                and _fatal_stop(task)
+            ):
+                return Poll(False, view, fatal=f"task {task.id} stopped: {task.why_stopped()}")
+        stable = (
+            service.primary is ours
+            and view.deployments == 1
+            and ours.running == ours.desired == service.desired
+            and ours.rollout_state in (None, "COMPLETED")
+        )
+        if mode == "stable":
+            return Poll(stable, view)
+        view.targets = elbv2_api.target_health(clients, target_group_arn)
+        view.checked_targets = True
+        healthy = [t for t in view.targets if t.state == "healthy"]
+        blocking = [t for t in view.targets if t.state in BLOCKING_TARGET_STATES]
+        return Poll(stable and len(healthy) >= service.desired and not blocking, view)
+
+    def on_progress(view: RolloutView) -> None:
+        line = str(view)
+        if not last_line or last_line[-1] != line:
+            last_line.append(line)
+            progress(line)
+
+    return poll_until(
+        check,
+        timeout=deadline,
+        interval=interval,
+        what=f"the rollout of {names.service}",
+        clock=deadline.clock,
+        sleep=sleep,
+        on_progress=on_progress,
+        hint=(
+            f"see `humangov status --state {names.state} --platform aws` and the log group "
+            f"{names.log_group}; raise --timeout if the tasks are only slow to start"
+        ),
+    )
+
+
+# --- IAM eventual consistency --------------------------------------------------------------------------
+
+T = TypeVar("T")
+_ROLE_NOT_READY = re.compile(r"cannot be assumed|unable to assume", re.IGNORECASE)
+
+
+def role_not_ready(exc: AwsError) -> bool:
+    """ECS rejecting a role IAM has created but not yet propagated (seconds after CreateRole)."""
+    return exc.code in ("InvalidParameterException", "ClientException") and bool(
+        _ROLE_NOT_READY.search(str(exc))
+    )
+
+
+def retry_iam_propagation(
+    call: Callable[[], T],
+    *,
+    deadline: Deadline,
+    sleep: Sleep,
+    progress: Callable[[str], None],
+    attempts: int = 6,
+    first_delay: float = 2.0,
+    max_delay: float = 15.0,
+) -> T:
+    """Run `call`, retrying only "role cannot be assumed" errors, with backoff, at most `attempts` times."""
+    delay = first_delay
+    for attempt in range(1, attempts + 1):
+        try:
+            return call()
+        except AwsError as exc:
+            if not role_not_ready(exc) or attempt == attempts:
+                raise
+            if deadline.remaining() <= delay:
+                raise DeployTimeout(
+                    "a new IAM role to become usable by ECS", str(exc), "retry in a minute"
+                ) from exc
+            progress(f"IAM role not yet usable by ECS ({exc.code}); retrying in {delay:.0f}s")
+            sleep(delay)
+            delay = min(delay * 2, max_delay)
+    raise AssertionError("unreachable")  # pragma: no cover
