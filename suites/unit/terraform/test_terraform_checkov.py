@@ -1,0 +1,119 @@
+"""checkov over terraform/ passes, and every check it skips is skipped in the code with a reason.
+
+checkov cannot live in the unit env: its dependency bc-python-hcl2 installs a module named `hcl2` over
+python-hcl2's, which these tests parse the HCL with. So this test runs checkov from its own venv,
+`.tox/checkov-venv`, built on first use with the version pinned in tox.ini's `[testenv:checkov]` (one
+pin for `tox -e checkov` and for `tox -e unit`), and reused while that pin is unchanged. The first run
+needs PyPI (a minute or two); HUMANGOV_CHECKOV=/path/to/checkov uses an installed checkov instead.
+"""
+
+from __future__ import annotations
+
+import configparser
+import fcntl
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from humangov_deploy.appsrc import REPO_ROOT, TERRAFORM_DIR
+
+CHECKOV_VENV = REPO_ROOT / ".tox" / "checkov-venv"
+SKIP_COMMENT = re.compile(r"#\s*checkov:skip=([A-Z0-9_]+)(?::(.*))?")
+
+
+def checkov_requirement() -> str:
+    tox = configparser.ConfigParser(interpolation=None)
+    tox.read(REPO_ROOT / "tox.ini")
+    deps = tox.get("testenv:checkov", "deps").split()
+    (requirement,) = [d for d in deps if d.startswith("checkov==")]
+    return requirement
+
+
+def checkov_executable() -> Path:
+    override = os.environ.get("HUMANGOV_CHECKOV")
+    if override:
+        return Path(override)
+    requirement = checkov_requirement()
+    executable = CHECKOV_VENV / "bin" / "checkov"
+    marker = CHECKOV_VENV / "humangov-requirement.txt"
+    CHECKOV_VENV.parent.mkdir(parents=True, exist_ok=True)
+    # Built in place under a lock (a venv cannot be moved once built): concurrent runs wait, then reuse.
+    with open(CHECKOV_VENV.parent / "checkov-venv.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if executable.exists() and marker.exists() and marker.read_text() == requirement:
+            return executable
+        shutil.rmtree(CHECKOV_VENV, ignore_errors=True)
+        steps = [
+            [sys.executable, "-m", "venv", str(CHECKOV_VENV)],
+            [str(CHECKOV_VENV / "bin" / "python"), "-m", "pip", "install", "--quiet",
+             "--disable-pip-version-check", requirement],
+        ]  # fmt: skip
+        for step in steps:
+            result = subprocess.run(step, capture_output=True, text=True, check=False, timeout=1800)
+            if result.returncode != 0:
+                pytest.fail(f"cannot install {requirement} into {CHECKOV_VENV}: {' '.join(step)}\n"
+                            f"{result.stdout[-3000:]}{result.stderr[-3000:]}")  # fmt: skip
+        marker.write_text(requirement)
+    return executable
+
+
+@pytest.fixture(scope="module")
+def checkov_report() -> dict[str, Any]:
+    # --skip-download: no call to the vendor's platform for guidelines (no network in the unit suite).
+    args = [
+        "--directory",
+        str(TERRAFORM_DIR),
+        "--framework",
+        "terraform",
+        "--skip-download",
+        "--output",
+        "json",
+    ]
+    result = subprocess.run(
+        [str(checkov_executable()), *args], capture_output=True, text=True, check=False, timeout=600
+    )
+    assert result.stdout.strip(), f"checkov printed no report (exit {result.returncode}):\n{result.stderr}"
+    report = json.loads(result.stdout)
+    # One framework gives one report; several give a list.
+    reports = report if isinstance(report, list) else [report]
+    (terraform,) = [r for r in reports if r.get("check_type") == "terraform"]
+    terraform["returncode"] = result.returncode
+    return terraform
+
+
+def test_checkov_passes_over_terraform(checkov_report: dict[str, Any]) -> None:
+    summary = checkov_report["summary"]
+    failed = [
+        f"{c['check_id']} {c['resource']}: {c['check_name']} ({c['file_path']}:{c['file_line_range']})"
+        for c in checkov_report["results"]["failed_checks"]
+    ]
+
+    assert failed == [], "\n".join(failed)
+    assert summary["parsing_errors"] == 0
+    assert summary["passed"] > 0 and summary["resource_count"] >= 9
+    assert checkov_report["returncode"] == 0
+
+
+def skips_in_code() -> dict[str, str]:
+    skips: dict[str, str] = {}
+    for path in TERRAFORM_DIR.rglob("*.tf"):
+        for check_id, reason in SKIP_COMMENT.findall(path.read_text()):
+            skips[check_id] = reason.strip()
+    return skips
+
+
+def test_every_skipped_check_is_skipped_in_the_code_with_a_reason(checkov_report: dict[str, Any]) -> None:
+    skips = skips_in_code()
+    skipped = {c["check_id"] for c in checkov_report["results"]["skipped_checks"]}
+
+    # Nothing skipped elsewhere (a flag, a config file), and no stale skip left in the code.
+    assert skipped == set(skips)
+    for check_id, reason in skips.items():
+        assert len(reason) >= 30, f"{check_id} is skipped without a reason worth the name: {reason!r}"
