@@ -93,7 +93,7 @@ S3_ACTIONS: dict[str, tuple[str, ...]] = {
 
 # Actions AWS authorizes although the library never calls them by name.
 IMPLIED: dict[str, tuple[str, ...]] = {
-    # Creating a resource with tags is also authorized as tagging it (ECS, ELB, EC2, Logs, IAM, ECR, DynamoDB).
+    # Creating a resource with tags is also authorized as tagging it (ECS, ELB, EC2, Logs, IAM, ECR, DDB).
     "ecs:CreateCluster": ("ecs:TagResource",),
     "ecs:CreateService": ("ecs:TagResource", "iam:CreateServiceLinkedRole"),
     "ecs:RegisterTaskDefinition": ("ecs:TagResource", "iam:PassRole"),  # task and execution roles
@@ -131,8 +131,6 @@ TERRAFORM_RESOURCE_ACTIONS: dict[str, tuple[str, ...]] = {
         "dynamodb:DescribeContinuousBackups", "dynamodb:UpdateContinuousBackups",
         "dynamodb:DescribeTimeToLive", "dynamodb:UpdateTimeToLive", "dynamodb:ListTagsOfResource",
         "dynamodb:TagResource", "dynamodb:UntagResource",
-        # server_side_encryption with the AWS managed key aws/dynamodb.
-        "kms:DescribeKey", "kms:CreateGrant",
     ),
     "aws_s3_bucket": (
         "s3:CreateBucket", "s3:DeleteBucket", "s3:ListBucket", "s3:PutBucketTagging",
@@ -410,24 +408,27 @@ def terraform_actions(types: Iterable[str] | None = None) -> tuple[set[str], set
 
 
 # -- rendering the policy documents of terraform/bootstrap/ ---------------------------------------------
-# Resource scopes by IAM prefix: every HumanGov name starts with `humangov-`. Services whose names the
-# library derives (and truncates, for the 32-character ALB limit) or whose actions take no resource
-# (RegisterTaskDefinition, CreateSecurityGroup, Describe*) get "*"; the role is limited by its actions.
-ROLE_ARNS = ["arn:aws:iam::*:role/humangov-*"]
+# Resource scopes by IAM prefix (humangov_deploy/naming.py): names start with `humangov-`, roles live under
+# the path /humangov/, parameters under /humangov/, log groups are /ecs/humangov-<state>. Services whose
+# actions mostly take no resource (RegisterTaskDefinition, CreateSecurityGroup, Describe*) or whose shared
+# resources have no HumanGov prefix (ECR, the cluster's ELB and EC2 parts) get "*": the actions limit them.
+ROLE_ARNS = ["arn:aws:iam::*:role/humangov/*", "arn:aws:iam::*:role/humangov-*"]
 SCOPES: dict[str, list[str]] = {
     "s3": ["arn:aws:s3:::humangov-*", "arn:aws:s3:::humangov-*/*"],
     "dynamodb": ["arn:aws:dynamodb:*:*:table/humangov-*"],  # `*` also covers table/NAME/index/INDEX
-    "iam": [*ROLE_ARNS, "arn:aws:iam::*:policy/humangov-*"],
+    "iam": [*ROLE_ARNS, "arn:aws:iam::*:policy/humangov/*", "arn:aws:iam::*:policy/humangov-*"],
+    "ssm": ["arn:aws:ssm:*:*:parameter/humangov/*"],
+    "logs": ["arn:aws:logs:*:*:log-group:/ecs/humangov-*", "arn:aws:logs:*:*:log-group:/ecs/humangov-*:*"],
 }
 # Actions that take no resource (or list every resource): they need "*".
 UNSCOPED = frozenset({
     "s3:ListAllMyBuckets", "dynamodb:ListTables", "dynamodb:DescribeLimits", "dynamodb:DescribeEndpoints",
-    "iam:ListRoles", "iam:ListPolicies", "iam:GetAccountSummary",
+    "iam:ListRoles", "iam:ListPolicies", "iam:GetAccountSummary", "ssm:DescribeParameters",
+    "logs:DescribeLogGroups",
 })  # fmt: skip
-CONDITIONS: dict[str, dict[str, Any]] = {
-    # Only the key DynamoDB uses for the tables' encryption at rest, and only through DynamoDB.
-    "kms": {"StringLike": {"kms:ViaService": "dynamodb.*.amazonaws.com"}},
-}
+# Conditions by IAM prefix (none needed today; kept as the place for them). The AWS managed keys that
+# encrypt the tables (aws/dynamodb) and the secret (aws/ssm) authorize callers in their key policies.
+CONDITIONS: dict[str, dict[str, Any]] = {}
 SPECIAL: dict[str, dict[str, Any]] = {
     # Tasks get their execution and task roles; the role can hand ECS only HumanGov's roles.
     "iam:PassRole": {
