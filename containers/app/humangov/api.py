@@ -119,6 +119,7 @@ def _fields(*, partial: bool) -> tuple[dict[str, Any], dict[str, str]]:
 
 
 def _reject_unknown_fields(names: Any) -> None:
-    unknown = sorted(set(names) - set(FIELDS))
+    # `pdf` sent as a plain field (not a file) is reported by uploaded_pdf() as a missing file.
+    unknown = sorted(set(names) - {*FIELDS, "pdf"})
     if unknown:
         raise ValidationError({"_": f"Unknown field(s): {', '.join(unknown)}; known: {', '.join(FIELDS)}"})

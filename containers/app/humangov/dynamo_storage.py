@@ -7,9 +7,11 @@ time, so the items read per page depend on the page size, not on the size of the
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 import boto3
@@ -42,12 +44,16 @@ class DynamoStorage:
     @classmethod
     def from_settings(cls, settings: Settings) -> DynamoStorage:
         """Build the clients (no AWS call happens here) for the state's table and bucket."""
-        session = boto3.session.Session(region_name=settings.aws_region)
         base = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=15)
-        # Emulators answer on one host name, so S3 must use path-style addressing there.
-        s3_config = base.merge(Config(s3={"addressing_style": "path"})) if settings.endpoint_url else base
-        dynamodb = session.client("dynamodb", endpoint_url=settings.endpoint_url, config=base)
-        s3 = session.client("s3", endpoint_url=settings.endpoint_url, config=s3_config)
+        # SigV4 presigned URLs carry X-Amz-Expires (SigV2 is deprecated); emulators answer on one
+        # host name, so S3 uses path-style addressing there.
+        s3_config = base.merge(Config(signature_version="s3v4"))
+        if settings.endpoint_url:
+            s3_config = s3_config.merge(Config(s3={"addressing_style": "path"}))
+        with _SESSION_LOCK:
+            session = _session(settings.aws_region)
+            dynamodb = session.client("dynamodb", endpoint_url=settings.endpoint_url, config=base)
+            s3 = session.client("s3", endpoint_url=settings.endpoint_url, config=s3_config)
         return cls(dynamodb, s3, settings.table, settings.bucket)
 
     # Records -------------------------------------------------------------------------------------
@@ -58,13 +64,13 @@ class DynamoStorage:
                 TableName=self.table, Key={schema.HASH_KEY: {"S": record_id}}, ConsistentRead=True
             )
         item = response.get("Item")
-        return _record(item) if item else None
+        return from_item(item) if item else None
 
     def create_record(self, record: Record) -> None:
         with _aws("PutItem"):
             self.dynamodb.put_item(
                 TableName=self.table,
-                Item=_item(record),
+                Item=to_item(record),
                 ConditionExpression="attribute_not_exists(#id)",
                 ExpressionAttributeNames={"#id": schema.HASH_KEY},
             )
@@ -74,7 +80,7 @@ class DynamoStorage:
         with _aws("PutItem"):
             self.dynamodb.put_item(
                 TableName=self.table,
-                Item=_item(record),
+                Item=to_item(record),
                 ConditionExpression="attribute_exists(#id) AND #doc = :doc",
                 ExpressionAttributeNames={"#id": schema.HASH_KEY, "#doc": "document"},
                 ExpressionAttributeValues={":doc": {"S": expected_document}},
@@ -86,7 +92,7 @@ class DynamoStorage:
                 TableName=self.table, Key={schema.HASH_KEY: {"S": record_id}}, ReturnValues="ALL_OLD"
             )
         old = response.get("Attributes")
-        return _record(old) if old else None
+        return from_item(old) if old else None
 
     def list_records(self, limit: int, cursor_token: str | None) -> Page:
         start = cursor.decode(cursor_token) if cursor_token else None
@@ -99,7 +105,7 @@ class DynamoStorage:
             next_key: dict[str, Any] | None = items[-1]
         else:
             next_key = response.get("LastEvaluatedKey")  # set only if DynamoDB's 1 MB cap cut the page
-        return Page([_record(item) for item in items], _token(next_key), read)
+        return Page([from_item(item) for item in items], _token(next_key), read)
 
     def search_records(self, needle: str, limit: int, cursor_token: str | None) -> Page:
         """Walk the index in name order, keeping matches, until the page or the read budget is full.
@@ -109,7 +115,7 @@ class DynamoStorage:
         """
         start = cursor.decode(cursor_token) if cursor_token else None
         needle = needle.casefold()
-        budget = max(self.search_budget, limit)
+        budget = max(self.search_budget, 1)
         found: list[dict[str, Any]] = []
         read = 0
         while True:
@@ -124,10 +130,10 @@ class DynamoStorage:
             last_key = response.get("LastEvaluatedKey")
             if len(found) + len(items) > limit:
                 found.extend(items[: limit - len(found)])
-                return Page([_record(i) for i in found], _token(found[-1]), read)
+                return Page([from_item(i) for i in found], _token(found[-1]), read)
             found.extend(items)
             if last_key is None or len(found) == limit or read >= budget:
-                return Page([_record(i) for i in found], _token(last_key), read)
+                return Page([from_item(i) for i in found], _token(last_key), read)
             start = last_key
 
     def _query(
@@ -190,6 +196,16 @@ class DynamoStorage:
         return Readiness(table=table_ok, bucket=bucket_ok)
 
 
+@cache
+def _session(region: str) -> boto3.session.Session:
+    # One session per region: loading botocore's models costs ~0.1 s per session, clients from a warm
+    # session are cheap. Only create_app() calls this, guarded by the lock (sessions are not thread-safe).
+    return boto3.session.Session(region_name=region)
+
+
+_SESSION_LOCK = threading.Lock()
+
+
 @contextmanager
 def _aws(operation: str) -> Iterator[None]:
     try:
@@ -209,7 +225,7 @@ def _token(key: dict[str, Any] | None) -> str | None:
     return cursor.encode({attr: key[attr]["S"] for attr in cursor.KEY_ATTRS})
 
 
-def _item(record: Record) -> dict[str, Any]:
+def to_item(record: Record) -> dict[str, Any]:
     return {
         schema.HASH_KEY: {"S": record.id},
         schema.LIST_PARTITION_ATTR: {"S": schema.LIST_PARTITION_VALUE},
@@ -228,7 +244,7 @@ def _item(record: Record) -> dict[str, Any]:
     }
 
 
-def _record(item: dict[str, Any]) -> Record:
+def from_item(item: dict[str, Any]) -> Record:
     def text(name: str) -> str:
         return str(item.get(name, {}).get("S", ""))
 

@@ -1,0 +1,159 @@
+"""Shared helpers of the app's unit tests: a state's data on moto, forms with CSRF tokens, PDFs."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from decimal import Decimal
+from typing import Any
+
+import boto3
+from flask.testing import FlaskClient
+from humangov import schema
+from humangov.dynamo_storage import to_item
+from humangov.model import Record
+from werkzeug.test import TestResponse
+
+STATE = "california"
+REGION = "us-east-1"
+TABLE = schema.table_name(STATE)
+BUCKET = schema.bucket_prefix(STATE) + "unit"
+SECRET = "unit-test-secret-key-0123456789abcdef"
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+API_HEADERS = {"X-HumanGov-Request": "1"}
+_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def app_config(**overrides: Any) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "US_STATE": STATE,
+        "AWS_REGION": REGION,
+        "AWS_DYNAMODB_TABLE": TABLE,
+        "AWS_BUCKET": BUCKET,
+        "SECRET_KEY": SECRET,
+        "TESTING": "1",
+    }
+    config.update(overrides)
+    return {k: v for k, v in config.items() if v is not None}
+
+
+@dataclass
+class StateData:
+    """The state's table and bucket, with clients to inspect them behind the app's back."""
+
+    dynamodb: Any
+    s3: Any
+
+    def items(self) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        for page in self.dynamodb.get_paginator("scan").paginate(TableName=TABLE):
+            items.extend(page["Items"])
+        return items
+
+    def item(self, record_id: str) -> dict[str, Any] | None:
+        item: dict[str, Any] | None = self.dynamodb.get_item(
+            TableName=TABLE, Key={"id": {"S": record_id}}
+        ).get("Item")
+        return item
+
+    def keys(self) -> list[str]:
+        return [o["Key"] for o in self.s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
+
+    def body(self, key: str) -> bytes:
+        body: bytes = self.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+        return body
+
+
+@cache
+def _session() -> boto3.session.Session:
+    # moto resets boto3's default session at every mock start; a kept session spares reloading models.
+    return boto3.session.Session(region_name=REGION)
+
+
+def create_state_data(endpoint_url: str | None = None) -> StateData:
+    dynamodb = _session().client("dynamodb", endpoint_url=endpoint_url)
+    s3 = _session().client("s3", endpoint_url=endpoint_url)
+    dynamodb.create_table(**schema.create_table_kwargs(TABLE))
+    s3.create_bucket(Bucket=BUCKET)
+    return StateData(dynamodb, s3)
+
+
+def csrf_token(client: FlaskClient, path: str = "/new_record") -> str:
+    response = client.get(path)
+    match = _TOKEN.search(response.get_data(as_text=True))
+    assert match, f"no csrf_token in {path}"
+    return match.group(1)
+
+
+def form(
+    client: FlaskClient | None = None,
+    *,
+    pdf: bytes | None = PDF,
+    file_name: str = "contract.pdf",
+    token_from: str = "/new_record",
+    **fields: Any,
+) -> dict[str, Any]:
+    """A record form (multipart); with `client`, it carries a valid CSRF token of that client."""
+    data: dict[str, Any] = {"first_name": "Ada", "last_name": "Lovelace", "role": "Teacher", "salary": "52000"}
+    data.update(fields)
+    data = {k: v for k, v in data.items() if v is not None}
+    if pdf is not None:
+        data["pdf"] = (io.BytesIO(pdf), file_name)
+    if client is not None:
+        data["csrf_token"] = csrf_token(client, token_from)
+    return data
+
+
+def add_record(client: FlaskClient, **fields: Any) -> dict[str, Any]:
+    """Create a record through the API and return its JSON."""
+    response = client.post("/api/employees", data=form(**fields), headers=API_HEADERS)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    record: dict[str, Any] = response.get_json()
+    return record
+
+
+def seed_records(data: StateData, names: list[tuple[str, str]]) -> list[str]:
+    """Write records straight into the table (fast, no objects) and return their ids."""
+    ids = []
+    table = _session().resource("dynamodb").Table(TABLE)
+    with table.batch_writer() as batch:
+        for n, (first, last) in enumerate(names):
+            record = Record(
+                id=f"seed{n:06d}",
+                first_name=first,
+                last_name=last,
+                role="Teacher",
+                salary=Decimal(40000 + n),
+                document=schema.document_key(f"seed{n:06d}", "v1"),
+                document_name="seed.pdf",
+                created_at="2026-01-01T00:00:00Z",
+                updated_at="2026-01-01T00:00:00Z",
+            )
+            batch.put_item(Item=_plain(to_item(record)))
+            ids.append(record.id)
+    return ids
+
+
+def follow_api_pages(client: FlaskClient, url: str) -> Iterator[dict[str, Any]]:
+    """Every page of an API listing, following `next` until it is null."""
+    cursor: str | None = None
+    while True:
+        response = client.get(url if cursor is None else f"{url}&cursor={cursor}")
+        assert response.status_code == 200, response.get_data(as_text=True)
+        body: dict[str, Any] = response.get_json()
+        yield body
+        cursor = body["next"]
+        if cursor is None:
+            return
+
+
+def text(response: TestResponse) -> str:
+    return response.get_data(as_text=True)
+
+
+def _plain(item: dict[str, Any]) -> dict[str, Any]:
+    # batch_writer speaks the resource's plain values, not the client's typed ones.
+    return {k: (v["S"] if "S" in v else Decimal(v["N"])) for k, v in item.items()}
