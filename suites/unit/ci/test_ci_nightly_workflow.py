@@ -41,12 +41,15 @@ def test_runs_on_a_schedule_and_by_hand_with_states_and_region(nightly: dict[str
 def test_least_permissions_and_oidc_only_where_needed(nightly: dict[str, Any]) -> None:
     assert nightly["permissions"] == {}
     for name, job in nightly["jobs"].items():
-        expected = {"contents": "read"} | ({"id-token": "write"} if name == "acceptance" else {})
+        expected = {"contents": "read"} | ({"id-token": "write"} if name != "plan" else {})
         assert job["permissions"] == expected, name
 
 
-def test_credentials_come_from_assuming_the_role_in_a_repository_variable(nightly: dict[str, Any]) -> None:
-    job = _acceptance(nightly)
+@pytest.mark.parametrize("job_name", ["acceptance", "sweep"])
+def test_credentials_come_from_assuming_the_role_in_a_repository_variable(
+    nightly: dict[str, Any], job_name: str
+) -> None:
+    job = nightly["jobs"][job_name]
     step = _step(job, r"^aws-actions/configure-aws-credentials@")
     assert step["with"]["role-to-assume"] == ROLE_EXPR
     assert not {k for k in step["with"] if "access-key" in k or "secret" in k or k == "aws-session-token"}
@@ -100,7 +103,10 @@ def test_teardown_and_sweep_always_run_with_their_own_timeout(nightly: dict[str,
     assert re.search(
         r'humangov destroy --state "\$HUMANGOV_STATE" --platform aws --region "\$AWS_REGION"', script
     )
-    sweep = re.search(r"humangov sweep --older-than (\d+[mh]) --region \"\$AWS_REGION\"", script)
+    # --state: the shared cluster and ECR repositories may still serve other matrix jobs.
+    sweep = re.search(
+        r'humangov sweep --older-than (\d+[mh]) --state "\$HUMANGOV_STATE" --region "\$AWS_REGION"', script
+    )
     assert sweep, script
     # Both commands run even if the first fails, and the step still reports the failure.
     assert "|| status=1" in script and 'exit "$status"' in script
@@ -122,7 +128,23 @@ def test_inputs_reach_scripts_through_env_only(nightly: dict[str, Any]) -> None:
     assert "--require-role" in run_text(plan_step)
 
 
-@pytest.mark.parametrize("job_name", ["plan", "acceptance"])
+def test_one_full_sweep_after_every_state_whatever_their_outcome(nightly: dict[str, Any]) -> None:
+    job = nightly["jobs"]["sweep"]
+    assert set(job["needs"]) == {"plan", "acceptance"}
+    assert job["if"] == "always() && needs.plan.result == 'success'"
+    (step,) = [s for s in steps(job) if "humangov sweep" in run_text(s)]
+    sweep = re.fullmatch(
+        r'humangov sweep --older-than (\d+[mh]) --region "\$AWS_REGION"', run_text(step).strip()
+    )
+    assert sweep, run_text(step)
+    assert _minutes(sweep[1]) > _acceptance(nightly)["timeout-minutes"]
+    assert step["timeout-minutes"] < job["timeout-minutes"]
+    assert (
+        "matrix" not in str(job.get("concurrency", {})) and job["concurrency"]["cancel-in-progress"] is False
+    )
+
+
+@pytest.mark.parametrize("job_name", ["plan", "acceptance", "sweep"])
 def test_jobs_have_timeouts(nightly: dict[str, Any], job_name: str) -> None:
     assert 0 < nightly["jobs"][job_name]["timeout-minutes"] <= 120
 
