@@ -18,7 +18,7 @@ EXPECTED_COMMANDS = {
     "terraform validate": r"\bterraform -chdir=terraform validate\b",
     "bootstrap validate": r"\bterraform -chdir=terraform/bootstrap validate\b",
     "workflow schema": r"\bcheck-jsonschema --builtin-schema vendor\.github-workflows\b",
-    "zizmor": r"\bzizmor\b.*\.github/workflows",
+    "zizmor": r"\bzizmor\b.*\.github$",
     "hadolint": r"\bhadolint --config \.github/hadolint\.yaml containers/\*/Dockerfile\b",
 }
 

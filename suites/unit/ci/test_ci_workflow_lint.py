@@ -29,6 +29,13 @@ def test_workflows_match_githubs_schema() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_dependabot_config_matches_its_schema_and_updates_the_pinned_actions() -> None:
+    path = GITHUB_DIR / "dependabot.yml"
+    result = _run(tool("check-jsonschema"), "--builtin-schema", "vendor.dependabot", str(path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "package-ecosystem: github-actions" in path.read_text(encoding="utf-8")
+
+
 def test_schema_check_rejects_a_broken_workflow(tmp_path: Path) -> None:
     # Proves the check above can fail: `runs-on` missing, an unknown key in a step.
     bad = tmp_path / "bad.yml"
@@ -46,7 +53,7 @@ def _zizmor(target: Path) -> tuple[int, list[dict[str, object]]]:
 
 def test_zizmor_finds_nothing_even_as_auditor() -> None:
     # The auditor persona is zizmor's strictest (it also reports likely false positives).
-    code, findings = _zizmor(WORKFLOWS)
+    code, findings = _zizmor(GITHUB_DIR)  # the workflows and dependabot.yml
     summary = [f"{f.get('ident')}: {f.get('desc')}" for f in findings]
     assert findings == [], summary
     assert code == 0
