@@ -1,0 +1,464 @@
+"""The `local` platform: one state's whole stack on the local Docker engine, no AWS account needed.
+
+Per state: an AWS emulator (moto's server) on the state's data network holding its table and bucket
+(made by `humangov_deploy.data`, the same schema as on AWS); two tasks (holder + app + nginx sharing a
+network namespace, as on Fargate) in two "Availability Zones", one Docker network each; an HAProxy load
+balancer on both zone networks with active health checks, published on 127.0.0.1: the state's URL.
+Every object is labelled with the state, the run id and `humangov.managed-by`, and `destroy` removes
+exactly the objects of that state. See local_spec (settings), local_tasks (tasks), local_docker (calls).
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+
+from humangov_deploy import appsrc
+from humangov_deploy.clients import AwsClients
+from humangov_deploy.data import create_state_data, find_state_data
+from humangov_deploy.errors import ConfigError, DeploymentFailed, HumangovError
+from humangov_deploy.platforms import local_docker as dock
+from humangov_deploy.platforms import local_spec as spec
+from humangov_deploy.platforms import local_tasks as tasks_mod
+from humangov_deploy.platforms.base import Progress, StackStatus, print_progress
+from humangov_deploy.platforms.local_tasks import Images, Task, TaskDefinition
+from humangov_deploy.waits import Deadline, Poll, poll_until
+
+HTTP_TIMEOUT = 2.0
+DEFAULT_REGION = "us-east-1"
+
+
+class LocalPlatform:
+    name = "local"
+
+    def __init__(
+        self,
+        *,
+        docker: Any = None,
+        region: str = DEFAULT_REGION,
+        run_id: str | None = None,
+        desired_count: int = spec.DEFAULT_TASK_COUNT,
+        images: Images | None = None,
+        image_provider: Callable[[Any, Progress], Images] | None = None,
+        poll_interval: float = 0.5,
+        http: requests.Session | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        if desired_count < 1:
+            raise ConfigError(f"--desired-count must be at least 1, not {desired_count}")
+        self._docker = docker
+        self.region = region
+        self.run_id = run_id
+        self.desired_count = desired_count
+        self._images = images
+        self._image_provider = image_provider
+        self.poll_interval = poll_interval
+        self.http = http or requests.Session()
+        self.clock, self.sleep, self.now = clock, sleep, now
+
+    @property
+    def docker(self) -> Any:
+        if self._docker is None:
+            self._docker = dock.docker_client()
+        return self._docker
+
+    # --- deploy -------------------------------------------------------------------------------------
+
+    def deploy(self, state: str, *, timeout: float, progress: Progress = print_progress) -> StackStatus:
+        state = appsrc.validate_state(state)
+        deadline = Deadline(timeout, self.clock)
+        names = spec.LocalNames(state)
+        images = self.images(progress)
+        labels = self._identity(state)
+        progress(f"{state}: run {labels[spec.LABEL_RUN_ID]}, networks {', '.join(names.networks)}")
+        data_network = dock.ensure_network(
+            self.docker,
+            names.data_network,
+            {**labels, spec.LABEL_ROLE: "network", spec.LABEL_SECRET: secrets.token_urlsafe(32)},
+        )
+        for zone in spec.ZONES:
+            dock.ensure_network(
+                self.docker,
+                names.zone_network(zone),
+                {**labels, spec.LABEL_ROLE: "network", spec.LABEL_AZ: zone},
+            )
+        # The LB first: it starts in a blink and needs nothing else, so it is up while the emulator boots.
+        self._ensure_lb(names, images, labels, progress)
+        endpoint_port = self._ensure_emulator(names, images, labels, progress)
+        endpoint = f"http://127.0.0.1:{endpoint_port}"
+        self._wait_http(f"{endpoint}/moto-api/", "the AWS emulator to answer", deadline)
+        data = create_state_data(
+            AwsClients(region=self.region, endpoint_url=endpoint),
+            state,
+            run_id=labels[spec.LABEL_RUN_ID],
+            progress=progress,
+        )
+        secret_key = dock.labels_of(data_network).get(spec.LABEL_SECRET) or ""
+        environment = spec.app_environment(
+            state=state,
+            region=self.region,
+            table=data.table,
+            bucket=data.bucket,
+            endpoint_url=endpoint,
+            secret_key=secret_key,
+        )
+        definition = TaskDefinition(images, environment, endpoint_port, names.emulator)
+        self._converge_tasks(names, definition, labels, deadline, progress)
+        progress(f"waiting for {self.desired_count} task(s) healthy behind the load balancer")
+        poll_until(
+            lambda: self._health_poll(state, self.desired_count),
+            timeout=deadline,
+            interval=self.poll_interval,
+            what=f"{state}'s tasks to turn healthy behind the load balancer",
+            clock=self.clock,
+            sleep=self.sleep,
+            hint="see `docker logs` of the state's app and nginx containers (`humangov status` lists them)",
+        )
+        status = self.status(state)
+        progress(f"{state} is up: {status.url}")
+        return status
+
+    def images(self, progress: Progress = print_progress) -> Images:
+        """The four images, built when missing (the app's and nginx's by humangov_deploy.images)."""
+        if self._images is None:
+            provider = self._image_provider or _default_images
+            self._images = provider(self.docker, progress)
+        return self._images
+
+    def _identity(self, state: str) -> dict[str, str]:
+        """Labels of every object of the stack: an existing stack keeps its run id and creation time."""
+        for network in dock.list_networks(self.docker, state):
+            labels = dock.labels_of(network)
+            if labels.get(spec.LABEL_RUN_ID):
+                return spec.base_labels(
+                    state, labels[spec.LABEL_RUN_ID], labels.get(spec.LABEL_CREATED_AT, ""), role="network"
+                )
+        now = self.now()
+        run_id = self.run_id or f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+        return spec.base_labels(state, run_id, now.strftime("%Y-%m-%dT%H:%M:%SZ"), role="network")
+
+    def _one(self, state: str, role: str) -> Any | None:
+        found = dock.list_containers(self.docker, state, **{spec.LABEL_ROLE: role})
+        return found[0] if found else None
+
+    def _ensure_lb(
+        self, names: spec.LocalNames, images: Images, labels: dict[str, str], progress: Progress
+    ) -> None:
+        config = spec.lb_config(self.desired_count)
+        fingerprint = spec.fingerprint(images.lb, config)
+        ports: dict[str, Any] = {
+            f"{spec.LB_PORT}/tcp": ("127.0.0.1", None),
+            f"{spec.LB_STATS_PORT}/tcp": ("127.0.0.1", None),
+        }
+        current = self._one(names.state, "lb")
+        if current is not None:
+            if dock.labels_of(current).get(spec.LABEL_SPEC) == fingerprint:
+                if current.status != "running":
+                    progress(f"starting load balancer {names.lb}")
+                    current.start()
+                return
+            # Keep the URL across a reconfiguration: the new LB publishes the same host ports.
+            for port in (spec.LB_PORT, spec.LB_STATS_PORT):
+                ports[f"{port}/tcp"] = ("127.0.0.1", dock.host_port(current, port))
+            progress(f"load balancer {names.lb} changed: replacing it")
+            dock.remove_container(current, timeout=5)
+        progress(f"starting load balancer {names.lb}")
+        zone_a, *other_zones = (names.zone_network(z) for z in spec.ZONES)
+        dock.run_container(
+            self.docker,
+            name=names.lb,
+            image=images.lb,
+            labels={**labels, spec.LABEL_ROLE: "lb", spec.LABEL_SPEC: fingerprint},
+            network=zone_a,
+            extra_networks=other_zones,
+            files={spec.LB_CONFIG_PATH: config},
+            ports=ports,
+            restart_policy={"Name": "unless-stopped"},
+        )
+
+    def _ensure_emulator(
+        self, names: spec.LocalNames, images: Images, labels: dict[str, str], progress: Progress
+    ) -> int:
+        current = self._one(names.state, "emulator")
+        if current is not None and current.status != "running":
+            # moto keeps its data in memory: a stopped emulator has lost the state's data anyway.
+            progress(f"emulator {names.emulator} is {current.status}: starting it (its data starts empty)")
+            current.start()
+        if current is None:
+            progress(f"starting AWS emulator {names.emulator}")
+            current = dock.run_container(
+                self.docker,
+                name=names.emulator,
+                image=images.emulator,
+                labels={**labels, spec.LABEL_ROLE: "emulator"},
+                network=names.data_network,
+                ports={f"{spec.EMULATOR_PORT}/tcp": ("127.0.0.1", None)},
+                restart_policy={"Name": "unless-stopped"},
+            )
+        port = dock.host_port(current, spec.EMULATOR_PORT)
+        if port is None:
+            raise DeploymentFailed(f"the emulator {names.emulator} has no published port; see its logs")
+        return port
+
+    def _converge_tasks(
+        self,
+        names: spec.LocalNames,
+        definition: TaskDefinition,
+        labels: dict[str, str],
+        deadline: Deadline,
+        progress: Progress,
+    ) -> None:
+        """One RUNNING task of the current definition per slot; a changed slot is replaced, one at a time."""
+        by_slot: dict[int, list[Task]] = {}
+        for task in tasks_mod.find_tasks(self.docker, names.state):
+            by_slot.setdefault(task.slot, []).append(task)
+        for slot in sorted(by_slot):
+            if slot > self.desired_count:
+                for task in by_slot.pop(slot):
+                    progress(f"stopping task {task.id}: more tasks than the desired {self.desired_count}")
+                    tasks_mod.stop_task(task)
+        for slot in range(1, self.desired_count + 1):
+            current = by_slot.get(slot, [])
+            keep = [
+                t for t in current if t.spec == definition.fingerprint and t.status in ("RUNNING", "PENDING")
+            ]
+            for task in current:
+                if task not in keep[:1]:
+                    progress(
+                        f"replacing task {task.id} in {task.az} ({task.status.lower()}, older definition?)"
+                    )
+                    tasks_mod.stop_task(task)
+            if keep:
+                continue
+            task = tasks_mod.start_task(
+                self.docker, names=names, slot=slot, definition=definition, labels={**labels}
+            )
+            progress(f"started task {task.id} in {task.az}")
+            if current:
+                # A rolling replacement: the next slot waits until this one serves, so one always does.
+                poll_until(
+                    lambda slot=slot: self._slot_poll(names.state, slot),
+                    timeout=deadline,
+                    interval=self.poll_interval,
+                    what=f"the new task in slot {slot} to turn healthy",
+                    clock=self.clock,
+                    sleep=self.sleep,
+                )
+
+    # --- health ---------------------------------------------------------------------------------------
+
+    def _wait_http(self, url: str, what: str, deadline: Deadline) -> None:
+        def check() -> Poll[str]:
+            try:
+                code = self.http.get(url, timeout=HTTP_TIMEOUT).status_code
+            except requests.RequestException as exc:
+                return Poll(False, type(exc).__name__)
+            return Poll(code == 200, f"HTTP {code}")
+
+        poll_until(
+            check,
+            timeout=deadline,
+            interval=self.poll_interval,
+            what=what,
+            clock=self.clock,
+            sleep=self.sleep,
+        )
+
+    def lb_health(self, state: str) -> dict[str, bool]:
+        """Which LB servers (slots) are UP, from HAProxy's stats; empty when the LB does not answer."""
+        lb = self._one(state, "lb")
+        port = dock.host_port(lb, spec.LB_STATS_PORT) if lb is not None and lb.status == "running" else None
+        if port is None:
+            return {}
+        try:
+            response = self.http.get(f"http://127.0.0.1:{port}{spec.STATS_PATH};csv", timeout=HTTP_TIMEOUT)
+        except requests.RequestException:
+            return {}
+        if response.status_code != 200:
+            return {}
+        return {name: server.healthy for name, server in spec.parse_stats_csv(response.text).items()}
+
+    def _health_poll(self, state: str, desired: int) -> Poll[str]:
+        found = tasks_mod.find_tasks(self.docker, state)
+        health = self.lb_health(state)
+        fatal = _fatal_reason(found)
+        infos = [t.info(health) for t in found]
+        summary = (
+            ", ".join(f"{i.id}@{i.az}:{i.status}{'/healthy' if i.healthy else ''}" for i in infos)
+            or "no tasks"
+        )
+        healthy = sum(1 for i in infos if i.healthy)
+        return Poll(healthy >= desired and len(infos) == desired, summary, fatal)
+
+    def _slot_poll(self, state: str, slot: int) -> Poll[str]:
+        health = self.lb_health(state)
+        found = [t for t in tasks_mod.find_tasks(self.docker, state) if t.slot == slot]
+        ok = any(t.info(health).healthy for t in found)
+        return Poll(ok, f"slot {slot}: {[t.status for t in found]}", _fatal_reason(found))
+
+    # --- status, data, stop, destroy ------------------------------------------------------------------
+
+    def status(self, state: str) -> StackStatus:
+        """What exists of the state; like ECS's scheduler, a stopped task is replaced on the way."""
+        state = appsrc.validate_state(state)
+        result = StackStatus(state=state, platform=self.name, region=self.region)
+        lb = self._one(state, "lb")
+        if lb is not None and lb.status == "running" and (port := dock.host_port(lb, spec.LB_PORT)):
+            result.url = f"http://127.0.0.1:{port}"
+        labels = self._stack_labels(state)
+        if labels is not None and lb is not None:
+            tasks_mod.replace_stopped(
+                self.docker, state, labels=labels, progress=lambda _m: None, desired=self.desired_count
+            )
+        health = self.lb_health(state)
+        found = tasks_mod.find_tasks(self.docker, state)
+        result.tasks = [t.info(health) for t in found]
+        endpoint = self._endpoint(state)
+        if endpoint is not None:
+            try:
+                data = find_state_data(AwsClients(region=self.region, endpoint_url=endpoint), state)
+            except HumangovError:
+                data = None
+            if data is not None:
+                result.table, result.bucket = data.table, data.bucket
+            result.resources["emulator"] = endpoint
+        containers = dock.list_containers(self.docker, state)
+        if containers:
+            result.resources["containers"] = sorted(f"{c.name} ({c.status})" for c in containers)
+        networks = dock.list_networks(self.docker, state)
+        if networks:
+            result.resources["networks"] = sorted(n.name for n in networks)
+        return result
+
+    def _stack_labels(self, state: str) -> dict[str, str] | None:
+        for network in dock.list_networks(self.docker, state):
+            if network.name == spec.LocalNames(state).data_network:
+                found = dock.labels_of(network)
+                return spec.base_labels(
+                    state, found.get(spec.LABEL_RUN_ID, ""), found.get(spec.LABEL_CREATED_AT, ""), role="task"
+                )
+        return None
+
+    def _endpoint(self, state: str) -> str | None:
+        emulator = self._one(state, "emulator")
+        if emulator is None or emulator.status != "running":
+            return None
+        port = dock.host_port(emulator, spec.EMULATOR_PORT)
+        return f"http://127.0.0.1:{port}" if port else None
+
+    def data_clients(self, state: str) -> AwsClients:
+        endpoint = self._endpoint(appsrc.validate_state(state))
+        if endpoint is None:
+            raise ConfigError(f"{state} has no running AWS emulator on the local platform; deploy it first")
+        return AwsClients(region=self.region, endpoint_url=endpoint)
+
+    def stop_task(self, state: str, task_id: str) -> None:
+        """Stop one task as ECS's StopTask does (SIGTERM, then SIGKILL after the stop timeout)."""
+        for task in tasks_mod.find_tasks(self.docker, appsrc.validate_state(state)):
+            if task.id == task_id:
+                tasks_mod.stop_task(task)
+                return
+        raise ConfigError(f"{state} has no task {task_id}")
+
+    def destroy(self, state: str, *, timeout: float, progress: Progress = print_progress) -> None:
+        """Remove every container, network and volume labelled with the state; nothing else."""
+        state = appsrc.validate_state(state)
+        deadline = Deadline(timeout, self.clock)
+        containers = dock.list_containers(self.docker, state)
+        if containers:
+            progress(f"removing {len(containers)} container(s) of {state}")
+            stop = max(1, min(tasks_mod.STOP_TIMEOUT, int(deadline.remaining() / 2)))
+            # In parallel: each stop waits on its process's graceful shutdown, and they do not depend
+            # on each other once nothing routes to the tasks (the LB goes in the same sweep).
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                for future in [pool.submit(dock.remove_container, c, timeout=stop) for c in containers]:
+                    future.result()
+        for network in dock.list_networks(self.docker, state):
+            progress(f"removing network {network.name}")
+            dock.remove_network(network)
+        for volume in dock.list_volumes(self.docker, state):
+            progress(f"removing volume {volume.name}")
+            dock.remove_volume(volume)
+        left = [c.name for c in dock.list_containers(self.docker, state)]
+        left += [n.name for n in dock.list_networks(self.docker, state)]
+        if left:
+            raise DeploymentFailed(f"{state} still has {', '.join(left)} after destroy")
+        progress(f"{state} removed from the local platform")
+
+
+def _fatal_reason(found: list[Task]) -> str | None:
+    """A task whose app keeps crashing fails the deploy at once, with the app's last words."""
+    for task in found:
+        app = task.members.get("app")
+        if app is None:
+            continue
+        restarts = int((app.attrs or {}).get("RestartCount") or 0)
+        if restarts >= 2 or (app.status == "exited" and restarts >= 1):
+            try:
+                tail = app.logs(tail=15).decode(errors="replace").strip()
+            except Exception:  # logs are a courtesy: the reason stands without them
+                tail = "(no logs)"
+            return f"the app of task {task.id} keeps exiting ({restarts} restarts); its last output:\n{tail}"
+    return None
+
+
+def _default_images(client: Any, progress: Progress) -> Images:
+    from humangov_deploy.platforms import local_images
+
+    app, nginx = local_images.app_images(client, progress)
+    return Images(
+        app=app,
+        nginx=nginx,
+        lb=local_images.ensure_image(client, local_images.LB, progress),
+        emulator=local_images.ensure_image(client, local_images.EMULATOR, progress),
+    )
+
+
+def from_options(
+    *,
+    region: str | None = None,
+    run_id: str | None = None,
+    desired_count: int | None = None,
+    app_image: str | None = None,
+    nginx_image: str | None = None,
+    poll_interval: float | None = None,
+    docker: Any = None,
+    **_: Any,
+) -> LocalPlatform:
+    """Build the platform from CLI options (`vars(args)`); options of other platforms are ignored."""
+    if bool(app_image) != bool(nginx_image):
+        raise ConfigError("pass both --app-image and --nginx-image, or neither (to build both)")
+    provider: Callable[[Any, Progress], Images] | None = None
+    if app_image and nginx_image:
+
+        def provider(client: Any, progress: Progress) -> Images:
+            built = _default_images_without_app(client, progress)
+            return Images(app=app_image, nginx=nginx_image, lb=built.lb, emulator=built.emulator)
+
+    return LocalPlatform(
+        docker=docker,
+        region=region or DEFAULT_REGION,
+        run_id=run_id,
+        desired_count=spec.DEFAULT_TASK_COUNT if desired_count is None else int(desired_count),
+        image_provider=provider,
+        poll_interval=0.5 if poll_interval is None else float(poll_interval),
+    )
+
+
+def _default_images_without_app(client: Any, progress: Progress) -> Images:
+    from humangov_deploy.platforms import local_images
+
+    return Images(
+        app="",
+        nginx="",
+        lb=local_images.ensure_image(client, local_images.LB, progress),
+        emulator=local_images.ensure_image(client, local_images.EMULATOR, progress),
+    )
