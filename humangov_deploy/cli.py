@@ -18,6 +18,8 @@ from humangov_deploy.errors import HumangovError
 
 # Order is the order of `humangov --help`.
 COMMAND_MODULES: tuple[str, ...] = (
+    "build",
+    "push",
     "data",
     "dev",
     "deploy",

@@ -1,0 +1,298 @@
+"""Build the two HumanGov images (app, nginx) with the Docker SDK, from local or official bases.
+
+`base="local"`: bases made here by mmdebstrap (humangov_deploy.baseimage) and the app's dependencies from
+a wheelhouse inside the build context: no registry is needed. `base="official"`: the Dockerfiles'
+defaults (python:3.11-slim-bookworm, nginx:1.27-bookworm) and PyPI, where a registry is reachable.
+
+Tags are `<git revision>-<content hash>`, e.g. `humangov-app:1a2b3c4-dirty-5e6f...`. The revision says
+where the image came from; the hash (of the exact build context, build arguments and base) makes the tag
+name one content only. So an ECR repository can keep tags immutable even though work trees are often
+dirty, and `ensure_images` can skip a build whose tag already exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import subprocess
+import tarfile
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from humangov_deploy import __version__, baseimage
+from humangov_deploy.appsrc import APP_DIR, NGINX_DIR
+from humangov_deploy.errors import ConfigError, ImageBuildError
+
+Progress = Callable[[str], None]
+Base = Literal["local", "official"]
+
+APP_REPOSITORY = "humangov-app"
+NGINX_REPOSITORY = "humangov-nginx"
+# The task's ports: gunicorn on 8000 (127.0.0.1 from nginx, same network namespace); nginx on 8080, the
+# container port the load balancer targets (non-root processes cannot bind 80 on ECS/Fargate).
+APP_PORT = 8000
+NGINX_PORT = 8080
+# Both images carry their health check at the same path; ECS task definitions run it as CMD.
+HEALTHCHECK_COMMAND = ("/usr/local/bin/humangov-healthcheck",)
+# gunicorn's graceful_timeout is 20 s; the platforms give containers this long before SIGKILL.
+STOP_TIMEOUT_SECONDS = 30
+# Run as this uid:gid (the images' USER); the platforms may repeat it (ECS `user`).
+IMAGE_USER = "10001:10001"
+PLATFORM = "linux/amd64"
+# Must match the Dockerfiles' `ARG BASE_IMAGE` defaults (a unit test checks).
+OFFICIAL_BASES = {"app": "python:3.11-slim-bookworm", "nginx": "nginx:1.27-bookworm"}
+WHEELHOUSE_DIR = "wheelhouse"
+
+
+@dataclass(frozen=True)
+class ImageSet:
+    """The two images of one build, as local tags (`humangov-app:<tag>`)."""
+
+    app: str
+    nginx: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"app": self.app, "nginx": self.nginx}
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """One image to build: a context directory (filtered by its .dockerignore) plus extra directories."""
+
+    name: str
+    repository: str
+    context_dir: Path
+    buildargs: Mapping[str, str] = field(default_factory=dict)
+    # Directories added to the context under the given name (the wheelhouse), without touching the tree.
+    extra_dirs: Mapping[str, Path] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PreparedImage:
+    spec: ImageSpec
+    context: bytes
+    tag: str
+    buildargs: Mapping[str, str]
+
+
+# --- public API ---------------------------------------------------------------------------------------
+
+
+def build_images(
+    *,
+    base: Base = "local",
+    docker_client: Any | None = None,
+    progress: Progress = print,
+    revision: str | None = None,
+) -> ImageSet:
+    """Build both images (Docker's layer cache still applies) and return their tags."""
+    client = _client(docker_client)
+    prepared = prepare_images(base=base, docker_client=client, progress=progress, revision=revision)
+    tags = {p.spec.name: build_prepared(p, docker_client=client, progress=progress) for p in prepared}
+    return ImageSet(app=tags["app"], nginx=tags["nginx"])
+
+
+def ensure_images(
+    *,
+    base: Base = "local",
+    docker_client: Any | None = None,
+    progress: Progress = print,
+    revision: str | None = None,
+) -> ImageSet:
+    """Like build_images, but an image whose tag already exists is not built again."""
+    client = _client(docker_client)
+    prepared = prepare_images(base=base, docker_client=client, progress=progress, revision=revision)
+    tags: dict[str, str] = {}
+    for image in prepared:
+        if baseimage.image_exists(client, image.tag):
+            progress(f"{image.spec.name}: up to date {image.tag}")
+            tags[image.spec.name] = image.tag
+        else:
+            tags[image.spec.name] = build_prepared(image, docker_client=client, progress=progress)
+    return ImageSet(app=tags["app"], nginx=tags["nginx"])
+
+
+def image_specs(
+    *,
+    base: Base,
+    docker_client: Any | None = None,
+    progress: Progress = print,
+    app_dir: Path = APP_DIR,
+    nginx_dir: Path = NGINX_DIR,
+) -> list[ImageSpec]:
+    """What to build for `base`; for "local" this makes sure the bases and the wheelhouse exist."""
+    if base == "official":
+        return [
+            ImageSpec("app", APP_REPOSITORY, app_dir),
+            ImageSpec("nginx", NGINX_REPOSITORY, nginx_dir),
+        ]
+    if base != "local":
+        raise ConfigError(f"unknown base {base!r}: use 'local' (built here) or 'official' (pulled)")
+    requirements = app_dir / "requirements.txt"
+    if not requirements.is_file():
+        raise ConfigError(f"{requirements} is missing: the app image installs its dependencies from it")
+    bases = baseimage.ensure_bases(["app", "nginx"], docker_client=docker_client, progress=progress)
+    wheelhouse = baseimage.ensure_wheelhouse(requirements, progress=progress)
+    return [
+        ImageSpec(
+            "app",
+            APP_REPOSITORY,
+            app_dir,
+            buildargs={"BASE_IMAGE": bases["app"], "WHEELHOUSE": WHEELHOUSE_DIR},
+            extra_dirs={WHEELHOUSE_DIR: wheelhouse},
+        ),
+        ImageSpec("nginx", NGINX_REPOSITORY, nginx_dir, buildargs={"BASE_IMAGE": bases["nginx"]}),
+    ]
+
+
+def prepare_images(
+    *,
+    base: Base,
+    docker_client: Any | None,
+    progress: Progress,
+    revision: str | None,
+) -> list[PreparedImage]:
+    specs = image_specs(base=base, docker_client=docker_client, progress=progress)
+    return [prepare(spec, revision=revision) for spec in specs]
+
+
+def prepare(spec: ImageSpec, *, revision: str | None = None) -> PreparedImage:
+    """The build context as a deterministic tarball, and the tag that names exactly that content."""
+    context = context_tar(spec.context_dir, spec.extra_dirs)
+    rev = revision or git_revision(spec.context_dir)
+    buildargs = {**spec.buildargs, "VERSION": __version__, "REVISION": rev}
+    digest = hashlib.sha256(context)
+    digest.update(json.dumps({**spec.buildargs, "platform": PLATFORM}, sort_keys=True).encode())
+    tag = f"{spec.repository}:{_tag_safe(rev)}-{digest.hexdigest()[:12]}"
+    return PreparedImage(spec=spec, context=context, tag=tag, buildargs=buildargs)
+
+
+def build_prepared(
+    image: PreparedImage, *, docker_client: Any | None = None, progress: Progress = print
+) -> str:
+    """Run one build, streaming its output; a failure raises ImageBuildError with the failing step."""
+    client = _client(docker_client)
+    name = image.spec.name
+    progress(f"{name}: building {image.tag}")
+    step: list[str] = []
+    try:
+        stream = client.api.build(
+            fileobj=io.BytesIO(image.context),
+            custom_context=True,
+            tag=image.tag,
+            buildargs=dict(image.buildargs),
+            rm=True,
+            forcerm=True,
+            decode=True,
+            platform=PLATFORM,
+        )
+        for chunk in stream:
+            if "error" in chunk:
+                detail = chunk.get("errorDetail", {}).get("message") or chunk["error"]
+                raise ImageBuildError(image.tag, "\n".join([*step, str(detail).strip()]))
+            for line in _lines(chunk):
+                if line.startswith("Step "):
+                    step = []
+                step.append(line)
+                progress(f"{name}: {line}")
+    except ImageBuildError:
+        raise
+    except Exception as exc:  # the daemon refused the build (bad Dockerfile, missing base, ...)
+        raise ImageBuildError(image.tag, "\n".join([*step, str(exc)])) from exc
+    if not baseimage.image_exists(client, image.tag):
+        raise ImageBuildError(image.tag, "\n".join([*step, "the build ended without producing the image"]))
+    progress(f"{name}: built {image.tag}")
+    return image.tag
+
+
+def image_size(ref: str, *, docker_client: Any | None = None) -> int:
+    """Size in bytes of a local image (all its layers, as `docker images` shows)."""
+    return int(_client(docker_client).images.get(ref).attrs["Size"])
+
+
+# --- helpers ------------------------------------------------------------------------------------------
+
+
+def git_revision(path: Path) -> str:
+    """Short commit of the tree holding `path`, with `-dirty` when files under `path` differ from it."""
+    try:
+        sha = _git(path, "rev-parse", "--short=12", "HEAD")
+        dirty = _git(path, "status", "--porcelain", "--untracked-files=normal", "--", ".")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{sha}-dirty" if dirty else sha
+
+
+def _git(path: Path, *args: str) -> str:
+    result = subprocess.run(
+        ["git", "-C", str(path), *args], capture_output=True, text=True, check=True, stdin=subprocess.DEVNULL
+    )
+    return result.stdout.strip()
+
+
+def _tag_safe(text: str) -> str:
+    safe = "".join(c if c.isalnum() or c in "._-" else "-" for c in text)
+    return safe[:80] or "unknown"
+
+
+def context_files(context_dir: Path) -> list[str]:
+    """Files of the context that its .dockerignore lets in, sorted (relative paths)."""
+    from docker.utils.build import exclude_paths
+
+    ignore = context_dir / ".dockerignore"
+    patterns: list[str] = []
+    if ignore.is_file():
+        for line in ignore.read_text().splitlines():
+            line = line.strip()
+            if line and not line.startswith("#"):
+                patterns.append(line)
+    included = exclude_paths(str(context_dir), patterns, dockerfile="Dockerfile")
+    return sorted(p for p in included if (context_dir / p).is_file())
+
+
+def context_tar(context_dir: Path, extra_dirs: Mapping[str, Path] | None = None) -> bytes:
+    """The build context as a reproducible tarball: same files, same bytes (so the same tag)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for rel in context_files(context_dir):
+            _add(tar, context_dir / rel, rel)
+        for name, directory in sorted((extra_dirs or {}).items()):
+            for path in sorted(_walk(directory)):
+                _add(tar, path, f"{name}/{path.relative_to(directory).as_posix()}")
+    return buffer.getvalue()
+
+
+def _walk(directory: Path) -> Iterator[Path]:
+    for root, _dirs, files in os.walk(directory):
+        for file in files:
+            yield Path(root) / file
+
+
+def _add(tar: tarfile.TarFile, path: Path, arcname: str) -> None:
+    info = tarfile.TarInfo(arcname)
+    data = path.read_bytes()
+    info.size = len(data)
+    # Only the executable bit matters to the image; owners and times would make every tarball unique.
+    info.mode = 0o755 if os.access(path, os.X_OK) else 0o644
+    info.mtime = 0
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    tar.addfile(info, io.BytesIO(data))
+
+
+def _lines(chunk: Mapping[str, Any]) -> Iterator[str]:
+    text = chunk.get("stream")
+    if text is None and "status" in chunk:  # pulling an official base
+        text = " ".join(str(chunk[k]) for k in ("status", "id") if chunk.get(k))
+    for line in str(text or "").splitlines():
+        line = line.rstrip()
+        if line:
+            yield line
+
+
+def _client(docker_client: Any | None) -> Any:
+    return baseimage.connect(docker_client)
