@@ -17,6 +17,7 @@ EXPECTED_COMMANDS = {
     "terraform fmt": r"\bterraform fmt -check\b",
     "terraform validate": r"\bterraform -chdir=terraform validate\b",
     "bootstrap validate": r"\bterraform -chdir=terraform/bootstrap validate\b",
+    "checkov": r"\btox -e checkov\b",
     "workflow schema": r"\bcheck-jsonschema --builtin-schema vendor\.github-workflows\b",
     "zizmor": r"\bzizmor\b.*\.github$",
     "hadolint": r"\bhadolint --config \.github/hadolint\.yaml containers/\*/Dockerfile\b",
