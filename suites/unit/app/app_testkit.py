@@ -6,8 +6,8 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 import boto3
@@ -59,7 +59,7 @@ class StateData:
         ).get("Item")
         return item
 
-    def keys(self) -> list[str]:
+    def object_keys(self) -> list[str]:
         return [o["Key"] for o in self.s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
 
     def body(self, key: str) -> bytes:
@@ -97,7 +97,12 @@ def form(
     **fields: Any,
 ) -> dict[str, Any]:
     """A record form (multipart); with `client`, it carries a valid CSRF token of that client."""
-    data: dict[str, Any] = {"first_name": "Ada", "last_name": "Lovelace", "role": "Teacher", "salary": "52000"}
+    data: dict[str, Any] = {
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "role": "Teacher",
+        "salary": "52000",
+    }
     data.update(fields)
     data = {k: v for k, v in data.items() if v is not None}
     if pdf is not None:

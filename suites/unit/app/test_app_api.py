@@ -6,7 +6,16 @@ import io
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from app_testkit import API_HEADERS, PDF, StateData, add_record, app_config, follow_api_pages, form, seed_records
+from app_testkit import (
+    API_HEADERS,
+    PDF,
+    StateData,
+    add_record,
+    app_config,
+    follow_api_pages,
+    form,
+    seed_records,
+)
 from flask.testing import FlaskClient
 from humangov import create_app
 
@@ -23,11 +32,13 @@ def test_create_returns_201_with_the_record(client: FlaskClient, data: StateData
     assert record["created_at"] == record["updated_at"]
     assert record["created_at"].endswith("Z")
     assert response.headers["Location"] == f"/api/employees/{record['id']}"
-    assert data.keys() == [record["document"]]
+    assert data.object_keys() == [record["document"]]
     assert data.body(record["document"]) == PDF
 
 
-def test_changes_without_the_guard_header_are_403_and_change_nothing(client: FlaskClient, data: StateData) -> None:
+def test_changes_without_the_guard_header_are_403_and_change_nothing(
+    client: FlaskClient, data: StateData
+) -> None:
     record = add_record(client)
     before = data.items()
     url = f"/api/employees/{record['id']}"
@@ -38,7 +49,7 @@ def test_changes_without_the_guard_header_are_403_and_change_nothing(client: Fla
         assert response.status_code == 403
         assert "X-HumanGov-Request" in response.get_json()["error"]
     assert data.items() == before
-    assert data.keys() == [record["document"]]
+    assert data.object_keys() == [record["document"]]
 
 
 def test_reads_need_no_guard_header(client: FlaskClient) -> None:
@@ -85,12 +96,16 @@ def test_search_through_the_api_reaches_every_match(client: FlaskClient, data: S
     ids = seed_records(data, names)
     pages = list(follow_api_pages(client, "/api/employees?name=aNn&limit=4"))
     seen = sorted(item["id"] for page in pages for item in page["items"])
-    assert seen == sorted(i for i, (first, last) in zip(ids, names, strict=True) if "ann" in (first + last).lower())
+    assert seen == sorted(
+        i for i, (first, last) in zip(ids, names, strict=True) if "ann" in (first + last).lower()
+    )
 
 
 def test_patch_with_json_changes_only_the_given_fields(client: FlaskClient, data: StateData) -> None:
     record = add_record(client)
-    response = client.patch(f"/api/employees/{record['id']}", json={"salary": 60000, "role": "Head"}, headers=API_HEADERS)
+    response = client.patch(
+        f"/api/employees/{record['id']}", json={"salary": 60000, "role": "Head"}, headers=API_HEADERS
+    )
     assert response.status_code == 200
     patched = response.get_json()
     assert patched["salary"] == 60000
@@ -112,7 +127,7 @@ def test_patch_with_a_new_pdf_replaces_the_document(client: FlaskClient, data: S
     assert response.status_code == 200
     patched = response.get_json()
     assert patched["document"] != record["document"]
-    assert data.keys() == [patched["document"]]
+    assert data.object_keys() == [patched["document"]]
     assert data.body(patched["document"]) == new_pdf
 
 
@@ -149,7 +164,7 @@ def test_a_bad_multipart_patch_changes_nothing(client: FlaskClient, data: StateD
         assert response.status_code == 400, payload
         assert "error" in response.get_json()
     assert data.item(record["id"]) == before
-    assert data.keys() == [record["document"]]
+    assert data.object_keys() == [record["document"]]
 
 
 def test_a_bad_create_is_400_with_every_problem(client: FlaskClient, data: StateData) -> None:
@@ -160,14 +175,14 @@ def test_a_bad_create_is_400_with_every_problem(client: FlaskClient, data: State
     body = response.get_json()
     assert set(body["fields"]) == {"pdf", "salary", "last_name"}
     assert data.items() == []
-    assert data.keys() == []
+    assert data.object_keys() == []
 
 
 def test_a_create_with_an_unknown_field_is_400(client: FlaskClient, data: StateData) -> None:
     response = client.post("/api/employees", data=form(id="chosen-id"), headers=API_HEADERS)
     assert response.status_code == 400
     assert "Unknown field(s): id" in response.get_json()["error"]
-    assert data.keys() == []
+    assert data.object_keys() == []
 
 
 def test_an_upload_over_the_limit_is_413_in_json(data: StateData) -> None:
@@ -176,7 +191,7 @@ def test_an_upload_over_the_limit_is_413_in_json(data: StateData) -> None:
     response = client.post("/api/employees", data=form(pdf=big), headers=API_HEADERS)
     assert response.status_code == 413
     assert "at most 1 MB" in response.get_json()["error"]
-    assert data.keys() == []
+    assert data.object_keys() == []
 
 
 def test_delete_is_204_then_the_record_is_gone(client: FlaskClient, data: StateData) -> None:
@@ -186,7 +201,7 @@ def test_delete_is_204_then_the_record_is_gone(client: FlaskClient, data: StateD
     assert response.get_data() == b""
     assert client.get(f"/api/employees/{record['id']}").status_code == 404
     assert client.delete(f"/api/employees/{record['id']}", headers=API_HEADERS).status_code == 404
-    assert data.keys() == []
+    assert data.object_keys() == []
 
 
 def test_document_redirects_to_a_presigned_url(client: FlaskClient) -> None:

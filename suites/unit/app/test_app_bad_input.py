@@ -9,12 +9,17 @@ from app_testkit import PDF, StateData, add_record, app_config, csrf_token, form
 from flask.testing import FlaskClient
 from humangov import create_app, schema
 
-RECORD_ROUTES = ("/edit_record/{id}", "/records/pdf/{id}", "/api/employees/{id}", "/api/employees/{id}/document")
+RECORD_ROUTES = (
+    "/edit_record/{id}",
+    "/records/pdf/{id}",
+    "/api/employees/{id}",
+    "/api/employees/{id}/document",
+)
 
 
 def assert_nothing_stored(data: StateData) -> None:
     assert data.items() == []
-    assert data.keys() == []
+    assert data.object_keys() == []
 
 
 @pytest.mark.parametrize(
@@ -60,7 +65,7 @@ def test_a_file_at_the_limit_is_accepted(data: StateData) -> None:
     exact = PDF + b"0" * (1024 * 1024 - len(PDF))
     response = client.post("/new_record", data=form(client, pdf=exact))
     assert response.status_code == 302
-    assert len(data.keys()) == 1
+    assert len(data.object_keys()) == 1
 
 
 @pytest.mark.parametrize("field", ["first_name", "last_name", "role", "salary"])
@@ -88,7 +93,8 @@ def test_control_characters_in_a_name_are_refused(client: FlaskClient, data: Sta
 
 
 @pytest.mark.parametrize(
-    "salary", ["-1", "-0.01", "abc", "NaN", "inf", "-Infinity", "1e400", "12.345", "0x10", "5 000", "1000000001"]
+    "salary",
+    ["-1", "-0.01", "abc", "NaN", "inf", "-Infinity", "1e400", "12.345", "0x10", "5 000", "1000000001"],
 )
 def test_a_salary_that_is_not_a_non_negative_number_is_refused(
     client: FlaskClient, data: StateData, salary: str
@@ -112,7 +118,9 @@ def test_all_problems_are_reported_at_once_and_the_values_kept(client: FlaskClie
 
 
 @pytest.mark.parametrize("token", [None, "", "forged-token"])
-def test_a_form_without_a_valid_csrf_token_is_400(client: FlaskClient, data: StateData, token: str | None) -> None:
+def test_a_form_without_a_valid_csrf_token_is_400(
+    client: FlaskClient, data: StateData, token: str | None
+) -> None:
     record = add_record(client)
     data_before = data.items()
     fields = form()
@@ -120,14 +128,17 @@ def test_a_form_without_a_valid_csrf_token_is_400(client: FlaskClient, data: Sta
         fields["csrf_token"] = token
     for url, payload in (
         ("/new_record", fields),
-        (f"/edit_record/{record['id']}", {**form(pdf=None, role="Hacked"), **({"csrf_token": token} if token else {})}),
+        (
+            f"/edit_record/{record['id']}",
+            {**form(pdf=None, role="Hacked"), **({"csrf_token": token} if token else {})},
+        ),
         ("/records/delete", {"id": record["id"], **({"csrf_token": token} if token else {})}),
     ):
         response = client.post(url, data=payload)
         assert response.status_code == 400, url
         assert "CSRF" in text(response)
     assert data.items() == data_before
-    assert data.keys() == [record["document"]]
+    assert data.object_keys() == [record["document"]]
 
 
 def test_a_csrf_token_from_another_session_is_refused(client: FlaskClient, data: StateData) -> None:
@@ -178,7 +189,7 @@ def test_a_hostile_file_name_never_reaches_keys_or_headers(
     # Browsers send a file name's quote and line breaks percent-encoded (HTML's multipart rules).
     sent = file_name.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
     record = add_record(client, file_name=sent)
-    [key] = data.keys()
+    [key] = data.object_keys()
     assert key == record["document"]
     assert re.fullmatch(rf"{schema.DOCUMENT_PREFIX}{record['id']}/[0-9a-f]{{32}}\.pdf", key)
     item = data.item(record["id"])
@@ -220,7 +231,7 @@ def test_bad_input_on_edit_changes_nothing(client: FlaskClient, data: StateData)
         response = client.post(url, data=form(client, token_from=url, **({"pdf": None} | bad)))
         assert response.status_code == 400, bad
     assert data.item(record["id"]) == before
-    assert data.keys() == [record["document"]]
+    assert data.object_keys() == [record["document"]]
 
 
 def test_an_unknown_method_is_405(client: FlaskClient) -> None:

@@ -67,7 +67,7 @@ def test_create_app_reads_the_environment_when_given_no_config(
     for name, value in app_config(TESTING=None).items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("US_STATE", "atlantis")
-    with pytest.raises(SettingsError, match="^US_STATE:"):
+    with pytest.raises(SettingsError, match=r"^US_STATE:"):
         create_app()
     monkeypatch.setenv("US_STATE", "california")
     app = create_app()

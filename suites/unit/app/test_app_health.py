@@ -45,7 +45,10 @@ def test_readyz_is_503_without_the_table(client: FlaskClient, data: StateData) -
     data.dynamodb.delete_table(TableName=TABLE)
     response = client.get("/readyz")
     assert response.status_code == 503
-    assert response.get_json() == {"status": "unavailable", "checks": {"table": "unavailable", "bucket": "ok"}}
+    assert response.get_json() == {
+        "status": "unavailable",
+        "checks": {"table": "unavailable", "bucket": "ok"},
+    }
 
 
 def test_pages_say_storage_is_unavailable_with_503(client: FlaskClient, data: StateData) -> None:

@@ -9,12 +9,10 @@ from typing import Any
 import pytest
 from app_testkit import API_HEADERS, PDF, StateData, add_record, app_config, form
 from flask.testing import FlaskClient
-from humangov import create_app
+from humangov import create_app, service
 from humangov.config import load_settings
 from humangov.dynamo_storage import DynamoStorage
-from humangov.model import Record
-from humangov import service
-from humangov.model import Upload
+from humangov.model import Record, Upload
 from humangov.storage import EXTENSION_KEY, ConflictError, StorageError
 
 
@@ -46,11 +44,13 @@ def test_a_failed_table_write_removes_the_uploaded_object(data: StateData) -> No
     assert page.status_code == 503
     api = client.post("/api/employees", data=form(), headers=API_HEADERS)
     assert api.status_code == 503
-    assert data.keys() == []
+    assert data.object_keys() == []
     assert data.items() == []
 
 
-def test_a_failed_update_keeps_the_old_pdf_and_removes_the_new_one(client: FlaskClient, data: StateData) -> None:
+def test_a_failed_update_keeps_the_old_pdf_and_removes_the_new_one(
+    client: FlaskClient, data: StateData
+) -> None:
     record = add_record(client)
     failing = client_with(FailingWrites)
     url = f"/edit_record/{record['id']}"
@@ -64,7 +64,7 @@ def test_a_failed_update_keeps_the_old_pdf_and_removes_the_new_one(client: Flask
     assert item is not None
     assert item["document"]["S"] == record["document"]
     assert item["role"]["S"] == record["role"]
-    assert data.keys() == [record["document"]]
+    assert data.object_keys() == [record["document"]]
     assert data.body(record["document"]) == PDF
 
 
@@ -90,7 +90,7 @@ def test_an_edit_racing_another_edit_fails_and_leaves_no_orphan(client: FlaskCli
     item = data.item(record["id"])
     assert item is not None
     assert item["document_name"]["S"] == "other.pdf"
-    assert data.keys() == [item["document"]["S"]]  # "mine" was removed again, the record is intact
+    assert data.object_keys() == [item["document"]["S"]]  # "mine" was removed again, the record is intact
 
 
 def test_a_conflict_is_answered_409(data: StateData) -> None:

@@ -1,4 +1,4 @@
-"""`import humangov` builds nothing; `humangov:app` (gunicorn's entry point) builds the app from the environment."""
+"""`import humangov` builds nothing; gunicorn's `humangov:app` builds the app from the environment."""
 
 from __future__ import annotations
 
@@ -27,7 +27,9 @@ def fresh_module() -> Iterator[None]:
 def test_importing_the_package_reads_no_environment_and_builds_nothing() -> None:
     code = "import humangov; print('app' in vars(humangov), callable(humangov.create_app))"
     env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": APP_DIR}  # no settings at all
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "True"]
 
@@ -48,7 +50,7 @@ def test_a_bad_setting_stops_gunicorn_with_its_name(
     for name, value in app_config(TESTING=None).items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_BUCKET")
-    with pytest.raises(humangov.SettingsError, match="^AWS_BUCKET: missing"):
+    with pytest.raises(humangov.SettingsError, match=r"^AWS_BUCKET: missing"):
         import_app("humangov:app")
     assert "humangov: configuration error: AWS_BUCKET: missing" in capsys.readouterr().err
     assert "app" not in vars(humangov)

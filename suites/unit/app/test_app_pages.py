@@ -6,7 +6,6 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 from app_testkit import BUCKET, PDF, StateData, add_record, app_config, form, seed_records, text
-from flask import Flask
 from flask.testing import FlaskClient
 from humangov import create_app, schema
 
@@ -40,7 +39,9 @@ def test_new_record_form_has_the_contract_fields(client: FlaskClient) -> None:
     assert 'type="file"' in body
 
 
-def test_new_record_stores_the_pdf_and_the_record_then_redirects(client: FlaskClient, data: StateData) -> None:
+def test_new_record_stores_the_pdf_and_the_record_then_redirects(
+    client: FlaskClient, data: StateData
+) -> None:
     response = client.post("/new_record", data=form(client, first_name="Grace", last_name="Hopper"))
     assert response.status_code == 302
     assert response.headers["Location"] == "/records"
@@ -50,7 +51,7 @@ def test_new_record_stores_the_pdf_and_the_record_then_redirects(client: FlaskCl
     assert item["salary"]["N"] == "52000"
     key = item["document"]["S"]
     assert re.fullmatch(rf"{schema.DOCUMENT_PREFIX}{item['id']['S']}/[0-9a-f]{{32}}\.pdf", key)
-    assert data.keys() == [key]
+    assert data.object_keys() == [key]
     assert data.body(key) == PDF
     assert "Grace" in text(client.get("/records"))
 
@@ -113,8 +114,8 @@ def test_search_is_case_insensitive_on_first_and_last_name(client: FlaskClient, 
 
 def test_search_follows_continue_links_to_every_match(data: StateData) -> None:
     # A tiny read budget makes the search span many requests, some without any match.
-    from humangov.dynamo_storage import DynamoStorage
     from humangov.config import load_settings
+    from humangov.dynamo_storage import DynamoStorage
 
     storage = DynamoStorage.from_settings(load_settings(app_config()))
     storage.search_budget = 5
@@ -139,7 +140,9 @@ def test_edit_record_shows_the_values_and_saves_changes(client: FlaskClient, dat
     assert 'value="Teacher"' in page
     response = client.post(
         f"/edit_record/{record['id']}",
-        data=form(client, pdf=None, role="Principal", salary="61000.50", token_from=f"/edit_record/{record['id']}"),
+        data=form(
+            client, pdf=None, role="Principal", salary="61000.50", token_from=f"/edit_record/{record['id']}"
+        ),
     )
     assert response.status_code == 302
     assert response.headers["Location"] == "/records"
@@ -148,7 +151,7 @@ def test_edit_record_shows_the_values_and_saves_changes(client: FlaskClient, dat
     assert item["role"]["S"] == "Principal"
     assert item["salary"]["N"] == "61000.50"
     assert item["document"]["S"] == record["document"]  # no new file: the PDF stays
-    assert data.keys() == [record["document"]]
+    assert data.object_keys() == [record["document"]]
 
 
 def test_edit_with_a_new_pdf_replaces_the_object(client: FlaskClient, data: StateData) -> None:
@@ -164,7 +167,7 @@ def test_edit_with_a_new_pdf_replaces_the_object(client: FlaskClient, data: Stat
     new_key = item["document"]["S"]
     assert new_key != record["document"]
     assert new_key.startswith(f"{schema.DOCUMENT_PREFIX}{record['id']}/")
-    assert data.keys() == [new_key]  # the old object is gone, the new one is there
+    assert data.object_keys() == [new_key]  # the old object is gone, the new one is there
     assert data.body(new_key) == new_pdf
     assert item["document_name"]["S"] == "v2.pdf"
 
@@ -177,7 +180,7 @@ def test_delete_removes_the_record_and_its_pdf(client: FlaskClient, data: StateD
     assert response.status_code == 302
     assert response.headers["Location"] == "/records"
     assert data.item(gone["id"]) is None
-    assert data.keys() == [keep["document"]]
+    assert data.object_keys() == [keep["document"]]
     assert "Deleted Gone Lovelace" in text(client.get("/records"))
 
 
@@ -224,4 +227,3 @@ def test_pages_have_no_inline_script_or_style_and_link_the_stylesheet(client: Fl
 
 def test_pages_with_records_are_not_cached(client: FlaskClient) -> None:
     assert client.get("/records").headers["Cache-Control"] == "no-store"
-

@@ -81,7 +81,11 @@ def test_the_last_page_is_as_cheap_as_the_first(
     # the search below, which walks all 10,000 records through its cursors.
     client, counter = counted
     deep = cursor.encode(
-        {"id": big_table[-30], "list_pk": schema.LIST_PARTITION_VALUE, "sort_name": _sort_name(big_table[-30])}
+        {
+            "id": big_table[-30],
+            "list_pk": schema.LIST_PARTITION_VALUE,
+            "sort_name": _sort_name(big_table[-30]),
+        }
     )
     body = client.get(f"/api/employees?limit=50&cursor={deep}").get_json()
     assert [item["id"] for item in body["items"]] == big_table[-29:]

@@ -25,11 +25,11 @@ def test_a_form_from_one_task_posts_to_another_with_the_same_key(data: StateData
     one, two = two_tasks(SECRET, SECRET)
     assert post_form_from_one_to_two(one, two) == 302
     assert len(data.items()) == 1
-    assert len(data.keys()) == 1
+    assert len(data.object_keys()) == 1
 
 
 def test_tasks_with_different_keys_refuse_each_others_forms(data: StateData) -> None:
     one, two = two_tasks(SECRET, SECRET[::-1])
     assert post_form_from_one_to_two(one, two) == 400
     assert data.items() == []
-    assert data.keys() == []
+    assert data.object_keys() == []
