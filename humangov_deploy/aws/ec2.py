@@ -126,16 +126,39 @@ def tcp_from_group(port: int, group_id: str, description: str) -> dict[str, Any]
     }
 
 
-def allow_ingress(clients: AwsClients, group_id: str, permission: dict[str, Any]) -> None:
+def _sources(permission: dict[str, Any]) -> set[str]:
+    return {r["CidrIp"] for r in permission.get("IpRanges", [])} | {
+        p["GroupId"] for p in permission.get("UserIdGroupPairs", [])
+    }
+
+
+def has_permission(rules: tuple[dict[str, Any], ...], permission: dict[str, Any]) -> bool:
+    """Whether `rules` already allow `permission` (same protocol and ports, every source present)."""
+    key = (permission.get("IpProtocol"), permission.get("FromPort"), permission.get("ToPort"))
+    present: set[str] = set()
+    for rule in rules:
+        if (rule.get("IpProtocol"), rule.get("FromPort"), rule.get("ToPort")) == key:
+            present |= _sources(rule)
+    return _sources(permission) <= present
+
+
+def allow_ingress(clients: AwsClients, group: SecurityGroup, permission: dict[str, Any]) -> bool:
+    """Add the rule unless the group has it. Returns whether it wrote."""
     ec2 = clients.ec2
+    if has_permission(group.ingress, permission):
+        return False
     with aws_call("ec2", "AuthorizeSecurityGroupIngress", ignore=("InvalidPermission.Duplicate",)):
-        ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=[permission])
+        ec2.authorize_security_group_ingress(GroupId=group.id, IpPermissions=[permission])
+    return True
 
 
-def allow_egress(clients: AwsClients, group_id: str, permission: dict[str, Any]) -> None:
+def allow_egress(clients: AwsClients, group: SecurityGroup, permission: dict[str, Any]) -> bool:
     ec2 = clients.ec2
+    if has_permission(group.egress, permission):
+        return False
     with aws_call("ec2", "AuthorizeSecurityGroupEgress", ignore=("InvalidPermission.Duplicate",)):
-        ec2.authorize_security_group_egress(GroupId=group_id, IpPermissions=[permission])
+        ec2.authorize_security_group_egress(GroupId=group.id, IpPermissions=[permission])
+    return True
 
 
 ALL_EGRESS = {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}

@@ -24,15 +24,16 @@ class Parameter:
 
 def find_parameter(clients: AwsClients, name: str) -> Parameter | None:
     ssm = clients.ssm
-    with aws_call("ssm", "DescribeParameters"):
-        found = ssm.describe_parameters(
-            ParameterFilters=[{"Key": "Name", "Option": "Equals", "Values": [name]}]
-        ).get("Parameters", [])
-    if not found:
+    response = None
+    # GetParameter without decryption: returns the ARN (DescribeParameters does not on every endpoint)
+    # and never the secret's clear text.
+    with aws_call("ssm", "GetParameter", ignore=("ParameterNotFound",)):
+        response = ssm.get_parameter(Name=name, WithDecryption=False)
+    if response is None:
         return None
     with aws_call("ssm", "ListTagsForResource"):
         tags = ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId=name).get("TagList", [])
-    return Parameter(name=name, arn=str(found[0].get("ARN", "")), tags=from_list(tags))
+    return Parameter(name=name, arn=str(response["Parameter"]["ARN"]), tags=from_list(tags))
 
 
 def ensure_secret(clients: AwsClients, name: str, *, tags: dict[str, str], description: str) -> Parameter:

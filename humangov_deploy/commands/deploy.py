@@ -77,9 +77,14 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         help="bring a state up (idempotent) and wait until its tasks are healthy behind the load balancer",
     )
     add_stack_arguments(parser, timeout=DEPLOY_TIMEOUT)
+    parser.add_argument("--desired-count", type=int, default=None, help="tasks to run (default: 2)")
     images = parser.add_argument_group("images")
-    images.add_argument("--image-tag", default=None, help="tag of the images to build and push")
-    images.add_argument("--skip-build", action="store_true", help="push the images already built locally")
+    images.add_argument(
+        "--base",
+        choices=("local", "official"),
+        default=None,
+        help="base images to build from when building (default: local, see `humangov build`)",
+    )
     images.add_argument(
         "--app-image", default=None, help="use this prebuilt app image URI (no build, no push)"
     )
@@ -91,7 +96,6 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         default=None,
         help="make the state's table and bucket with Terraform (default) or boto3 (emulators, no Terraform)",
     )
-    aws.add_argument("--desired-count", type=int, default=None, help="tasks to run (default: 2)")
     aws.add_argument(
         "--wait",
         choices=("healthy", "stable", "none"),

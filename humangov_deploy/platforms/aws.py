@@ -90,7 +90,7 @@ class AwsPlatform:
         self.options = options or AwsOptions()
         self.now = now
         self.run_id = run_id or new_run_id(now())
-        self.images = images or built_images(clients, tag=None, skip_build=False)
+        self.images = images or built_images(clients)
         self._data = data or (lambda kind: data_provider(kind, clients))
         self.clock, self.sleep = clock, sleep
         self._account: spec.Account | None = None
@@ -241,14 +241,14 @@ class AwsPlatform:
             description="HumanGov tasks: HTTP from the load balancer only",
             tags=tags,
         )
-        ec2_api.allow_ingress(clients, lb_sg.id, ec2_api.tcp_from_cidr(spec.NGINX_PORT, "0.0.0.0/0", "HTTP"))
+        ec2_api.allow_ingress(clients, lb_sg, ec2_api.tcp_from_cidr(spec.NGINX_PORT, "0.0.0.0/0", "HTTP"))
         ec2_api.allow_ingress(
-            clients, task_sg.id, ec2_api.tcp_from_group(spec.NGINX_PORT, lb_sg.id, "from the load balancer")
+            clients, task_sg, ec2_api.tcp_from_group(spec.NGINX_PORT, lb_sg.id, "from the load balancer")
         )
         # The load balancer only ever talks to the tasks (traffic and health checks).
         ec2_api.revoke_open_egress(clients, lb_sg)
         ec2_api.allow_egress(
-            clients, lb_sg.id, ec2_api.tcp_from_group(spec.NGINX_PORT, task_sg.id, "to the tasks")
+            clients, lb_sg, ec2_api.tcp_from_group(spec.NGINX_PORT, task_sg.id, "to the tasks")
         )
         return lb_sg, task_sg
 
@@ -493,8 +493,7 @@ def from_options(
     desired_count: int | None = None,
     app_image: str | None = None,
     nginx_image: str | None = None,
-    image_tag: str | None = None,
-    skip_build: bool = False,
+    base: str | None = None,
     wait: str | None = None,
     log_retention_days: int | None = None,
     poll_interval: float | None = None,
@@ -520,6 +519,6 @@ def from_options(
     images = (
         prebuilt_images(app_image, nginx_image)
         if app_image and nginx_image
-        else built_images(clients, tag=image_tag, skip_build=skip_build)
+        else built_images(clients, base=base or "local")
     )
     return AwsPlatform(clients, options=options, run_id=run_id, images=images)

@@ -104,22 +104,14 @@ def prebuilt_images(app: str, nginx: str) -> ImageProvider:
     return provide
 
 
-def built_images(
-    clients: AwsClients, *, tag: str | None, skip_build: bool, keep_last: int = 10
-) -> ImageProvider:
-    """Build both images (unless --skip-build) and push them to ECR; returns digest-pinned URIs."""
+def built_images(clients: AwsClients, *, base: str = "local") -> ImageProvider:
+    """Build both images if needed and push them to ECR; returns digest-pinned URIs."""
 
     def provide(progress: Progress) -> dict[str, str]:
-        try:
-            from humangov_deploy import images as images_api
-            from humangov_deploy.aws import ecr as ecr_api
-        except ImportError as exc:  # pragma: no cover - both ship with the library
-            raise ConfigError(
-                f"image building is unavailable ({exc}); pass --app-image and --nginx-image"
-            ) from exc
-        built = images_api.ensure_images(tag=tag, skip_build=skip_build, progress=progress)
-        names = [ref.split(":", 1)[0] for ref in (built.app, built.nginx)]
-        ecr_api.ensure_repositories(clients, names, keep_last=keep_last)
+        from humangov_deploy import images as images_api  # lazily: only this path needs Docker
+        from humangov_deploy.aws import ecr as ecr_api
+
+        built = images_api.ensure_images(base=base, progress=progress)  # type: ignore[arg-type]
         pushed = ecr_api.push_images(clients, built, progress=progress)
         return {"app": pushed["app"], "nginx": pushed["nginx"]}
 

@@ -113,6 +113,8 @@ def wait_for_rollout(
                 f"now runs {now}. Last event: {view.last_event or 'none'}",
             )
         view.rollout = ours.rollout_state
+        # The new deployment's own counts: the service's include the old tasks still serving.
+        view.running, view.pending = ours.running, ours.pending
         if ours.rollout_state == "FAILED":
             rolled_back = (
                 " and was rolled back to the previous task definition" if view.deployments > 1 else ""
