@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, redirect, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from humangov import service
 from humangov.inputs import page_limit, search_text, uploaded_pdf
@@ -96,7 +97,7 @@ def delete_employee(record_id: str) -> tuple[str, int]:
 
 
 @bp.get("/employees/<record_id>/document")
-def employee_document(record_id: str) -> Response:
+def employee_document(record_id: str) -> BaseResponse:
     record = _record_or_404(record_id)
     url = current_storage().document_url(record.document, record.document_name, DOCUMENT_URL_SECONDS)
     return redirect(url, 302)

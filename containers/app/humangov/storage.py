@@ -59,10 +59,10 @@ class Storage(Protocol):
     def delete_record(self, record_id: str) -> Record | None:
         """Remove a record and return what it was, or None if there was none."""
 
-    def list_records(self, limit: int, cursor: str | None) -> Page:
+    def list_records(self, limit: int, cursor_token: str | None) -> Page:
         """One page of records sorted by name; BadCursorError on a forged cursor."""
 
-    def search_records(self, needle: str, limit: int, cursor: str | None) -> Page:
+    def search_records(self, needle: str, limit: int, cursor_token: str | None) -> Page:
         """Up to `limit` records whose first or last name contains `needle`, case-insensitive."""
 
     def put_document(self, key: str, body: bytes, file_name: str) -> None: ...
