@@ -6,7 +6,6 @@ the module attribute `app` is built on first access (PEP 562), from the environm
 
 from __future__ import annotations
 
-import logging
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +17,8 @@ if TYPE_CHECKING:
 
     app: Flask
 
-__all__ = ["SettingsError", "app", "create_app"]
+# `app` stays out of __all__: a star import must not build the app either.
+__all__ = ["SettingsError", "create_app"]
 
 
 def __getattr__(name: str) -> Any:
@@ -29,7 +29,6 @@ def __getattr__(name: str) -> Any:
     except SettingsError as exc:
         # One plain line before gunicorn's traceback: the operator sees which setting to fix.
         print(f"humangov: configuration error: {exc}", file=sys.stderr, flush=True)
-        logging.getLogger(__name__).error("configuration error: %s", exc)
         raise
     globals()["app"] = built
     return built
