@@ -8,6 +8,7 @@ holds the namespace like Fargate's pause container, the app (gunicorn on 8000) a
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 from collections.abc import Callable, Mapping
@@ -96,10 +97,9 @@ class Task:
         for role in ("nginx", "app", "aws"):
             container = self.containers.get(role)
             if container is not None:
-                try:
+                # Already gone is fine: cleanup must not mask the test's own failure.
+                with contextlib.suppress(Exception):
                     container.remove(force=True)
-                except Exception:  # already gone; cleanup must not mask the test's own failure
-                    pass
 
 
 def start_task(
