@@ -12,10 +12,10 @@ from flask import Blueprint, Response, abort, jsonify, redirect, request, url_fo
 from werkzeug.wrappers import Response as BaseResponse
 
 from humangov import service
-from humangov.inputs import page_limit, search_text, uploaded_pdf
-from humangov.model import FIELDS, ID_PATTERN, Record, ValidationError, validate_fields
+from humangov.inputs import page_limit, record_input, search_text
+from humangov.model import FIELDS, ID_PATTERN, ValidationError, validate_fields
 from humangov.responses import error_response
-from humangov.storage import DOCUMENT_URL_SECONDS, current_storage
+from humangov.storage import DOCUMENT_URL_SECONDS, current_storage, record_or_404
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -45,14 +45,8 @@ def list_employees() -> Response:
 @bp.post("/employees")
 def create_employee() -> tuple[Response, int, dict[str, str]]:
     _reject_unknown_fields(request.form.keys())
-    fields, errors = _fields(partial=False)
-    try:
-        upload = uploaded_pdf(required=True)
-    except ValidationError as exc:
-        errors.update(exc.errors)
-        upload = None
-    if errors or upload is None:
-        raise ValidationError(errors)
+    fields, upload = record_input(pdf_required=True)
+    assert upload is not None
     record = service.create(current_storage(), fields, upload)
     location = url_for("api.get_employee", record_id=record.id)
     return jsonify(record.to_json()), 201, {"Location": location}
@@ -60,13 +54,13 @@ def create_employee() -> tuple[Response, int, dict[str, str]]:
 
 @bp.get("/employees/<record_id>")
 def get_employee(record_id: str) -> Response:
-    return jsonify(_record_or_404(record_id).to_json())
+    return jsonify(record_or_404(record_id).to_json())
 
 
 @bp.patch("/employees/<record_id>")
 def patch_employee(record_id: str) -> Response:
     """A JSON object of the fields to change, or multipart with those fields and/or a new `pdf`."""
-    record = _record_or_404(record_id)
+    record = record_or_404(record_id)
     if request.is_json:
         data = request.get_json(silent=True)
         if not isinstance(data, dict):
@@ -76,13 +70,7 @@ def patch_employee(record_id: str) -> Response:
         upload = None
     else:
         _reject_unknown_fields(request.form.keys())
-        fields, errors = _fields(partial=True)
-        try:
-            upload = uploaded_pdf(required=False)
-        except ValidationError as exc:
-            errors.update(exc.errors)
-        if errors:
-            raise ValidationError(errors)
+        fields, upload = record_input(pdf_required=False, partial=True)
     if not fields and upload is None:
         abort(400, f"Nothing to change: send any of {', '.join(FIELDS)} or a pdf file.")
     return jsonify(service.update(current_storage(), record.id, fields, upload).to_json())
@@ -98,25 +86,9 @@ def delete_employee(record_id: str) -> tuple[str, int]:
 
 @bp.get("/employees/<record_id>/document")
 def employee_document(record_id: str) -> BaseResponse:
-    record = _record_or_404(record_id)
+    record = record_or_404(record_id)
     url = current_storage().document_url(record.document, record.document_name, DOCUMENT_URL_SECONDS)
     return redirect(url, 302)
-
-
-def _record_or_404(record_id: str) -> Record:
-    if not ID_PATTERN.match(record_id):
-        abort(404)
-    record = current_storage().get_record(record_id)
-    if record is None:
-        abort(404)
-    return record
-
-
-def _fields(*, partial: bool) -> tuple[dict[str, Any], dict[str, str]]:
-    try:
-        return validate_fields(request.form, partial=partial), {}
-    except ValidationError as exc:
-        return {}, dict(exc.errors)
 
 
 def _reject_unknown_fields(names: Any) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, current_app, request
 
-from humangov.model import TooLargeError, Upload, ValidationError, validate_pdf
+from humangov.model import TooLargeError, Upload, ValidationError, validate_fields, validate_pdf
 
 PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
@@ -25,6 +27,24 @@ def uploaded_pdf(*, required: bool) -> Upload | None:
         return validate_pdf(file.filename, body, settings.max_upload_bytes)
     except TooLargeError:
         abort(413)
+
+
+def record_input(*, pdf_required: bool, partial: bool = False) -> tuple[dict[str, Any], Upload | None]:
+    """The form's fields and PDF, with every problem at once so one round trip fixes them all."""
+    errors: dict[str, str] = {}
+    fields: dict[str, Any] = {}
+    upload = None
+    try:
+        fields = validate_fields(request.form, partial=partial)
+    except ValidationError as exc:
+        errors.update(exc.errors)
+    try:
+        upload = uploaded_pdf(required=pdf_required)
+    except ValidationError as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise ValidationError(errors)
+    return fields, upload
 
 
 def page_limit(raw: str | None) -> int:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from humangov import service
-from humangov.inputs import PAGE_SIZE, search_text, uploaded_pdf
-from humangov.model import FIELDS, ID_PATTERN, Record, Upload, ValidationError, validate_fields
-from humangov.storage import DOCUMENT_URL_SECONDS, current_storage
+from humangov.inputs import PAGE_SIZE, record_input, search_text
+from humangov.model import FIELDS, ID_PATTERN, Record, ValidationError
+from humangov.storage import DOCUMENT_URL_SECONDS, current_storage, record_or_404
 
 bp = Blueprint("records", __name__)
 
@@ -25,7 +23,7 @@ def new_record() -> Response | tuple[str, int] | str:
     if request.method == "GET":
         return render_template("record_form.html", record=None, values={}, errors={})
     try:
-        fields, upload = _form_input(pdf_required=True)
+        fields, upload = record_input(pdf_required=True)
     except ValidationError as exc:
         return _form_again(None, exc)
     assert upload is not None
@@ -55,12 +53,12 @@ def search() -> tuple[str, int] | str:
 
 @bp.route("/edit_record/<record_id>", methods=["GET", "POST"])
 def edit_record(record_id: str) -> Response | tuple[str, int] | str:
-    record = _record_or_404(record_id)
+    record = record_or_404(record_id)
     if request.method == "GET":
         values = {name: getattr(record, name) for name in FIELDS}
         return render_template("record_form.html", record=record, values=values, errors={})
     try:
-        fields, upload = _form_input(pdf_required=False)
+        fields, upload = record_input(pdf_required=False)
     except ValidationError as exc:
         return _form_again(record, exc)
     updated = service.update(current_storage(), record.id, fields, upload)
@@ -82,36 +80,9 @@ def delete_record() -> Response:
 
 @bp.get("/records/pdf/<record_id>")
 def record_pdf(record_id: str) -> Response:
-    record = _record_or_404(record_id)
+    record = record_or_404(record_id)
     url = current_storage().document_url(record.document, record.document_name, DOCUMENT_URL_SECONDS)
     return redirect(url, 302)
-
-
-def _record_or_404(record_id: str) -> Record:
-    if not ID_PATTERN.match(record_id):
-        abort(404)
-    record = current_storage().get_record(record_id)
-    if record is None:
-        abort(404)
-    return record
-
-
-def _form_input(*, pdf_required: bool) -> tuple[dict[str, Any], Upload | None]:
-    """Every problem of the form at once, so one round trip fixes them all."""
-    errors: dict[str, str] = {}
-    fields: dict[str, Any] = {}
-    upload = None
-    try:
-        fields = validate_fields(request.form)
-    except ValidationError as exc:
-        errors.update(exc.errors)
-    try:
-        upload = uploaded_pdf(required=pdf_required)
-    except ValidationError as exc:
-        errors.update(exc.errors)
-    if errors:
-        raise ValidationError(errors)
-    return fields, upload
 
 
 def _form_again(record: Record | None, exc: ValidationError) -> tuple[str, int]:

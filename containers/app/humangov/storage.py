@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from flask import current_app
+from flask import abort, current_app
 
-from humangov.model import Record
+from humangov.model import ID_PATTERN, Record
 
 EXTENSION_KEY = "humangov.storage"
 
@@ -82,3 +82,13 @@ def current_storage() -> Storage:
 
 # Presigned document links expire well within the 15 minutes the contract allows.
 DOCUMENT_URL_SECONDS = 300
+
+
+def record_or_404(record_id: str) -> Record:
+    """The record with this id, or a 404 (an id that cannot exist costs no storage call)."""
+    if not ID_PATTERN.match(record_id):
+        abort(404)
+    record = current_storage().get_record(record_id)
+    if record is None:
+        abort(404)
+    return record
