@@ -11,6 +11,11 @@ from humangov_deploy.aws.tagging import from_list, key_value
 from humangov_deploy.clients import AwsClients
 
 
+def _tags(tags: dict[str, str]) -> dict[str, Any]:
+    # ELBv2 rejects an empty Tags list.
+    return {"Tags": key_value(tags)} if tags else {}
+
+
 @dataclass(frozen=True)
 class LoadBalancer:
     arn: str
@@ -75,7 +80,7 @@ def create_load_balancer(
             Scheme="internet-facing",
             Type="application",
             IpAddressType="ipv4",
-            Tags=key_value(tags),
+            **_tags(tags),
         )
     created = find_load_balancer(clients, name)
     assert created is not None
@@ -141,7 +146,7 @@ def create_target_group(
             VpcId=vpc_id,
             TargetType="ip",
             HealthCheckEnabled=True,
-            Tags=key_value(tags),
+            **_tags(tags),
             **health_check,
         )
     created = find_target_group(clients, name)
@@ -208,7 +213,7 @@ def ensure_http_listener(
             Protocol="HTTP",
             Port=port,
             DefaultActions=forward,
-            Tags=key_value(tags),
+            **_tags(tags),
         )["Listeners"][0]
     return Listener(created["ListenerArn"], port, "HTTP", (target_group_arn,))
 

@@ -49,7 +49,7 @@ def ensure_secret(clients: AwsClients, name: str, *, tags: dict[str, str], descr
             Value=secrets.token_urlsafe(48),
             Type="SecureString",
             Tier="Standard",
-            Tags=key_value(tags),
+            **({"Tags": key_value(tags)} if tags else {}),
         )
     created = find_parameter(clients, name)
     assert created is not None

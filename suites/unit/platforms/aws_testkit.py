@@ -51,7 +51,7 @@ def moto_platform(
     app_image: str = APP_IMAGE,
     **options: Any,
 ) -> AwsPlatform:
-    """An AwsPlatform on moto: boto3 data, prebuilt images, and the `stable` wait (moto registers no targets)."""
+    """An AwsPlatform on moto: boto3 data, prebuilt images, the `stable` wait (moto registers no targets)."""
     clock = clock or FakeClock()
     settings: dict[str, Any] = {"data": "boto3", "data_given": False, "wait": "stable", "poll_interval": 1.0}
     settings.update(options)

@@ -75,7 +75,7 @@ def test_rollout_success_waits_for_stability_and_healthy_targets() -> None:
         Frame(rolling(1), targets=[target("10.0.1.10", "initial", "Elb.RegistrationInProgress")]),
         Frame(rolling(2, old_running=0), targets=HEALTHY),  # two deployments still: not stable
         Frame(done_service(), targets=[target("10.0.1.10", "healthy"), target("10.0.2.10", "initial")]),
-        Frame(done_service(), targets=HEALTHY + [target("10.0.1.9", "draining")]),
+        Frame(done_service(), targets=[*HEALTHY, target("10.0.1.9", "draining")]),
     ]
     view, clock, lines, script = run_wait(frames)
     assert view is not None and view.running == 2 and view.rollout == "COMPLETED"

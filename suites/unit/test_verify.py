@@ -1,0 +1,215 @@
+"""`verify` on any platform: a fake platform, the state's data on moto, and a fake HTTP session that
+behaves like the app behind its load balancer (it writes the record to the table and the bucket)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import requests
+from moto import mock_aws
+
+from humangov_deploy import appsrc
+from humangov_deploy.clients import AwsClients
+from humangov_deploy.data import create_state_data
+from humangov_deploy.errors import VerificationFailed
+from humangov_deploy.platforms.base import StackStatus, TaskInfo
+from humangov_deploy.verify import GUARD_HEADER, verify
+
+URL = "http://humangov-texas-lb-1.us-east-1.elb.amazonaws.com"
+
+
+@dataclass
+class FakeResponse:
+    status_code: int
+    url: str
+    method: str
+    body: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def request(self) -> Any:
+        return type("Request", (), {"method": self.method})()
+
+    def json(self) -> dict[str, Any]:
+        return self.body
+
+
+class FakeApp:
+    """The app as seen through the load balancer, with switches to break one step at a time."""
+
+    def __init__(self, clients: AwsClients, table: str, bucket: str) -> None:
+        self.clients, self.table, self.bucket = clients, table, bucket
+        self.fail: dict[str, int] = {}
+        self.skip_table_write = False
+        self.keep_on_delete = False
+        self.requests: list[tuple[str, str, dict[str, str]]] = []
+
+    def _respond(self, method: str, url: str, code: int, body: dict[str, Any] | None = None) -> FakeResponse:
+        return FakeResponse(self.fail.get(method, code), url, method, body or {})
+
+    def get(self, url: str, **kwargs: Any) -> FakeResponse:
+        self.requests.append(("GET", url, kwargs.get("headers") or {}))
+        return self._respond("GET", url, 200)
+
+    def post(
+        self, url: str, *, data: dict[str, str], files: dict[str, Any], headers: dict[str, str], **_: Any
+    ) -> Any:
+        self.requests.append(("POST", url, headers))
+        if self.fail.get("POST"):
+            return self._respond("POST", url, 201)
+        assert headers == GUARD_HEADER and set(data) == {"first_name", "last_name", "role", "salary"}
+        name, body, _type = files["pdf"]
+        assert name.endswith(".pdf") and body.startswith(b"%PDF-")
+        record_id = "rec-1"
+        key = appsrc.schema().document_key(record_id, "v1")
+        if not self.skip_table_write:
+            self.clients.dynamodb.put_item(TableName=self.table, Item={"id": {"S": record_id}})
+        self.clients.s3.put_object(Bucket=self.bucket, Key=key, Body=body)
+        return self._respond("POST", url, 201, {"id": record_id, "document": key})
+
+    def delete(self, url: str, *, headers: dict[str, str], **_: Any) -> FakeResponse:
+        self.requests.append(("DELETE", url, headers))
+        if not self.fail.get("DELETE") and not self.keep_on_delete:
+            record_id = url.rsplit("/", 1)[-1]
+            self.clients.dynamodb.delete_item(TableName=self.table, Key={"id": {"S": record_id}})
+            key = appsrc.schema().document_key(record_id, "v1")
+            self.clients.s3.delete_object(Bucket=self.bucket, Key=key)
+        return self._respond("DELETE", url, 204)
+
+
+class FakePlatform:
+    name = "fake"
+
+    def __init__(self, clients: AwsClients, status: StackStatus) -> None:
+        self.clients, self._status = clients, status
+
+    def status(self, state: str) -> StackStatus:
+        return self._status
+
+    def data_clients(self, state: str) -> AwsClients:
+        return self.clients
+
+
+def two_tasks(az2: str = "us-east-1b", healthy2: bool = True) -> list[TaskInfo]:
+    return [TaskInfo("t1", "us-east-1a", "RUNNING", True), TaskInfo("t2", az2, "RUNNING", healthy2)]
+
+
+@pytest.fixture
+def stack() -> Iterator[tuple[AwsClients, StackStatus, FakeApp]]:
+    with mock_aws():
+        clients = AwsClients(region="us-east-1")
+        data = create_state_data(clients, "texas")
+        # moto judges the TLS-only bucket policy's aws:SecureTransport as false under mock_aws.
+        clients.s3.delete_bucket_policy(Bucket=data.bucket)
+        status = StackStatus(
+            "texas", "fake", url=URL, tasks=two_tasks(), table=data.table, bucket=data.bucket
+        )
+        yield clients, status, FakeApp(clients, data.table, data.bucket)
+
+
+def run(stack: tuple[AwsClients, StackStatus, FakeApp]) -> Any:
+    clients, status, app = stack
+    lines: list[str] = []
+    report = verify(FakePlatform(clients, status), "texas", http=app, progress=lines.append)  # type: ignore[arg-type]
+    assert len(lines) == len(report.checks)
+    return report
+
+
+def outcome(report: Any) -> dict[str, str]:
+    return {c.name: c.status for c in report.checks}
+
+
+def test_a_working_state_passes_every_check(stack: tuple[AwsClients, StackStatus, FakeApp]) -> None:
+    report = run(stack)
+    assert report.ok, str(report)
+    assert list(outcome(report)) == [
+        "tasks",
+        "targets",
+        "http",
+        "create",
+        "table",
+        "bucket",
+        "read",
+        "delete",
+        "cleanup",
+    ]
+    assert set(outcome(report).values()) == {"pass"}
+    methods = [(m, u.removeprefix(URL)) for m, u, _h in stack[2].requests]
+    assert methods == [
+        ("GET", "/"),
+        ("POST", "/api/employees"),
+        ("GET", "/api/employees/rec-1"),
+        ("DELETE", "/api/employees/rec-1"),
+    ]
+    assert json.loads(json.dumps(report.to_json()))["ok"] is True
+    assert report.raise_for_failure() is report
+    assert "OK" in str(report).splitlines()[0]
+
+
+def test_tasks_in_one_az_fail(stack: tuple[AwsClients, StackStatus, FakeApp]) -> None:
+    stack[1].tasks = two_tasks(az2="us-east-1a")
+    report = run(stack)
+    assert outcome(report)["tasks"] == "fail" and not report.ok
+    with pytest.raises(VerificationFailed):
+        report.raise_for_failure()
+
+
+def test_one_task_is_not_enough(stack: tuple[AwsClients, StackStatus, FakeApp]) -> None:
+    stack[1].tasks = two_tasks()[:1]
+    assert outcome(run(stack))["tasks"] == "fail"
+
+
+def test_an_unhealthy_target_fails(stack: tuple[AwsClients, StackStatus, FakeApp]) -> None:
+    stack[1].tasks = two_tasks(healthy2=False)
+    report = run(stack)
+    assert outcome(report)["targets"] == "fail"
+    assert "t2" in next(c.detail for c in report.checks if c.name == "targets")
+
+
+def test_no_url_skips_the_http_checks(stack: tuple[AwsClients, StackStatus, FakeApp]) -> None:
+    stack[1].url = None
+    report = run(stack)
+    assert outcome(report)["http"] == "skip" and not report.ok
+    assert stack[2].requests == []
+
+
+def test_a_failed_create_skips_the_record_checks(stack: tuple[AwsClients, StackStatus, FakeApp]) -> None:
+    stack[2].fail["POST"] = 500
+    report = run(stack)
+    assert outcome(report)["create"] == "fail"
+    assert [outcome(report)[n] for n in ("table", "bucket", "read", "delete", "cleanup")] == ["skip"] * 5
+
+
+def test_a_record_missing_from_the_table_fails_and_is_still_cleaned_up(
+    stack: tuple[AwsClients, StackStatus, FakeApp],
+) -> None:
+    stack[2].skip_table_write = True
+    report = run(stack)
+    assert outcome(report)["table"] == "fail" and outcome(report)["bucket"] == "pass"
+    assert outcome(report)["delete"] == "pass"  # the record is removed even after a failed check
+
+
+def test_leftovers_after_delete_fail_the_cleanup(stack: tuple[AwsClients, StackStatus, FakeApp]) -> None:
+    stack[2].keep_on_delete = True
+    report = run(stack)
+    cleanup = next(c for c in report.checks if c.name == "cleanup")
+    assert cleanup.status == "fail" and "item" in cleanup.detail and "object" in cleanup.detail
+
+
+def test_a_failed_delete_skips_the_cleanup_check(stack: tuple[AwsClients, StackStatus, FakeApp]) -> None:
+    stack[2].fail["DELETE"] = 403
+    report = run(stack)
+    assert outcome(report)["delete"] == "fail" and outcome(report)["cleanup"] == "skip"
+
+
+def test_http_errors_become_failed_checks(stack: tuple[AwsClients, StackStatus, FakeApp]) -> None:
+    def refuse(url: str, **_: Any) -> Any:
+        raise requests.ConnectionError("connection refused")
+
+    stack[2].get = refuse  # type: ignore[method-assign]
+    report = run(stack)
+    http = next(c for c in report.checks if c.name == "http")
+    assert http.status == "fail" and "connection refused" in http.detail
