@@ -24,6 +24,7 @@ from humangov_deploy.waits import Deadline, Poll, Sleep, poll_until
 WaitMode = Literal["healthy", "stable", "none"]
 WAIT_MODES: tuple[str, ...] = ("healthy", "stable", "none")
 
+_ROLE_NOT_READY = re.compile(r"cannot be assumed|unable to assume", re.IGNORECASE)
 FATAL_STOP_CODES = frozenset({"TaskFailedToStart", "EssentialContainerExited"})
 BLOCKING_TARGET_STATES = frozenset({"initial", "unhealthy", "unavailable"})
 
@@ -49,6 +50,11 @@ class RolloutView:
             f"{self.service}: {self.running}/{self.desired} running, {self.pending} pending, "
             f"rollout {self.rollout or 'unknown'}, {self.deployments} deployment(s)"
         )
+        notes = [self.note] if self.note else []
+        if self.checked_targets and not self.targets and self.running:
+            notes.append(
+                "no targets registered: an emulator that runs no ECS tasks (moto) needs --wait stable"
+            )
         if self.checked_targets:
             counts: dict[str, int] = {}
             for target in self.targets:
@@ -56,12 +62,14 @@ class RolloutView:
             summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none registered"
             reasons = sorted({t.reason for t in self.targets if t.reason and t.state != "healthy"})
             text += f"; targets: {summary}" + (f" ({', '.join(reasons)})" if reasons else "")
-        if self.note:
-            text += f"; {self.note}"
-        return text
+        return "; ".join([text, *notes])
 
 
 def _fatal_stop(task: ecs_api.Task) -> bool:
+    if _ROLE_NOT_READY.search(task.why_stopped()):
+        # A role created seconds ago that ECS cannot assume yet (IAM propagation): ECS starts another
+        # task, and the circuit breaker still stops a rollout where this never clears.
+        return False
     if task.stop_code in FATAL_STOP_CODES:
         return True
     return "health checks" in task.stopped_reason.lower()
@@ -166,7 +174,6 @@ def wait_for_rollout(
 # --- IAM eventual consistency --------------------------------------------------------------------------
 
 T = TypeVar("T")
-_ROLE_NOT_READY = re.compile(r"cannot be assumed|unable to assume", re.IGNORECASE)
 
 
 def role_not_ready(exc: AwsError) -> bool:

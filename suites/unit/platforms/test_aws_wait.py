@@ -306,3 +306,20 @@ def test_iam_retry_respects_the_deadline() -> None:
 
     with pytest.raises(DeployTimeout, match="IAM role"):
         retry_iam_propagation(call, deadline=Deadline(3, clock), sleep=clock.sleep, progress=lambda _m: None)
+
+
+def test_a_task_stopped_because_its_new_role_is_not_yet_assumable_is_not_fatal() -> None:
+    reason = "ECS was unable to assume the role 'arn:aws:iam::123456789012:role/humangov/x' for this task"
+    frames = [
+        Frame(
+            rolling(0), stopped=[stopped_task("t-1", TD2, OURS, stop_code="TaskFailedToStart", reason=reason)]
+        ),
+        Frame(done_service(), targets=HEALTHY),
+    ]
+    view, *_ = run_wait(frames)
+    assert view is not None and view.rollout == "COMPLETED"
+
+
+def test_no_registered_targets_hints_at_the_stable_wait() -> None:
+    with pytest.raises(DeployTimeout, match="needs --wait stable"):
+        run_wait([Frame(done_service(), targets=[])], timeout=10)
