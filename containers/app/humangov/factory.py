@@ -141,11 +141,15 @@ def _register_template_helpers(app: Flask, settings: Settings) -> None:
 
 
 def _configure_logging() -> None:
-    # Errors go to stdout as plain lines (the container's log stream); nginx logs each request.
+    # Errors go to stdout as plain lines (the container's log stream); nginx logs each request. When the
+    # server configured logging already (gunicorn's logconfig_dict gives root a stdout handler), the
+    # records propagate there: adding ours too would print every error twice.
     logger = logging.getLogger("humangov")
-    if not any(getattr(h, "humangov", False) for h in logger.handlers):
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.INFO)
+    ours = any(getattr(h, "humangov", False) for h in logger.handlers)
+    if not ours and not logging.getLogger().handlers:
         handler = logging.StreamHandler(sys.stdout)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         handler.humangov = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
