@@ -100,20 +100,20 @@ def validate_pdf(file_name: str | None, body: bytes, max_bytes: int) -> Upload:
         raise ValidationError({"pdf": "PDF: the file is empty"})
     if not body.startswith(PDF_MAGIC):
         raise ValidationError({"pdf": "PDF: the file is not a PDF document"})
-    safe_name = safe_file_name(file_name or "")
-    if not safe_name.lower().endswith(".pdf"):
+    if not (file_name or "").strip().lower().endswith(".pdf"):
         raise ValidationError({"pdf": "PDF: the file name must end in .pdf"})
-    return Upload(body=body, file_name=safe_name)
+    return Upload(body=body, file_name=safe_file_name(file_name or ""))
 
 
 def safe_file_name(name: str) -> str:
-    """A display-only, header-safe version of an uploaded name; storage keys never use it."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-    cleaned = secure_filename(ascii_name)
-    if len(cleaned) > MAX_FILE_NAME_LENGTH:
-        stem, dot, ext = cleaned.rpartition(".")
-        cleaned = (stem[: MAX_FILE_NAME_LENGTH - len(ext) - 1] + dot + ext) if dot else cleaned[:100]
-    return cleaned
+    """A display-only, header-safe ASCII version of an uploaded PDF's name; storage keys never use it."""
+    ascii_name = unicodedata.normalize("NFKD", name.strip()).encode("ascii", "ignore").decode("ascii")
+    has_extension = ascii_name.lower().endswith(".pdf")
+    stem = secure_filename(ascii_name[:-4] if has_extension else ascii_name)
+    # A name of only non-Latin letters has no ASCII left (e.g. a Japanese name): keep a generic one.
+    stem = stem.strip("._-")[: MAX_FILE_NAME_LENGTH - 4] or "document"
+    extension = ascii_name[-4:] if has_extension else ".pdf"
+    return stem + extension
 
 
 def _text(raw: Any) -> str:
