@@ -16,7 +16,6 @@ from typing import Any
 
 from humangov_deploy.aws import ec2 as ec2_api
 from humangov_deploy.aws import ecs as ecs_api
-from humangov_deploy.aws import elbv2 as elbv2_api
 from humangov_deploy.aws import iam as iam_api
 from humangov_deploy.aws import logs as logs_api
 from humangov_deploy.aws import ssm as ssm_api
@@ -41,11 +40,12 @@ from humangov_deploy.platforms.aws_data import (
     built_images,
     check_images,
     data_provider,
-    find_data,
     prebuilt_images,
 )
+from humangov_deploy.platforms.aws_network import ensure_load_balancer, ensure_security_groups
+from humangov_deploy.platforms.aws_status import stack_status
 from humangov_deploy.platforms.aws_wait import WAIT_MODES, WaitMode, retry_iam_propagation, wait_for_rollout
-from humangov_deploy.platforms.base import Progress, StackStatus, TaskInfo, print_progress
+from humangov_deploy.platforms.base import Progress, StackStatus, print_progress
 from humangov_deploy.waits import Clock, Deadline, Sleep
 
 DEFAULT_LOG_RETENTION_DAYS = 14
@@ -137,8 +137,10 @@ class AwsPlatform:
         vpc_id = ec2_api.default_vpc(clients)
         subnets = ec2_api.default_subnets(clients, vpc_id)
         progress(f"default VPC {vpc_id}, subnets in {', '.join(s.az for s in subnets)}")
-        lb_sg, task_sg = self._security_groups(names, vpc_id, tags)
-        lb, tg = self._load_balancer(names, vpc_id, [s.id for s in subnets], lb_sg.id, tags, progress)
+        lb_sg, task_sg = ensure_security_groups(clients, names, vpc_id, tags)
+        lb, tg = ensure_load_balancer(
+            clients, names, vpc_id, [s.id for s in subnets], lb_sg.id, tags, progress
+        )
 
         cluster = ecs_api.find_cluster(clients, names.cluster)
         if cluster is None:
@@ -222,73 +224,6 @@ class AwsPlatform:
         )
         iam_api.ensure_inline_policy(self.clients, names.execution_role, names.execution_policy, policy)
         return task_role, execution_role
-
-    def _security_groups(
-        self, names: StackNames, vpc_id: str, tags: dict[str, str]
-    ) -> tuple[ec2_api.SecurityGroup, ec2_api.SecurityGroup]:
-        clients = self.clients
-        lb_sg = ec2_api.ensure_security_group(
-            clients,
-            names.lb_security_group,
-            vpc_id=vpc_id,
-            description="HumanGov load balancer: HTTP from anywhere",
-            tags=tags,
-        )
-        task_sg = ec2_api.ensure_security_group(
-            clients,
-            names.task_security_group,
-            vpc_id=vpc_id,
-            description="HumanGov tasks: HTTP from the load balancer only",
-            tags=tags,
-        )
-        ec2_api.allow_ingress(clients, lb_sg, ec2_api.tcp_from_cidr(spec.NGINX_PORT, "0.0.0.0/0", "HTTP"))
-        ec2_api.allow_ingress(
-            clients, task_sg, ec2_api.tcp_from_group(spec.NGINX_PORT, lb_sg.id, "from the load balancer")
-        )
-        # The load balancer only ever talks to the tasks (traffic and health checks).
-        ec2_api.revoke_open_egress(clients, lb_sg)
-        ec2_api.allow_egress(
-            clients, lb_sg, ec2_api.tcp_from_group(spec.NGINX_PORT, task_sg.id, "to the tasks")
-        )
-        return lb_sg, task_sg
-
-    def _load_balancer(
-        self,
-        names: StackNames,
-        vpc_id: str,
-        subnets: list[str],
-        lb_sg: str,
-        tags: dict[str, str],
-        progress: Progress,
-    ) -> tuple[elbv2_api.LoadBalancer, elbv2_api.TargetGroup]:
-        clients = self.clients
-        lb = elbv2_api.find_load_balancer(clients, names.load_balancer)
-        if lb is None:
-            progress(f"creating load balancer {names.load_balancer}")
-            lb = elbv2_api.create_load_balancer(
-                clients, names.load_balancer, subnets=subnets, security_groups=[lb_sg], tags=tags
-            )
-            elbv2_api.set_load_balancer_attributes(clients, lb.arn, spec.LOAD_BALANCER_ATTRIBUTES)
-        elif lb.security_groups != (lb_sg,):
-            elbv2_api.set_security_groups(clients, lb.arn, [lb_sg])
-        tg = elbv2_api.find_target_group(clients, names.target_group)
-        if tg is None:
-            progress(f"creating target group {names.target_group}")
-            tg = elbv2_api.create_target_group(
-                clients,
-                names.target_group,
-                vpc_id=vpc_id,
-                port=spec.NGINX_PORT,
-                health_check=spec.TARGET_GROUP_HEALTH_CHECK,
-                tags=tags,
-            )
-        elif tg.health_check != spec.TARGET_GROUP_HEALTH_CHECK:
-            elbv2_api.modify_health_check(clients, tg.arn, spec.TARGET_GROUP_HEALTH_CHECK)
-        current = elbv2_api.target_group_attributes(clients, tg.arn)
-        if any(current.get(k) != v for k, v in spec.TARGET_GROUP_ATTRIBUTES.items()):
-            elbv2_api.set_target_group_attributes(clients, tg.arn, spec.TARGET_GROUP_ATTRIBUTES)
-        elbv2_api.ensure_http_listener(clients, lb.arn, tg.arn, port=spec.NGINX_PORT, tags=tags)
-        return lb, tg
 
     def _task_definition(
         self,
@@ -382,77 +317,7 @@ class AwsPlatform:
     # --- status --------------------------------------------------------------------------------------
 
     def status(self, state: str) -> StackStatus:
-        names = names_for(state)
-        clients = self.clients
-        result = StackStatus(state=names.state, platform=self.name, region=clients.region)
-        resources: dict[str, Any] = {}
-        data = find_data(clients, names.state)
-        if data is not None:
-            result.table, result.bucket = data.table, data.bucket
-        cluster = ecs_api.find_cluster(clients, names.cluster)
-        if cluster is not None:
-            resources["cluster"] = cluster.arn
-        service = ecs_api.find_service(clients, names.cluster, names.service) if cluster else None
-        lb = elbv2_api.find_load_balancer(clients, names.load_balancer)
-        tg = elbv2_api.find_target_group(clients, names.target_group)
-        targets = elbv2_api.target_health(clients, tg.arn) if tg else []
-        if lb is not None:
-            result.url = f"http://{lb.dns_name}"
-            resources["load_balancer"] = {"arn": lb.arn, "state": lb.state, "azs": list(lb.azs)}
-        if tg is not None:
-            resources["target_group"] = {"arn": tg.arn, "targets": [str(t) for t in targets]}
-        if service is not None:
-            resources["service"] = {
-                "arn": service.arn,
-                "status": service.status,
-                "desired": service.desired,
-                "running": service.running,
-                "task_definition": service.task_definition,
-                "deployments": [
-                    {
-                        "id": d.id,
-                        "status": d.status,
-                        "rollout": d.rollout_state,
-                        "task_definition": d.task_definition,
-                    }
-                    for d in service.deployments
-                ],
-            }
-            health = {t.id: t.state for t in targets}
-            for task in ecs_api.service_tasks(
-                clients, names.cluster, names.service, desired_status="RUNNING"
-            ):
-                result.tasks.append(
-                    TaskInfo(
-                        id=task.id,
-                        az=task.az or "unknown",
-                        status=task.last_status,
-                        healthy=health.get(task.private_ip or "") == "healthy",
-                    )
-                )
-        for key, group_name in (
-            ("lb_security_group", names.lb_security_group),
-            ("task_security_group", names.task_security_group),
-        ):
-            group = ec2_api.find_security_group(clients, group_name)
-            if group is not None:
-                resources[key] = group.id
-        for key, role_name in (("task_role", names.task_role), ("execution_role", names.execution_role)):
-            role = iam_api.get_role(clients, role_name)
-            if role is not None:
-                resources[key] = role.arn
-        log_group = logs_api.find_log_group(clients, names.log_group)
-        if log_group is not None:
-            resources["log_group"] = log_group.name
-        secret = ssm_api.find_parameter(clients, names.secret_parameter)
-        if secret is not None:
-            resources["secret_parameter"] = secret.name
-        latest = ecs_api.latest_task_definition(clients, names.family)
-        if latest is not None:
-            resources["task_definition"] = latest.arn
-        # The shared cluster alone is not this state's stack.
-        result.resources = resources if any(k != "cluster" for k in resources) else {}
-        return result
+        return stack_status(self.clients, names_for(state), self.name)
 
     # --- destroy and sweep (aws_teardown.py) ---------------------------------------------------------
 
