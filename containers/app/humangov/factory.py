@@ -12,7 +12,7 @@ from flask import Flask, Response, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from humangov import states
+from humangov import api, health, records, states
 from humangov.config import Settings, load_settings
 from humangov.dynamo_storage import DynamoStorage
 from humangov.model import ValidationError, format_salary
@@ -59,8 +59,6 @@ def create_app(config: Mapping[str, Any] | None = None, storage: Storage | None 
         HUMANGOV_SETTINGS=settings,
     )
     app.extensions[EXTENSION_KEY] = storage if storage is not None else DynamoStorage.from_settings(settings)
-
-    from humangov import api, health, records
 
     csrf = CSRFProtect(app)
     # The API is for automation (no session cookie, no forms); its guard is the X-HumanGov-Request header.
