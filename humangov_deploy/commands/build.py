@@ -12,7 +12,6 @@ from humangov_deploy.images import build_images, ensure_images, image_size
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     parser = subparsers.add_parser(
         "build",
-        parents=[common],
         help="build the app and nginx images (local bases from Debian packages, or the official ones)",
         description=(
             "Build humangov-app and humangov-nginx. --base local (default) needs no registry: Debian "

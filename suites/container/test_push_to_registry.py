@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import io
 import shutil
 import socket
 import subprocess
+import tarfile
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +21,7 @@ from typing import Any
 
 import pytest
 import requests
-from container_kit import fake_session
+from container_kit import RUN_ID, fake_session
 from moto import mock_aws
 
 from humangov_deploy.aws import ecr
@@ -43,7 +45,8 @@ def _bcrypt(password: str) -> str:
 
         if crypt.METHOD_BLOWFISH not in crypt.methods:
             pytest.skip("this libc's crypt() has no bcrypt, which the registry's htpasswd needs")
-        return crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH))
+        # Cost 4 (the minimum): the registry checks the password on every request of a push.
+        return crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16))
 
 
 def _free_port() -> int:
@@ -91,6 +94,33 @@ def registry(tmp_path: Path) -> Iterator[str]:
         log.close()
 
 
+@pytest.fixture
+def small_images(docker_client: Any) -> Iterator[ImageSet]:
+    """Two one-file images under the real repository names: the push path is the same, in a second.
+
+    (The real images go through exactly this code; pushing 200 MB here would only time the disk.)
+    """
+    refs: dict[str, str] = {}
+    try:
+        for name in ("app", "nginx"):
+            buffer = io.BytesIO()
+            with tarfile.open(fileobj=buffer, mode="w") as tar:
+                data = f"humangov {name} {RUN_ID}\n".encode()
+                info = tarfile.TarInfo("image.txt")
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+            tag = f"pushtest-{RUN_ID}"
+            docker_client.api.import_image_from_data(
+                buffer.getvalue(), repository=f"humangov-{name}", tag=tag
+            )
+            refs[name] = f"humangov-{name}:{tag}"
+        yield ImageSet(app=refs["app"], nginx=refs["nginx"])
+    finally:
+        for ref in refs.values():
+            with contextlib.suppress(Exception):
+                docker_client.images.remove(ref, force=True)
+
+
 class _LocalRegistryEcr:
     """moto's ECR, with the registry coordinates of the local registry instead of ECR's."""
 
@@ -120,8 +150,9 @@ class _LocalRegistryEcr:
 
 
 def test_push_logs_in_pushes_both_images_and_returns_the_registrys_digests(
-    docker_client: Any, image_set: ImageSet, registry: str
+    docker_client: Any, small_images: ImageSet, registry: str
 ) -> None:
+    image_set = small_images
     with mock_aws():
         clients = AwsClients(region="us-east-1", session=fake_session())
         clients._cache["ecr"] = _LocalRegistryEcr(clients.ecr, registry)
@@ -150,8 +181,9 @@ def test_push_logs_in_pushes_both_images_and_returns_the_registrys_digests(
 
 
 def test_wrong_credentials_fail_with_a_clear_error(
-    docker_client: Any, image_set: ImageSet, registry: str
+    docker_client: Any, small_images: ImageSet, registry: str
 ) -> None:
+    image_set = small_images
     with mock_aws():
         clients = AwsClients(region="us-east-1", session=fake_session())
         clients._cache["ecr"] = _LocalRegistryEcr(clients.ecr, registry, password="wrong")
