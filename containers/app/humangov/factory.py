@@ -58,7 +58,9 @@ def create_app(config: Mapping[str, Any] | None = None, storage: Storage | None 
         WTF_CSRF_TIME_LIMIT=CSRF_TIME_LIMIT_SECONDS,
         HUMANGOV_SETTINGS=settings,
     )
-    app.extensions[EXTENSION_KEY] = storage if storage is not None else DynamoStorage.from_settings(settings)
+    # Annotated so that mypy checks DynamoStorage against the Storage protocol.
+    chosen: Storage = storage if storage is not None else DynamoStorage.from_settings(settings)
+    app.extensions[EXTENSION_KEY] = chosen
 
     csrf = CSRFProtect(app)
     # The API is for automation (no session cookie, no forms); its guard is the X-HumanGov-Request header.
