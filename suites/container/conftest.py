@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import pytest
 from container_kit import LABEL, RUN_ID, TASK_MAX_UPLOAD_MB, Task, build_aws_sidecar, start_task
 
-from humangov_deploy import images
+from humangov_deploy import baseimage, images
 
 # Filled by the fixtures, printed in the terminal summary.
 REPORT: dict[str, str] = {}
@@ -38,7 +39,16 @@ def _progress(line: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def image_set(docker_client: Any) -> images.ImageSet:
+def _aws_image_future(docker_client: Any) -> Iterator[Future[str]]:
+    # The bases first (both, in parallel), then the test-only AWS image builds in the background while
+    # the app and nginx images build: on a cold machine that overlaps the two slowest builds.
+    baseimage.ensure_bases(["app", "nginx"], docker_client=docker_client, progress=_progress)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        yield pool.submit(build_aws_sidecar, docker_client, _progress)
+
+
+@pytest.fixture(scope="session")
+def image_set(docker_client: Any, _aws_image_future: Future[str]) -> images.ImageSet:
     started = time.monotonic()
     built = images.ensure_images(base="local", docker_client=docker_client, progress=_progress)
     REPORT["images ready in"] = f"{time.monotonic() - started:.1f} s"
@@ -48,8 +58,8 @@ def image_set(docker_client: Any) -> images.ImageSet:
 
 
 @pytest.fixture(scope="session")
-def aws_image(docker_client: Any) -> str:
-    return build_aws_sidecar(docker_client, _progress)
+def aws_image(_aws_image_future: Future[str]) -> str:
+    return _aws_image_future.result()
 
 
 StartTask = Callable[..., Task]
