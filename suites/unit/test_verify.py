@@ -3,6 +3,7 @@ behaves like the app behind its load balancer (it writes the record to the table
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -213,3 +214,48 @@ def test_http_errors_become_failed_checks(stack: tuple[AwsClients, StackStatus, 
     report = run(stack)
     http = next(c for c in report.checks if c.name == "http")
     assert http.status == "fail" and "connection refused" in http.detail
+
+
+class FlaskHttp:
+    """requests-like calls served by the real app's test client (the contract verify relies on)."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def _wrap(self, method: str, url: str, response: Any) -> FakeResponse:
+        return FakeResponse(response.status_code, url, method, response.get_json(silent=True) or {})
+
+    def get(self, url: str, **_: Any) -> FakeResponse:
+        return self._wrap("GET", url, self.client.get(url.removeprefix(URL) or "/"))
+
+    def post(
+        self, url: str, *, data: dict[str, str], files: dict[str, Any], headers: dict[str, str], **_: Any
+    ) -> Any:
+        name, body, content_type = files["pdf"]
+        form: dict[str, Any] = {**data, "pdf": (io.BytesIO(body), name, content_type)}
+        response = self.client.post(
+            url.removeprefix(URL), data=form, headers=headers, content_type="multipart/form-data"
+        )
+        return self._wrap("POST", url, response)
+
+    def delete(self, url: str, *, headers: dict[str, str], **_: Any) -> FakeResponse:
+        return self._wrap("DELETE", url, self.client.delete(url.removeprefix(URL), headers=headers))
+
+
+def test_verify_passes_against_the_real_app(stack: tuple[AwsClients, StackStatus, FakeApp]) -> None:
+    humangov = pytest.importorskip("humangov", reason="the app's dependencies (flask) are not installed")
+    clients, status, _fake = stack
+    app = humangov.create_app(
+        {
+            "US_STATE": "texas",
+            "AWS_REGION": "us-east-1",
+            "AWS_DYNAMODB_TABLE": status.table,
+            "AWS_BUCKET": status.bucket,
+            "SECRET_KEY": "unit-test-secret-key-0123456789abcdef",
+            "TESTING": "1",
+        }
+    )
+    report = verify(
+        FakePlatform(clients, status), "texas", http=FlaskHttp(app.test_client()), progress=lambda _m: None
+    )  # type: ignore[arg-type]
+    assert report.ok, str(report)

@@ -6,9 +6,11 @@ import json
 from typing import Any
 
 import pytest
-from aws_testkit import APP_IMAGE, NGINX_IMAGE, inventory, moto_platform, record_calls
+from aws_testkit import APP_IMAGE, NGINX_IMAGE, FakeClock, inventory, moto_platform, record_calls
 
 from humangov_deploy.aws import ec2 as ec2_api
+from humangov_deploy.aws import ecs as ecs_api
+from humangov_deploy.aws.call import AwsError
 from humangov_deploy.clients import AwsClients
 from humangov_deploy.errors import ConfigError
 from humangov_deploy.naming import CLUSTER, names_for
@@ -234,3 +236,46 @@ def test_no_default_vpc_is_a_clear_error(moto_clients: AwsClients) -> None:
     moto_clients.ec2.delete_vpc(VpcId=vpc)
     with pytest.raises(ConfigError, match="no default VPC"):
         moto_platform(moto_clients).deploy("texas", timeout=300, progress=lambda _m: None)
+
+
+def test_deploy_retries_a_role_ecs_cannot_assume_yet(
+    moto_clients: AwsClients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_register = ecs_api.register_task_definition
+    attempts: list[int] = []
+
+    def not_yet(*args: Any, **kwargs: Any) -> str:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise AwsError(
+                "ecs", "RegisterTaskDefinition", "ClientException", "Role cannot be assumed by ECS tasks"
+            )
+        return real_register(*args, **kwargs)
+
+    monkeypatch.setattr(ecs_api, "register_task_definition", not_yet)
+    clock = FakeClock()
+    lines: list[str] = []
+    moto_platform(moto_clients, clock=clock).deploy("texas", timeout=300, progress=lines.append)
+    assert len(attempts) == 2 and clock.sleeps == [2.0]
+    assert any("IAM role not yet usable" in line for line in lines)
+
+
+def test_deploy_recreates_a_cluster_deleted_under_its_feet(
+    moto_clients: AwsClients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_create = ecs_api.create_service
+    attempts: list[int] = []
+
+    def cluster_gone_once(clients: AwsClients, spec: dict[str, Any]) -> Any:
+        attempts.append(1)
+        if len(attempts) == 1:
+            ecs_api.delete_cluster(clients, CLUSTER)  # a concurrent destroy of the last other state
+            raise AwsError("ecs", "CreateService", "ClusterNotFoundException", "Cluster not found.")
+        return real_create(clients, spec)
+
+    monkeypatch.setattr(ecs_api, "create_service", cluster_gone_once)
+    lines: list[str] = []
+    moto_platform(moto_clients).deploy("texas", timeout=300, progress=lines.append)
+    assert len(attempts) == 2
+    assert any("recreating it" in line for line in lines)
+    assert ecs_api.find_service(moto_clients, CLUSTER, "humangov-texas-service") is not None
