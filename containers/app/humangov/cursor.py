@@ -11,6 +11,7 @@ from humangov.storage import BadCursorError
 
 KEY_ATTRS = (schema.HASH_KEY, schema.LIST_PARTITION_ATTR, schema.SORT_NAME_ATTR)
 MAX_CURSOR_LENGTH = 2048
+MAX_KEY_BYTES = 1024
 
 
 def encode(key: dict[str, str]) -> str:
@@ -30,7 +31,8 @@ def decode(token: str) -> dict[str, str]:
     if (
         not isinstance(values, list)
         or len(values) != len(KEY_ATTRS)
-        or not all(isinstance(v, str) and v for v in values)
+        # DynamoDB refuses key values over 1 KB: that would be a 503 instead of this 400.
+        or not all(isinstance(v, str) and v and len(v.encode()) <= MAX_KEY_BYTES for v in values)
         or values[1] != schema.LIST_PARTITION_VALUE
     ):
         raise BadCursorError("cursor is not one this app issued")
