@@ -199,11 +199,10 @@ class AwsPlatform:
         images: dict[str, str],
         tags: dict[str, str],
     ) -> tuple[iam_api.Role, iam_api.Role]:
-        trust = spec.ecs_tasks_trust(account)
         task_role, _ = iam_api.ensure_role(
             self.clients,
             names.task_role,
-            trust=trust,
+            trust=spec.ecs_tasks_trust(account),
             description=f"HumanGov {names.state} tasks: this state's table and bucket only",
             path=IAM_PATH,
             tags=tags,
@@ -214,7 +213,7 @@ class AwsPlatform:
         execution_role, _ = iam_api.ensure_role(
             self.clients,
             names.execution_role,
-            trust=trust,
+            trust=spec.ecs_tasks_trust(),
             description=f"HumanGov {names.state} ECS agent: pull images, write logs, read the secret key",
             path=IAM_PATH,
             tags=tags,

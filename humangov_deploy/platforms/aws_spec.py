@@ -70,22 +70,20 @@ def fingerprint(spec: Any) -> str:
 # --- IAM -----------------------------------------------------------------------------------------------
 
 
-def ecs_tasks_trust(account: Account) -> dict[str, Any]:
-    """Only ECS tasks of this account may assume the role (confused-deputy guard on the source account)."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "ecs-tasks.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-                "Condition": {
-                    "StringEquals": {"aws:SourceAccount": account.id},
-                    "ArnLike": {"aws:SourceArn": account.arn("ecs", "*")},
-                },
-            }
-        ],
+def ecs_tasks_trust(account: Account | None = None) -> dict[str, Any]:
+    """ECS tasks may assume the role. With `account`: only tasks of that account (the confused-deputy
+    guard AWS documents for task roles); the execution role's trust stays the plain documented one."""
+    statement: dict[str, Any] = {
+        "Effect": "Allow",
+        "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+        "Action": "sts:AssumeRole",
     }
+    if account is not None:
+        statement["Condition"] = {
+            "StringEquals": {"aws:SourceAccount": account.id},
+            "ArnLike": {"aws:SourceArn": account.arn("ecs", "*")},
+        }
+    return {"Version": "2012-10-17", "Statement": [statement]}
 
 
 def task_role_policy(data: DataRefs) -> dict[str, Any]:

@@ -122,11 +122,12 @@ def destroy_stack(
     active = ecs_api.task_definition_arns(clients, names.family, "ACTIVE")
     for arn in active:
         ecs_api.deregister_task_definition(clients, arn)
-    inactive = ecs_api.task_definition_arns(clients, names.family, "INACTIVE")
+    # The revisions just deregistered are INACTIVE at once, even if the listing does not show them yet.
+    inactive = sorted(set(active) | set(ecs_api.task_definition_arns(clients, names.family, "INACTIVE")))
     if inactive:
         ecs_api.delete_task_definitions(clients, inactive)
     if active or inactive:
-        progress(f"deleted {len(set(active) | set(inactive))} revision(s) of task definition {names.family}")
+        progress(f"deleted {len(inactive)} revision(s) of task definition {names.family}")
         removed.append(f"task definition {names.family}")
 
     for group_name in (names.task_security_group, names.lb_security_group):

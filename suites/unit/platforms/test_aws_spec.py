@@ -69,6 +69,9 @@ def test_trust_policy_limits_the_assuming_account() -> None:
     (statement,) = spec.ecs_tasks_trust(ACCOUNT)["Statement"]
     assert statement["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}
     assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
+    assert statement["Condition"]["ArnLike"] == {"aws:SourceArn": "arn:aws:ecs:us-east-1:123456789012:*"}
+    (plain,) = spec.ecs_tasks_trust()["Statement"]
+    assert "Condition" not in plain and plain["Principal"] == statement["Principal"]
 
 
 def test_health_check_turns_a_task_healthy_in_seconds() -> None:

@@ -1,0 +1,320 @@
+"""The local platform's orchestration on a fake Docker engine, with the state's data on moto.
+
+No Docker, no sleeping: the engine and HTTP are fakes (test_local_fakedocker), the waits get a fake clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from moto import mock_aws
+from test_local_fakedocker import FakeDocker, FakeHttp
+
+from humangov_deploy import appsrc
+from humangov_deploy.clients import AwsClients
+from humangov_deploy.errors import ConfigError, DeploymentFailed, DeployTimeout
+from humangov_deploy.platforms import get_platform
+from humangov_deploy.platforms import local_spec as spec
+from humangov_deploy.platforms.aws_spec import DataRefs, task_definition_spec
+from humangov_deploy.platforms.local import LocalPlatform, from_options
+from humangov_deploy.platforms.local_tasks import Images, find_tasks
+
+IMAGES = Images(app="app:1", nginx="nginx:1", lb="lb:1", emulator="emulator:1")
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def engine() -> FakeDocker:
+    return FakeDocker()
+
+
+def make_platform(engine: FakeDocker, http: FakeHttp | None = None, **kwargs: object) -> LocalPlatform:
+    clock = FakeClock()
+    options: dict[str, object] = {
+        "docker": engine,
+        "images": IMAGES,
+        "http": http or FakeHttp(engine),
+        "clock": clock,
+        "sleep": clock.sleep,
+        "run_id": "run-1",
+        "now": lambda: datetime(2026, 11, 26, 17, 0, tzinfo=UTC),
+        # moto intercepts clients without an endpoint; the emulator's URL is checked separately.
+        "clients_factory": lambda endpoint: AwsClients(region="us-east-1"),
+    }
+    options.update(kwargs)
+    return LocalPlatform(**options)  # type: ignore[arg-type]
+
+
+def quiet(_: str) -> None:
+    pass
+
+
+def objects_of(engine: FakeDocker, state: str) -> list[str]:
+    names = [c.name for c in engine.by_name.values() if c.labels.get(spec.LABEL_STATE) == state]
+    names += [n.name for n in engine.nets.values() if n.attrs["Labels"].get(spec.LABEL_STATE) == state]
+    return sorted(names)
+
+
+def test_deploy_builds_the_whole_stack_and_waits_until_healthy(aws: None, engine: FakeDocker) -> None:
+    platform = make_platform(engine)
+    status = platform.deploy("california", timeout=60, progress=quiet)
+
+    names = spec.LocalNames("california")
+    assert set(engine.nets) == set(names.networks)
+    assert [t.status for t in status.tasks] == ["RUNNING", "RUNNING"]
+    assert all(t.healthy for t in status.tasks)
+    assert sorted(t.az for t in status.tasks) == ["zone-a", "zone-b"]
+    lb = engine.by_name[names.lb]
+    assert status.url == f"http://127.0.0.1:{lb.ports[f'{spec.LB_PORT}/tcp']}"
+    assert lb.options["ports"][f"{spec.LB_PORT}/tcp"][0] == "127.0.0.1"  # loopback only
+    assert set(lb.networks) == {names.zone_network(z) for z in spec.ZONES}
+    assert status.table == appsrc.schema().table_name("california")
+    assert status.bucket and status.bucket.startswith(appsrc.schema().bucket_prefix("california"))
+    emulator = engine.by_name[names.emulator]
+    assert set(emulator.networks) == {names.data_network}
+
+
+def test_every_object_carries_state_run_id_and_managed_by(aws: None, engine: FakeDocker) -> None:
+    make_platform(engine).deploy("texas", timeout=60, progress=quiet)
+    labelled = [c.labels for c in engine.by_name.values()] + [n.attrs["Labels"] for n in engine.nets.values()]
+    assert len(labelled) == 3 + 2 + 2 * 3  # networks, emulator + lb, two tasks of three containers
+    for labels in labelled:
+        assert labels[spec.LABEL_STATE] == "texas"
+        assert labels[spec.LABEL_RUN_ID] == "run-1"
+        assert labels[spec.LABEL_MANAGED_BY] == "humangov"
+
+
+def test_a_task_is_app_and_nginx_in_the_holders_namespace_in_its_zone(aws: None, engine: FakeDocker) -> None:
+    make_platform(engine).deploy("california", timeout=60, progress=quiet)
+    names = spec.LocalNames("california")
+    tasks = find_tasks(engine, "california")
+    assert [t.slot for t in tasks] == [1, 2]
+    for task in tasks:
+        holder = task.holder
+        assert holder.networks[names.zone_network(task.az)] == [spec.slot_alias(task.slot)]
+        assert names.data_network in holder.networks
+        for role in ("app", "nginx"):
+            member = task.members[role]
+            assert member.options["network_mode"] == f"container:{holder.id}"
+            assert member.options["restart_policy"]["Name"] in ("unless-stopped", "always")
+            assert member.labels[spec.LABEL_AZ] == task.az
+        # The holder forwards the emulator's host port inside the task: one endpoint URL everywhere.
+        endpoint = task.members["app"].options["environment"]["AWS_ENDPOINT_URL"]
+        port = endpoint.rsplit(":", 1)[1]
+        config = holder.files["/usr/local/etc/haproxy/sidecar.cfg"]
+        assert f"bind 127.0.0.1:{port}" in config
+        assert f"server emulator {names.emulator}:{spec.EMULATOR_PORT}" in config
+        emulator_port = engine.by_name[names.emulator].ports[f"{spec.EMULATOR_PORT}/tcp"]
+        assert endpoint == f"http://127.0.0.1:{emulator_port}"
+
+
+def test_the_app_gets_the_aws_task_definitions_environment(aws: None, engine: FakeDocker) -> None:
+    status = make_platform(engine).deploy("california", timeout=60, progress=quiet)
+    from humangov_deploy.naming import names_for
+
+    aws_task = task_definition_spec(
+        names=names_for("california"),
+        region="us-east-1",
+        app_image="app",
+        nginx_image="nginx",
+        data=DataRefs(table=status.table or "", bucket=status.bucket or "", table_arn="t", bucket_arn="b"),
+        task_role_arn="r",
+        execution_role_arn="e",
+        secret_arn="s",
+    )
+    app = aws_task["containerDefinitions"][0]
+    expected = {e["name"]: e["value"] for e in app["environment"]}
+    env = find_tasks(engine, "california")[0].members["app"].options["environment"]
+    assert {k: env[k] for k in expected} == expected
+    assert {s["name"] for s in app["secrets"]} <= set(env)
+
+
+def test_both_tasks_share_one_secret_key_that_survives_a_redeploy(aws: None, engine: FakeDocker) -> None:
+    platform = make_platform(engine)
+    platform.deploy("california", timeout=60, progress=quiet)
+    keys = {t.members["app"].options["environment"]["SECRET_KEY"] for t in find_tasks(engine, "california")}
+    assert len(keys) == 1 and len(next(iter(keys))) >= 32
+    platform.deploy("texas", timeout=60, progress=quiet)
+    other = find_tasks(engine, "texas")[0].members["app"].options["environment"]["SECRET_KEY"]
+    assert other not in keys  # a silo: one state's sessions are worthless in another's
+
+    # A new image replaces the tasks; the key stays.
+    changed = make_platform(engine, images=Images(app="app:2", nginx="nginx:1", lb="lb:1", emulator="emulator:1"))
+    engine.image_tags.add("app:2")
+    changed.deploy("california", timeout=60, progress=quiet)
+    after = {t.members["app"].options["environment"]["SECRET_KEY"] for t in find_tasks(engine, "california")}
+    assert after == keys
+
+
+def test_redeploy_without_change_changes_nothing(aws: None, engine: FakeDocker) -> None:
+    platform = make_platform(engine)
+    platform.deploy("california", timeout=60, progress=quiet)
+    before = {name: c.id for name, c in engine.by_name.items()}
+    calls = len(engine.calls)
+    status = platform.deploy("california", timeout=60, progress=quiet)
+    assert {name: c.id for name, c in engine.by_name.items()} == before
+    assert [c for c in engine.calls[calls:] if c[0] in ("create", "remove", "stop", "create-network")] == []
+    assert all(t.healthy for t in status.tasks)
+
+
+def test_a_new_image_rolls_out_one_slot_at_a_time_and_keeps_the_url(aws: None, engine: FakeDocker) -> None:
+    make_platform(engine).deploy("california", timeout=60, progress=quiet)
+    old = {t.id for t in find_tasks(engine, "california")}
+    url = make_platform(engine).status("california").url
+    engine.image_tags.add("app:2")
+    platform = make_platform(engine, images=Images(app="app:2", nginx="nginx:1", lb="lb:1", emulator="emulator:1"))
+    status = platform.deploy("california", timeout=60, progress=quiet)
+    new = find_tasks(engine, "california")
+    assert {t.id for t in new}.isdisjoint(old)
+    assert {t.members["app"].image for t in new} == {"app:2"}
+    assert status.url == url
+    # Slot 1's old task goes before slot 2's: the second slot serves while the first is replaced.
+    removed = [c[1] for c in engine.calls if c[0] == "remove" and c[1].endswith("-app")]
+    started = [c[1] for c in engine.calls if c[0] == "start" and c[1].endswith("-app")]
+    assert len(removed) == 2 and len(started) == 4
+    assert engine.calls.index(("start", started[2])) < engine.calls.index(("remove", removed[1]))
+
+
+def test_status_replaces_a_stopped_task_in_its_zone(aws: None, engine: FakeDocker) -> None:
+    platform = make_platform(engine)
+    status = platform.deploy("california", timeout=60, progress=quiet)
+    victim = status.tasks[0]
+    platform.stop_task("california", victim.id)
+    assert len(find_tasks(engine, "california")) == 1
+
+    after = platform.status("california")
+    assert len(after.tasks) == 2
+    assert victim.id not in {t.id for t in after.tasks}
+    assert sorted(t.az for t in after.tasks) == ["zone-a", "zone-b"]
+    assert all(t.status == "RUNNING" and t.healthy for t in after.tasks)
+
+
+def test_a_task_whose_container_exited_is_stopped_then_replaced(aws: None, engine: FakeDocker) -> None:
+    platform = make_platform(engine)
+    platform.deploy("california", timeout=60, progress=quiet)
+    task = find_tasks(engine, "california")[1]
+    task.holder.status = "exited"  # the namespace is gone: app and nginx cannot serve any more
+    assert task.status == "STOPPED"
+    after = platform.status("california")
+    assert task.id not in {t.id for t in after.tasks}
+    assert [t.az for t in after.tasks if t.id != find_tasks(engine, "california")[0].id] in (["zone-b"], [])
+
+
+def test_a_member_in_an_old_namespace_makes_the_task_stopped(aws: None, engine: FakeDocker) -> None:
+    make_platform(engine).deploy("california", timeout=60, progress=quiet)
+    task = find_tasks(engine, "california")[0]
+    task.holder.started_at = engine.tick()  # the holder restarted after its members joined it
+    assert task.stale and task.status == "STOPPED"
+
+
+def test_a_crashing_app_fails_the_deploy_at_once_with_its_output(aws: None, engine: FakeDocker) -> None:
+    http = FakeHttp(engine, failing_slots={1, 2})
+    platform = make_platform(engine, http=http)
+
+    def crash_apps() -> None:
+        for container in engine.by_name.values():
+            if container.labels.get(spec.LABEL_ROLE) == "app":
+                container.restart_count = 3
+                container.status = "restarting"
+                container.log_text = b"SettingsError: AWS_BUCKET: missing"
+
+    clock = platform.clock
+    sleeps = platform.sleep
+
+    def sleep(seconds: float) -> None:
+        crash_apps()
+        sleeps(seconds)
+
+    platform.sleep = sleep
+    with pytest.raises(DeploymentFailed, match="AWS_BUCKET: missing"):
+        platform.deploy("california", timeout=60, progress=quiet)
+    assert clock() < 60  # failed fast, not at the deadline
+
+
+def test_targets_that_never_turn_healthy_time_out_with_what_was_seen(aws: None, engine: FakeDocker) -> None:
+    platform = make_platform(engine, http=FakeHttp(engine, failing_slots={2}))
+    with pytest.raises(DeployTimeout) as failure:
+        platform.deploy("california", timeout=30, progress=quiet)
+    assert "RUNNING/healthy" in str(failure.value.last_state)  # slot 1 healthy, slot 2 not
+    assert platform.clock() >= 30
+
+
+def test_destroy_removes_exactly_that_states_objects(aws: None, engine: FakeDocker) -> None:
+    make_platform(engine).deploy("california", timeout=60, progress=quiet)
+    make_platform(engine).deploy("texas", timeout=60, progress=quiet)
+    foreign = engine.containers.create("app:1", name="someone-elses", labels={"humangov.state": "california"})
+    texas = objects_of(engine, "texas")
+
+    make_platform(engine).destroy("california", timeout=60, progress=quiet)
+    assert [n for n in objects_of(engine, "california") if n != "someone-elses"] == []
+    assert "someone-elses" in engine.by_name and foreign.status == "created"  # not managed by humangov
+    assert objects_of(engine, "texas") == texas
+    status = make_platform(engine).status("california")
+    assert not status.tasks and status.url is None and not status.table
+
+    make_platform(engine).destroy("california", timeout=60, progress=quiet)  # idempotent
+
+
+def test_destroy_after_a_half_finished_deploy(aws: None, engine: FakeDocker) -> None:
+    engine.image_tags.discard("nginx:1")  # the deploy breaks after the first app container starts
+    with pytest.raises(DeploymentFailed):
+        make_platform(engine).deploy("california", timeout=60, progress=quiet)
+    assert objects_of(engine, "california")
+    make_platform(engine).destroy("california", timeout=60, progress=quiet)
+    assert objects_of(engine, "california") == []
+
+
+def test_data_clients_reach_the_emulators_published_port(aws: None, engine: FakeDocker) -> None:
+    seen: list[str] = []
+    platform = make_platform(engine, clients_factory=lambda url: seen.append(url) or AwsClients())
+    with pytest.raises(ConfigError, match="deploy it first"):
+        platform.data_clients("california")
+    platform.deploy("california", timeout=60, progress=quiet)
+    port = engine.by_name[spec.LocalNames("california").emulator].ports[f"{spec.EMULATOR_PORT}/tcp"]
+    platform.data_clients("california")
+    assert seen[-1] == f"http://127.0.0.1:{port}"
+
+
+def test_real_clients_for_the_emulator_carry_local_credentials(engine: FakeDocker) -> None:
+    platform = LocalPlatform(docker=engine)
+    clients = platform._emulator_clients("http://127.0.0.1:1")
+    assert clients.endpoint_url == "http://127.0.0.1:1"
+    assert clients.session.get_credentials().access_key == spec.EMULATOR_ACCESS_KEY
+
+
+def test_from_options_ignores_other_platforms_options(engine: FakeDocker) -> None:
+    platform = get_platform(
+        "local", docker=engine, region="us-west-2", data="terraform", wait="stable", state="texas", json=True
+    )
+    assert isinstance(platform, LocalPlatform)
+    assert platform.region == "us-west-2" and platform.desired_count == 2
+    with pytest.raises(ConfigError, match="both"):
+        from_options(docker=engine, app_image="a:1")
+    with pytest.raises(ConfigError, match="at least 1"):
+        from_options(docker=engine, desired_count=0)
+
+
+def test_an_unknown_state_is_refused_before_touching_docker(engine: FakeDocker) -> None:
+    with pytest.raises(ConfigError, match="unknown state"):
+        make_platform(engine).deploy("atlantis", timeout=5, progress=quiet)
+    assert engine.calls == []
