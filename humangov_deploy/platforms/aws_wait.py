@@ -146,6 +146,18 @@ def wait_for_rollout(
             return Poll(stable, view)
         view.targets = elbv2_api.target_health(clients, target_group_arn)
         view.checked_targets = True
+        if stable and not view.targets:
+            running = ecs_api.service_tasks(clients, names.cluster, names.service, desired_status="RUNNING")
+            if not running:
+                # AWS never completes a rollout without tasks; an emulator (moto) reports counts for
+                # tasks it never starts. Say so now rather than run out the clock.
+                return Poll(
+                    False,
+                    view,
+                    fatal=f"the service reports {service.running} running task(s) but none exists and "
+                    "no target is registered: an emulator that runs no ECS tasks (such as moto)? "
+                    "use --wait stable",
+                )
         healthy = [t for t in view.targets if t.state == "healthy"]
         blocking = [t for t in view.targets if t.state in BLOCKING_TARGET_STATES]
         return Poll(stable and len(healthy) >= service.desired and not blocking, view)

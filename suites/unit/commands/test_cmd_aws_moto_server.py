@@ -82,3 +82,14 @@ def test_deploy_then_destroy_texas_on_moto_server(
 
     # A second destroy finds nothing and succeeds.
     assert main(["destroy", *common, "--timeout", "120"]) == 0
+
+
+def test_the_default_wait_on_moto_fails_fast_with_a_hint(
+    moto_server: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    common = ["--state", "utah", "--platform", "aws", "--endpoint-url", moto_server]
+    images = ["--app-image", APP_IMAGE, "--nginx-image", NGINX_IMAGE]
+    assert main(["deploy", *common, "--data", "boto3", *images, "--timeout", "120"]) == 1
+    assert "use --wait stable" in capsys.readouterr().err
+    assert main(["destroy", *common]) == 0
+    assert inventory(AwsClients(region="us-east-1", endpoint_url=moto_server), "utah") == []

@@ -322,4 +322,11 @@ def test_a_task_stopped_because_its_new_role_is_not_yet_assumable_is_not_fatal()
 
 def test_no_registered_targets_hints_at_the_stable_wait() -> None:
     with pytest.raises(DeployTimeout, match="needs --wait stable"):
-        run_wait([Frame(done_service(), targets=[])], timeout=10)
+        run_wait([Frame(rolling(2, old_running=0), targets=[])], timeout=10)
+
+
+def test_a_completed_rollout_without_any_task_fails_fast() -> None:
+    # What moto shows: counts from MOTO_ECS_SERVICE_RUNNING, no task, no target.
+    with pytest.raises(DeploymentFailed, match="none exists") as failure:
+        run_wait([Frame(done_service(), targets=[], stopped=[])], timeout=600)
+    assert "--wait stable" in str(failure.value)
