@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
+import boto3
 import requests
 
 from humangov_deploy import appsrc
@@ -51,6 +52,7 @@ class LocalPlatform:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clients_factory: Callable[[str], AwsClients] | None = None,
     ) -> None:
         if desired_count < 1:
             raise ConfigError(f"--desired-count must be at least 1, not {desired_count}")
@@ -63,6 +65,7 @@ class LocalPlatform:
         self.poll_interval = poll_interval
         self.http = http or requests.Session()
         self.clock, self.sleep, self.now = clock, sleep, now
+        self._clients_factory = clients_factory
 
     @property
     def docker(self) -> Any:
@@ -96,7 +99,7 @@ class LocalPlatform:
         endpoint = f"http://127.0.0.1:{endpoint_port}"
         self._wait_http(f"{endpoint}/moto-api/", "the AWS emulator to answer", deadline)
         data = create_state_data(
-            AwsClients(region=self.region, endpoint_url=endpoint),
+            self._emulator_clients(endpoint),
             state,
             run_id=labels[spec.LABEL_RUN_ID],
             progress=progress,
@@ -289,7 +292,7 @@ class LocalPlatform:
     def _health_poll(self, state: str, desired: int) -> Poll[str]:
         found = tasks_mod.find_tasks(self.docker, state)
         health = self.lb_health(state)
-        fatal = _fatal_reason(found)
+        fatal = _fatal_reason(found) or _crashing("load balancer", self._one(state, "lb"))
         infos = [t.info(health) for t in found]
         summary = (
             ", ".join(f"{i.id}@{i.az}:{i.status}{'/healthy' if i.healthy else ''}" for i in infos)
@@ -324,7 +327,7 @@ class LocalPlatform:
         endpoint = self._endpoint(state)
         if endpoint is not None:
             try:
-                data = find_state_data(AwsClients(region=self.region, endpoint_url=endpoint), state)
+                data = find_state_data(self._emulator_clients(endpoint), state)
             except HumangovError:
                 data = None
             if data is not None:
@@ -354,11 +357,22 @@ class LocalPlatform:
         port = dock.host_port(emulator, spec.EMULATOR_PORT)
         return f"http://127.0.0.1:{port}" if port else None
 
+    def _emulator_clients(self, endpoint: str) -> AwsClients:
+        if self._clients_factory is not None:
+            return self._clients_factory(endpoint)
+        # The emulator accepts any credentials; fixed ones keep boto3 from looking for real ones.
+        session = boto3.session.Session(
+            aws_access_key_id=spec.EMULATOR_ACCESS_KEY,
+            aws_secret_access_key=spec.EMULATOR_ACCESS_KEY,
+            region_name=self.region,
+        )
+        return AwsClients(region=self.region, endpoint_url=endpoint, session=session)
+
     def data_clients(self, state: str) -> AwsClients:
         endpoint = self._endpoint(appsrc.validate_state(state))
         if endpoint is None:
             raise ConfigError(f"{state} has no running AWS emulator on the local platform; deploy it first")
-        return AwsClients(region=self.region, endpoint_url=endpoint)
+        return self._emulator_clients(endpoint)
 
     def stop_task(self, state: str, task_id: str) -> None:
         """Stop one task as ECS's StopTask does (SIGTERM, then SIGKILL after the stop timeout)."""
@@ -395,19 +409,26 @@ class LocalPlatform:
 
 
 def _fatal_reason(found: list[Task]) -> str | None:
-    """A task whose app keeps crashing fails the deploy at once, with the app's last words."""
+    """A task whose app or nginx keeps crashing fails the deploy at once, with the container's last words."""
     for task in found:
-        app = task.members.get("app")
-        if app is None:
-            continue
-        restarts = int((app.attrs or {}).get("RestartCount") or 0)
-        if restarts >= 2 or (app.status == "exited" and restarts >= 1):
-            try:
-                tail = app.logs(tail=15).decode(errors="replace").strip()
-            except Exception:  # logs are a courtesy: the reason stands without them
-                tail = "(no logs)"
-            return f"the app of task {task.id} keeps exiting ({restarts} restarts); its last output:\n{tail}"
+        for role, container in task.members.items():
+            reason = _crashing(f"the {role} of task {task.id}", container)
+            if reason:
+                return reason
     return None
+
+
+def _crashing(what: str, container: Any | None) -> str | None:
+    if container is None:
+        return None
+    restarts = int((container.attrs or {}).get("RestartCount") or 0)
+    if restarts < 2 and not (container.status == "exited" and restarts >= 1):
+        return None
+    try:
+        tail = container.logs(tail=15).decode(errors="replace").strip()
+    except Exception:  # logs are a courtesy: the reason stands without them
+        tail = "(no logs)"
+    return f"{what} keeps exiting ({restarts} restarts); its last output:\n{tail}"
 
 
 def _default_images(client: Any, progress: Progress) -> Images:

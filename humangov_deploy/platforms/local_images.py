@@ -27,6 +27,7 @@ Progress = Callable[[str], None]
 
 CONTAINERS_DIR = appsrc.REPO_ROOT / "containers"
 WHEELHOUSE_DIR = "wheelhouse"
+LOCAL_REVISION = "local"
 # The image's interpreter (Debian bookworm's CPython 3.11, glibc 2.36), whatever Python runs this
 # library. pip does not widen an explicit --platform to older glibc tags, nor --abi to abi3, and moto's
 # dependencies ship as abi3 (cryptography) and manylinux_2_17/2_28/2_34 wheels: so all are listed.
@@ -106,7 +107,9 @@ def image_spec(client: Any, recipe: ImageRecipe, progress: Progress) -> images.I
 
 def ensure_image(client: Any, recipe: ImageRecipe, progress: Progress) -> str:
     """The recipe's image tag, built first if the engine does not have it."""
-    prepared = images.prepare(image_spec(client, recipe, progress))
+    # Tagged by content alone (not the git revision): these images never leave the machine, and a
+    # commit elsewhere in the tree must not rebuild them.
+    prepared = images.prepare(image_spec(client, recipe, progress), revision=LOCAL_REVISION)
     if baseimage.image_exists(client, prepared.tag):
         return prepared.tag
     return images.build_prepared(prepared, docker_client=client, progress=progress)

@@ -12,6 +12,9 @@ import io
 import json
 from dataclasses import dataclass
 
+# nginx listens on 8080 in the task (the images own that port), in front of the app on 127.0.0.1:8000.
+from humangov_deploy.images import NGINX_PORT
+
 PREFIX = "humangov"
 MANAGED_BY = "humangov"
 
@@ -34,8 +37,6 @@ LABEL_SECRET = "humangov.secret-key"
 ZONES = ("zone-a", "zone-b")
 DEFAULT_TASK_COUNT = 2
 
-APP_PORT = 8000
-NGINX_PORT = 80
 EMULATOR_PORT = 5000
 LB_PORT = 80
 LB_STATS_PORT = 8404
@@ -161,7 +162,7 @@ def lb_config(task_count: int) -> str:
 
     A task is taken out after 2 failed checks 1 s apart and back after 1 good one; a request that cannot
     connect to a task that just went away is retried on another (redispatch), so a task stopping costs
-    few or no failed requests. POSTs are never retried after they reached a task.
+    few or no failed requests. Writes are never retried after they reached a task.
     """
     servers = "\n".join(
         f"    server {slot_alias(slot)} {slot_alias(slot)}:{NGINX_PORT}" for slot in range(1, task_count + 1)
@@ -185,6 +186,9 @@ defaults
     timeout queue 10s
     retries 3
     option redispatch 1
+    # A GET that met a task going away (refused, closed unanswered, timed out) is retried on another
+    # task; any other method only when it never reached a task, so a write is never applied twice.
+    retry-on all-retryable-errors
 
 frontend http
     bind :{LB_PORT}
@@ -199,6 +203,7 @@ frontend stats
 
 backend tasks
     balance roundrobin
+    http-request disable-l7-retry if !METH_GET
     option httpchk
     http-check send meth GET uri {HEALTH_PATH} ver HTTP/1.1 hdr Host localhost
     http-check expect status 200

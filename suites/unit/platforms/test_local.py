@@ -159,7 +159,9 @@ def test_both_tasks_share_one_secret_key_that_survives_a_redeploy(aws: None, eng
     assert other not in keys  # a silo: one state's sessions are worthless in another's
 
     # A new image replaces the tasks; the key stays.
-    changed = make_platform(engine, images=Images(app="app:2", nginx="nginx:1", lb="lb:1", emulator="emulator:1"))
+    changed = make_platform(
+        engine, images=Images(app="app:2", nginx="nginx:1", lb="lb:1", emulator="emulator:1")
+    )
     engine.image_tags.add("app:2")
     changed.deploy("california", timeout=60, progress=quiet)
     after = {t.members["app"].options["environment"]["SECRET_KEY"] for t in find_tasks(engine, "california")}
@@ -182,7 +184,9 @@ def test_a_new_image_rolls_out_one_slot_at_a_time_and_keeps_the_url(aws: None, e
     old = {t.id for t in find_tasks(engine, "california")}
     url = make_platform(engine).status("california").url
     engine.image_tags.add("app:2")
-    platform = make_platform(engine, images=Images(app="app:2", nginx="nginx:1", lb="lb:1", emulator="emulator:1"))
+    platform = make_platform(
+        engine, images=Images(app="app:2", nginx="nginx:1", lb="lb:1", emulator="emulator:1")
+    )
     status = platform.deploy("california", timeout=60, progress=quiet)
     new = find_tasks(engine, "california")
     assert {t.id for t in new}.isdisjoint(old)

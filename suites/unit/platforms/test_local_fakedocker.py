@@ -43,7 +43,9 @@ class FakeContainer:
             "State": {"StartedAt": self.started_at},
             "RestartCount": self.restart_count,
             "NetworkSettings": {
-                "Ports": {port: [{"HostIp": "127.0.0.1", "HostPort": str(hp)}] for port, hp in self.ports.items()}
+                "Ports": {
+                    port: [{"HostIp": "127.0.0.1", "HostPort": str(hp)}] for port, hp in self.ports.items()
+                }
             },
         }
 
@@ -118,7 +120,9 @@ class _Containers:
         found = [c for c in self.engine.by_name.values() if _matches(c.labels, filters)]
         return [c for c in found if all or c.status == "running"]
 
-    def create(self, image: str, name: str, labels: dict[str, str], network: str | None = None, **options: Any):
+    def create(
+        self, image: str, name: str, labels: dict[str, str], network: str | None = None, **options: Any
+    ):
         if name in self.engine.by_name:
             raise APIError(f"Conflict: the container name {name} is already in use")
         self.engine.images.get(image)
@@ -227,7 +231,9 @@ class FakeHttp:
         self.requests.append(url)
         running = {c.name: c for c in self.engine.by_name.values() if c.status == "running"}
         if url.endswith("/moto-api/"):
-            emulator = next((c for c in running.values() if c.labels.get(spec.LABEL_ROLE) == "emulator"), None)
+            emulator = next(
+                (c for c in running.values() if c.labels.get(spec.LABEL_ROLE) == "emulator"), None
+            )
             return FakeResponse(200 if emulator else 503)
         if url.endswith(f"{spec.STATS_PATH};csv"):
             return FakeResponse(200, self.stats_csv(running))
@@ -246,7 +252,8 @@ class FakeHttp:
             holders = [
                 c
                 for c in running.values()
-                if c.labels.get(spec.LABEL_ROLE) == "task" and alias in sum(c.networks.values(), [])
+                if c.labels.get(spec.LABEL_ROLE) == "task"
+                and any(alias in aliases for aliases in c.networks.values())
             ]
             up = False
             for holder in holders:
@@ -273,9 +280,7 @@ def test_label_filters_select_only_matching_objects() -> None:
 def test_joining_a_namespace_needs_its_owner_running() -> None:
     engine = FakeDocker()
     owner = engine.containers.create("lb:1", name="owner", labels={})
-    member = engine.containers.create(
-        "app:1", name="member", labels={}, network_mode=f"container:{owner.id}"
-    )
+    member = engine.containers.create("app:1", name="member", labels={}, network_mode=f"container:{owner.id}")
     with pytest.raises(APIError):
         member.start()
     owner.start()
