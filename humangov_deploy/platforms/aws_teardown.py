@@ -235,7 +235,10 @@ def _created(tags: dict[str, str], fallback: datetime | None = None) -> datetime
 
 
 def _kind(arn: str) -> str:
+    """`arn:aws:ecs:...:service/cluster/name` -> `ecs:service`; S3 bucket ARNs have no type: `s3:bucket`."""
     service = arn.split(":")[2]
+    if service == "s3":
+        return "s3:bucket"
     resource = arn.split(":", 5)[5]
     kind = resource.split("/", 1)[0].split(":", 1)[0]
     return f"{service}:{kind}"

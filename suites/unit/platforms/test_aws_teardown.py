@@ -39,6 +39,7 @@ def test_leftovers_are_found_by_tag_and_per_service(moto_clients: AwsClients) ->
     assert ("shared", "ecr:repository") in kinds  # missed by moto's tagging API: listed directly
     assert ("shared", "ecs:cluster") in kinds
     assert {("texas", "ecs:service"), ("texas", "elasticloadbalancing:loadbalancer")} <= kinds
+    assert {("texas", "s3:bucket"), ("texas", "dynamodb:table"), ("texas", "logs:log-group")} <= kinds
     # Ours carry a creation time; the table and bucket (humangov_deploy.data) carry only the run id.
     ours = [f for f in found if f.state == "texas" and not f.kind.startswith(("dynamodb", "s3"))]
     assert all(f.created == NOW - timedelta(hours=3) for f in ours)
