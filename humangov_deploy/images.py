@@ -16,6 +16,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import subprocess
 import tarfile
 from collections.abc import Callable, Iterator, Mapping
@@ -46,6 +47,7 @@ PLATFORM = "linux/amd64"
 # Must match the Dockerfiles' `ARG BASE_IMAGE` defaults (a unit test checks).
 OFFICIAL_BASES = {"app": "python:3.11-slim-bookworm", "nginx": "nginx:1.27-bookworm"}
 WHEELHOUSE_DIR = "wheelhouse"
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 @dataclass(frozen=True)
@@ -288,7 +290,8 @@ def _lines(chunk: Mapping[str, Any]) -> Iterator[str]:
     text = chunk.get("stream")
     if text is None and "status" in chunk:  # pulling an official base
         text = " ".join(str(chunk[k]) for k in ("status", "id") if chunk.get(k))
-    for line in str(text or "").splitlines():
+    # The daemon colours a step's stderr with ANSI escapes: plain text reads better in an error.
+    for line in _ANSI.sub("", str(text or "")).splitlines():
         line = line.rstrip()
         if line:
             yield line

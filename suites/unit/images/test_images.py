@@ -152,7 +152,8 @@ def test_build_failure_carries_only_the_failing_step(tmp_path: Path) -> None:
     chunks = [
         {"stream": "Step 1/3 : FROM base\n"},
         {"stream": "Step 2/3 : RUN pip install -r requirements.txt\n"},
-        {"stream": "ERROR: No matching distribution found for flask==99\n"},
+        # The daemon colours a step's stderr; the error carries plain text.
+        {"stream": "\x1b[91mERROR: No matching distribution found for flask==99\n\x1b[0m"},
         {"error": "The command returned a non-zero code: 1", "errorDetail": {"message": "non-zero code: 1"}},
     ]
     with pytest.raises(ImageBuildError) as caught:
