@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ import pytest
 
 from humangov_deploy import baseimage
 from humangov_deploy.baseimage import RECIPES, Recipe
-from humangov_deploy.errors import ImageBuildError
+from humangov_deploy.errors import ConfigError, ImageBuildError
 
 
 def test_recipe_tag_is_content_addressed() -> None:
@@ -163,3 +164,97 @@ def test_the_repositorys_requirements_are_all_pinned() -> None:
     requirements = Path(baseimage.__file__).resolve().parents[1] / "containers" / "app" / "requirements.txt"
     lines = [ln.split("#")[0].strip() for ln in requirements.read_text().splitlines()]
     assert [ln for ln in lines if ln and "==" not in ln] == []
+
+
+class _Api:
+    def __init__(self) -> None:
+        self.imports: list[dict[str, Any]] = []
+
+    def import_image(self, **kwargs: Any) -> None:
+        assert Path(kwargs["src"]).read_bytes() == b"rootfs"  # the tarball mmdebstrap wrote
+        self.imports.append(kwargs)
+
+
+class _Images:
+    def __init__(self, existing: set[str]) -> None:
+        self.existing = existing
+
+    def get(self, ref: str) -> object:
+        import docker.errors
+
+        if ref not in self.existing:
+            raise docker.errors.ImageNotFound(ref)
+        return object()
+
+
+class _Docker:
+    def __init__(self, existing: set[str] | None = None) -> None:
+        self.api = _Api()
+        self.images = _Images(existing or set())
+
+
+def _fake_mmdebstrap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, exit_code: int) -> Path:
+    """An `mmdebstrap` on PATH that logs its arguments, prints, writes the output tarball and exits."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "args"
+    script = bin_dir / "mmdebstrap"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'printf "%s\\n" "$@" >> {log}\n'
+        'echo "I: downloading packages with apt..."\n'
+        f'[ {exit_code} -eq 0 ] || {{ echo "E: Unable to locate package nginx-bogus"; exit {exit_code}; }}\n'
+        # The output is the argument just before the first mirror line.
+        'out=""; prev=""\n'
+        'for a in "$@"; do case "$a" in deb\\ *) [ -z "$out" ] && out="$prev";; esac; prev="$a"; done\n'
+        'printf rootfs > "$out"\n'
+    )
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    return log
+
+
+def test_build_base_imports_mmdebstraps_tarball(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = _fake_mmdebstrap(tmp_path, monkeypatch, exit_code=0)
+    fake = _Docker()
+    seen: list[str] = []
+    tag = baseimage.build_base(
+        RECIPES["nginx"],
+        docker_client=fake,
+        progress=seen.append,
+        mirrors=["deb http://m/debian bookworm main"],
+    )
+    assert tag == RECIPES["nginx"].tag
+    (imported,) = fake.api.imports
+    assert f"{imported['repository']}:{imported['tag']}" == tag
+    assert list(imported["changes"]) == list(baseimage.IMPORT_CHANGES)
+    assert "--include=nginx,passwd" in log.read_text().splitlines()
+    assert any("downloading packages" in line for line in seen)
+
+
+def test_failing_mmdebstrap_is_a_build_error_with_its_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fake_mmdebstrap(tmp_path, monkeypatch, exit_code=1)
+    fake = _Docker()
+    with pytest.raises(ImageBuildError, match="Unable to locate package nginx-bogus"):
+        baseimage.build_base(
+            RECIPES["nginx"], docker_client=fake, progress=lambda _: None, mirrors=["deb x y z"]
+        )
+    assert fake.api.imports == []
+
+
+def test_missing_mmdebstrap_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(baseimage.shutil, "which", lambda _: None)
+    with pytest.raises(ConfigError, match="apt-get install -y mmdebstrap"):
+        baseimage.build_base(RECIPES["app"], docker_client=_Docker(), progress=lambda _: None, mirrors=[])
+
+
+def test_ensure_bases_builds_only_the_missing_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    built: list[str] = []
+    monkeypatch.setattr(baseimage, "build_base", lambda recipe, **_: built.append(recipe.name) or recipe.tag)
+    monkeypatch.setattr(baseimage, "debian_mirrors", lambda *a, **k: ["deb http://m/debian bookworm main"])
+    fake = _Docker(existing={RECIPES["app"].tag})
+    tags = baseimage.ensure_bases(["app", "nginx"], docker_client=fake, progress=lambda _: None)
+    assert tags == {"app": RECIPES["app"].tag, "nginx": RECIPES["nginx"].tag}
+    assert built == ["nginx"]
