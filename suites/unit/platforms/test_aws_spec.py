@@ -111,3 +111,30 @@ def test_fingerprint_is_stable_and_sensitive() -> None:
     a = {"x": [1, 2], "y": {"b": 1, "a": 2}}
     assert spec.fingerprint(a) == spec.fingerprint({"y": {"a": 2, "b": 1}, "x": [1, 2]})
     assert spec.fingerprint(a) != spec.fingerprint({"x": [2, 1], "y": {"b": 1, "a": 2}})
+
+
+def test_built_images_builds_then_pushes_with_the_helpers_api(monkeypatch: pytest.MonkeyPatch) -> None:
+    from humangov_deploy import images as images_api
+    from humangov_deploy.aws import ecr as ecr_api
+    from humangov_deploy.clients import AwsClients
+    from humangov_deploy.platforms.aws_data import built_images
+
+    calls: list[tuple[str, object]] = []
+    built = images_api.ImageSet(app="humangov-app:abc", nginx="humangov-nginx:abc")
+
+    def ensure_images(**kwargs: object) -> images_api.ImageSet:
+        calls.append(("ensure", kwargs["base"]))
+        return built
+
+    def push_images(clients: object, images: object, **_: object) -> dict[str, str]:
+        calls.append(("push", images))
+        return {"app": "r/humangov-app@sha256:1", "nginx": "r/humangov-nginx@sha256:2"}
+
+    monkeypatch.setattr(images_api, "ensure_images", ensure_images)
+    monkeypatch.setattr(ecr_api, "push_images", push_images)
+    provide = built_images(AwsClients(region="us-east-1"), base="official")
+    assert provide(lambda _m: None) == {
+        "app": "r/humangov-app@sha256:1",
+        "nginx": "r/humangov-nginx@sha256:2",
+    }
+    assert calls == [("ensure", "official"), ("push", built)]
