@@ -1,0 +1,131 @@
+"""A user's walk through the UI in headless Chromium, through the load balancer: create a record with a
+PDF, find it in the list and by search, open its PDF, edit it, delete it.
+
+Debian's `chromium` and `chromium-driver` drive it (selenium pointed at /usr/bin/chromedriver): no
+browser or driver is ever downloaded. Each page may come from either task, so this also proves the tasks
+share their secret key (sessions and CSRF tokens) and their data.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from livekit import LiveStack
+
+from humangov_deploy.waits import Poll, poll_until
+
+WAIT_SECONDS = 20.0
+
+
+@pytest.fixture
+def browser(browser_binaries: tuple[str, str], tmp_path: Path) -> Iterator[Any]:
+    # Selenium Manager must not look for a driver or a browser on the internet.
+    os.environ.setdefault("SE_OFFLINE", "true")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    chromium, chromedriver = browser_binaries
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
+        options.add_argument(argument)
+    options.add_experimental_option(
+        "prefs",
+        {
+            # Headless Chromium has no PDF viewer: a PDF it opens is saved here, where the test reads it.
+            "download.default_directory": str(downloads),
+            "download.prompt_for_download": False,
+            "plugins.always_open_pdf_externally": True,
+        },
+    )
+    driver = webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
+    driver.implicitly_wait(5)
+    driver.downloads = downloads
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def test_a_user_walks_the_whole_record_flow(stack: LiveStack, browser: Any, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver: Any = browser
+    marker = uuid.uuid4().hex[:8]
+    last_name = f"Walker{marker}"
+    pdf = tmp_path / f"contract-{marker}.pdf"
+    pdf.write_bytes(f"%PDF-1.4\n% browser walk {marker}\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".encode())
+
+    def find(css: str) -> Any:
+        return driver.find_element(By.CSS_SELECTOR, css)
+
+    def row() -> Any:
+        rows = driver.find_elements(By.XPATH, f"//tr[td[contains(., '{last_name}')]]")
+        return rows[0] if rows else None
+
+    # Create, with the PDF chosen in the file input.
+    driver.get(f"{stack.url}/")
+    driver.find_element(By.LINK_TEXT, "New record").click()
+    find("#first_name").send_keys("Grace")
+    find("#last_name").send_keys(last_name)
+    find("#role").send_keys("Teacher")
+    find("#salary").send_keys("52000")
+    find("#pdf").send_keys(str(pdf))
+    find("form[enctype='multipart/form-data'] button[type=submit]").click()
+    assert f"Added Grace {last_name}" in find("main").text
+
+    # Listed.
+    driver.find_element(By.LINK_TEXT, "Records").click()
+    assert row() is not None, "the new record is not in the list"
+    assert "Teacher" in row().text
+
+    # Found by search (part of the name, another case).
+    box = find("#search-name")
+    box.clear()
+    box.send_keys(last_name[:-3].lower())
+    find("form[role=search] button[type=submit]").click()
+    assert "contains" in find("h1").text
+    assert row() is not None, "search did not find the record"
+
+    # Open the PDF: a presigned URL on the state's storage, which the browser must reach.
+    row().find_element(By.PARTIAL_LINK_TEXT, "PDF").click()
+    saved = poll_until(
+        lambda: _downloaded(driver.downloads),
+        timeout=WAIT_SECONDS,
+        interval=0.25,
+        what="the browser to open the record's PDF",
+    )
+    assert saved.read_bytes() == pdf.read_bytes()
+
+    # Edit.
+    driver.get(f"{stack.url}/records")
+    row().find_element(By.PARTIAL_LINK_TEXT, "Edit").click()
+    role = find("#role")
+    role.clear()
+    role.send_keys("Principal")
+    find("form[enctype='multipart/form-data'] button[type=submit]").click()
+    assert f"Saved Grace {last_name}" in find("main").text
+    assert "Principal" in row().text
+
+    # Delete.
+    row().find_element(By.CSS_SELECTOR, "button.danger").click()
+    assert f"Deleted Grace {last_name}" in find("main").text
+    driver.implicitly_wait(0)
+    assert row() is None, "the deleted record is still listed"
+
+
+def _downloaded(directory: Path) -> Poll[Path | None]:
+    done = [p for p in directory.iterdir() if p.suffix == ".pdf"]
+    pending = [p for p in directory.iterdir() if p.suffix == ".crdownload"]
+    if done and not pending:
+        time.sleep(0.1)  # let Chromium finish renaming the file
+        return Poll(True, done[0])
+    return Poll(False, None)

@@ -1,0 +1,86 @@
+"""A provisioned state: two RUNNING tasks in distinct AZs, all targets healthy, a record with its PDF
+through the load balancer lands in the state's table and bucket and reads back, on either platform."""
+
+from __future__ import annotations
+
+import uuid
+
+import requests
+from botocore.exceptions import ClientError
+from livekit import LiveStack
+
+from humangov_deploy import appsrc
+from humangov_deploy.verify import verify
+
+GUARD = {"X-HumanGov-Request": "1"}
+TIMEOUT = 15
+
+
+def sample_pdf(marker: str) -> bytes:
+    return f"%PDF-1.4\n% humangov live {marker}\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".encode()
+
+
+def test_two_running_tasks_in_distinct_availability_zones(stack: LiveStack) -> None:
+    running = [t for t in stack.refresh().tasks if t.status == "RUNNING"]
+    assert len(running) >= 2, stack.status.tasks
+    assert len({t.az for t in running}) >= 2, f"tasks share an AZ: {running}"
+
+
+def test_every_target_is_healthy_behind_the_load_balancer(stack: LiveStack) -> None:
+    tasks = stack.refresh().tasks
+    assert tasks and all(t.healthy for t in tasks if t.status == "RUNNING"), tasks
+    assert requests.get(f"{stack.url}/healthz", timeout=TIMEOUT).status_code == 200
+
+
+def test_the_state_is_a_silo(stack: LiveStack) -> None:
+    schema = appsrc.schema()
+    assert stack.status.table == schema.table_name(stack.state)
+    assert stack.status.bucket and stack.status.bucket.startswith(schema.bucket_prefix(stack.state))
+    page = requests.get(f"{stack.url}/", timeout=TIMEOUT)
+    assert page.status_code == 200 and appsrc.display_name(stack.state) in page.text
+
+
+def test_a_record_with_a_pdf_lands_in_the_table_and_the_bucket_and_reads_back(stack: LiveStack) -> None:
+    marker = uuid.uuid4().hex[:10]
+    pdf = sample_pdf(marker)
+    created = requests.post(
+        f"{stack.url}/api/employees",
+        data={"first_name": "Live", "last_name": f"Test-{marker}", "role": "Tester", "salary": "1234"},
+        files={"pdf": (f"live-{marker}.pdf", pdf, "application/pdf")},
+        headers=GUARD,
+        timeout=TIMEOUT,
+    )
+    assert created.status_code == 201, created.text
+    record = created.json()
+    clients = stack.platform.data_clients(stack.state)
+    try:
+        item = clients.dynamodb.get_item(
+            TableName=stack.status.table,
+            Key={appsrc.schema().HASH_KEY: {"S": record["id"]}},
+            ConsistentRead=True,
+        )
+        assert item["Item"]["last_name"]["S"] == f"Test-{marker}"
+        stored = clients.s3.get_object(Bucket=stack.status.bucket, Key=record["document"])["Body"].read()
+        assert stored == pdf
+
+        # Read back through the load balancer, a few times so both tasks answer.
+        for _ in range(4):
+            read = requests.get(f"{stack.url}/api/employees/{record['id']}", timeout=TIMEOUT)
+            assert read.status_code == 200 and read.json()["last_name"] == f"Test-{marker}"
+        document = requests.get(f"{stack.url}/api/employees/{record['id']}/document", timeout=TIMEOUT)
+        assert document.status_code == 200 and document.content == pdf
+    finally:
+        deleted = requests.delete(f"{stack.url}/api/employees/{record['id']}", headers=GUARD, timeout=TIMEOUT)
+    assert deleted.status_code == 204
+    try:
+        clients.s3.head_object(Bucket=stack.status.bucket, Key=record["document"])
+        still_there = True
+    except ClientError:
+        still_there = False
+    assert not still_there, "the PDF outlived its record"
+
+
+def test_verify_passes_every_check(stack: LiveStack) -> None:
+    report = verify(stack.platform, stack.state, progress=lambda _m: None)
+    assert report.ok, str(report)
+    assert {c.name for c in report.checks} >= {"tasks", "targets", "create", "table", "bucket", "read"}
