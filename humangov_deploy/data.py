@@ -12,6 +12,7 @@ import secrets
 import string
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -40,8 +41,16 @@ class StateData:
         return asdict(self)
 
 
+# Tags that record a resource's origin: a re-run keeps the first run's values (sweep ages by them).
+ORIGIN_TAGS = ("humangov:created-at", "humangov:run-id")
+
+
 def state_tags(state: str, run_id: str | None) -> dict[str, str]:
-    tags = {"humangov:state": state, "humangov:managed-by": MANAGED_BY}
+    tags = {
+        "humangov:state": state,
+        "humangov:managed-by": MANAGED_BY,
+        "humangov:created-at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
     if run_id:
         tags["humangov:run-id"] = run_id
     return tags
@@ -157,6 +166,7 @@ def _ensure_bucket(
     bucket = find_bucket(clients, state)
     if bucket:
         progress(f"bucket {bucket} exists")
+        tags = {**tags, **_origin_tags(clients, bucket)}
     else:
         bucket = _new_bucket_name(state)
         progress(f"creating bucket {bucket}")
@@ -169,6 +179,16 @@ def _ensure_bucket(
             raise _error("s3", "CreateBucket", exc) from exc
     _harden_bucket(clients, bucket, tags, tls_only)
     return bucket
+
+
+def _origin_tags(clients: AwsClients, bucket: str) -> dict[str, str]:
+    try:
+        tag_set = clients.s3.get_bucket_tagging(Bucket=bucket).get("TagSet", [])
+    except ClientError as exc:
+        if _code(exc) == "NoSuchTagSet":
+            return {}
+        raise _error("s3", "GetBucketTagging", exc) from exc
+    return {t["Key"]: t["Value"] for t in tag_set if t["Key"] in ORIGIN_TAGS}
 
 
 def _harden_bucket(clients: AwsClients, bucket: str, tags: dict[str, str], tls_only: bool) -> None:

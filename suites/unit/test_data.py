@@ -47,8 +47,13 @@ def test_create_gives_the_table_exactly_the_apps_schema(clients: AwsClients) -> 
         backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"]
         == "ENABLED"
     )
-    tags = clients.dynamodb.list_tags_of_resource(ResourceArn=table["TableArn"])["Tags"]
-    assert {t["Key"]: t["Value"] for t in tags} == {
+    tags = {
+        t["Key"]: t["Value"]
+        for t in clients.dynamodb.list_tags_of_resource(ResourceArn=table["TableArn"])["Tags"]
+    }
+    created_at = tags.pop("humangov:created-at")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", created_at)
+    assert tags == {
         "humangov:state": "california",
         "humangov:managed-by": "humangov",
         "humangov:run-id": "r1",
@@ -82,6 +87,15 @@ def test_create_is_idempotent_and_keeps_the_data(clients: AwsClients) -> None:
     assert len([b for b in clients.s3.list_buckets()["Buckets"] if "texas" in b["Name"]]) == 1
     assert clients.dynamodb.get_item(TableName=first.table, Key={"id": {"S": "x"}})["Item"]
     assert clients.s3.get_object(Bucket=first.bucket, Key="documents/x/1.pdf")["Body"].read() == b"%PDF-1.4"
+
+
+def test_a_rerun_keeps_the_buckets_origin_tags(clients: AwsClients) -> None:
+    first = create_state_data(clients, "idaho", run_id="first-run")
+    before = clients.s3.get_bucket_tagging(Bucket=first.bucket)["TagSet"]
+    create_state_data(clients, "idaho", run_id="second-run")
+    after = {t["Key"]: t["Value"] for t in clients.s3.get_bucket_tagging(Bucket=first.bucket)["TagSet"]}
+    assert after["humangov:run-id"] == "first-run"
+    assert after["humangov:created-at"] == {t["Key"]: t["Value"] for t in before}["humangov:created-at"]
 
 
 def test_states_are_silos(clients: AwsClients) -> None:
