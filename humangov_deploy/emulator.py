@@ -7,6 +7,7 @@ server as a container instead, because its stack outlives the CLI process.
 from __future__ import annotations
 
 from types import TracebackType
+from typing import Any
 
 from humangov_deploy.errors import ConfigError
 
@@ -14,7 +15,7 @@ from humangov_deploy.errors import ConfigError
 class EmbeddedAws:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.host, self.port = host, port
-        self._server = None
+        self._server: Any = None  # moto.server.ThreadedMotoServer, imported lazily
 
     @property
     def endpoint_url(self) -> str:

@@ -20,4 +20,5 @@ def get_platform(name: str, **options: Any) -> Platform:
     if name not in PLATFORMS:
         raise ConfigError(f"unknown platform {name!r}; choose one of {', '.join(PLATFORMS)}")
     module = importlib.import_module(PLATFORMS[name])
-    return module.from_options(**options)  # type: ignore[no-any-return]
+    platform: Platform = module.from_options(**options)
+    return platform
