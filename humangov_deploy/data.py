@@ -45,11 +45,12 @@ class StateData:
 ORIGIN_TAGS = ("humangov:created-at", "humangov:run-id")
 
 
-def state_tags(state: str, run_id: str | None) -> dict[str, str]:
+def state_tags(state: str, run_id: str | None, created_at: datetime | None = None) -> dict[str, str]:
+    created_at = created_at or datetime.now(UTC)
     tags = {
         "humangov:state": state,
         "humangov:managed-by": MANAGED_BY,
-        "humangov:created-at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "humangov:created-at": created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     if run_id:
         tags["humangov:run-id"] = run_id
@@ -109,6 +110,7 @@ def create_state_data(
     run_id: str | None = None,
     progress: Progress = _quiet,
     tls_only: bool | None = None,
+    created_at: datetime | None = None,
 ) -> StateData:
     """Create (or converge) the state's table and bucket.
 
@@ -118,7 +120,7 @@ def create_state_data(
     state = appsrc.validate_state(state)
     if tls_only is None:
         tls_only = not (clients.endpoint_url or "").startswith("http://")
-    tags = state_tags(state, run_id)
+    tags = state_tags(state, run_id, created_at)
     table = _ensure_table(clients, state, tags, progress)
     bucket = _ensure_bucket(clients, state, tags, progress, tls_only)
     return StateData(state=state, table=table, bucket=bucket, region=clients.region)

@@ -91,7 +91,7 @@ class AwsPlatform:
         self.now = now
         self.run_id = run_id or new_run_id(now())
         self.images = images or built_images(clients)
-        self._data = data or (lambda kind: data_provider(kind, clients))
+        self._data = data or (lambda kind: data_provider(kind, clients, now))
         self.clock, self.sleep = clock, sleep
         self._account: spec.Account | None = None
 

@@ -8,7 +8,8 @@ pushed to ECR (humangov_deploy.images and aws/ecr).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from humangov_deploy import data as data_api
@@ -53,9 +54,13 @@ def find_data(clients: AwsClients, state: str) -> DataRefs | None:
 class Boto3Data:
     clients: AwsClients
     kind: str = "boto3"
+    # The platform's clock, so the data's `humangov:created-at` agrees with the rest of the stack's.
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     def ensure(self, state: str, *, run_id: str, progress: Progress) -> DataRefs:
-        made = data_api.create_state_data(self.clients, state, run_id=run_id, progress=progress)
+        made = data_api.create_state_data(
+            self.clients, state, run_id=run_id, progress=progress, created_at=self.now()
+        )
         arn = table_arn(self.clients, made.table)
         return DataRefs(made.table, made.bucket, arn, bucket_arn_for(arn, made.bucket))
 
@@ -83,9 +88,11 @@ class TerraformData:
         self._terraform(progress).destroy(state, region=self.clients.region, run_id=run_id, force=True)
 
 
-def data_provider(kind: str, clients: AwsClients) -> DataProvider:
+def data_provider(
+    kind: str, clients: AwsClients, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+) -> DataProvider:
     if kind == "boto3":
-        return Boto3Data(clients)
+        return Boto3Data(clients, now=now)
     if kind == "terraform":
         return TerraformData(clients)
     raise ConfigError(f"unknown data backend {kind!r}; choose one of {', '.join(DATA_KINDS)}")

@@ -16,7 +16,8 @@ from humangov_deploy.platforms.base import Progress
 def ensure_security_groups(
     clients: AwsClients, names: StackNames, vpc_id: str, tags: dict[str, str]
 ) -> tuple[ec2_api.SecurityGroup, ec2_api.SecurityGroup]:
-    """The load balancer's group (80 from anywhere, out only to the tasks) and the tasks' (80 from it)."""
+    """The load balancer's group (80 from anywhere, out only to the tasks) and the tasks' (nginx's port,
+    from the load balancer's group only)."""
     lb_sg = ec2_api.ensure_security_group(
         clients,
         names.lb_security_group,
@@ -31,7 +32,7 @@ def ensure_security_groups(
         description="HumanGov tasks: HTTP from the load balancer only",
         tags=tags,
     )
-    ec2_api.allow_ingress(clients, lb_sg, ec2_api.tcp_from_cidr(spec.NGINX_PORT, "0.0.0.0/0", "HTTP"))
+    ec2_api.allow_ingress(clients, lb_sg, ec2_api.tcp_from_cidr(spec.LISTENER_PORT, "0.0.0.0/0", "HTTP"))
     ec2_api.allow_ingress(
         clients, task_sg, ec2_api.tcp_from_group(spec.NGINX_PORT, lb_sg.id, "from the load balancer")
     )
@@ -76,5 +77,5 @@ def ensure_load_balancer(
     current = elbv2_api.target_group_attributes(clients, tg.arn)
     if any(current.get(k) != v for k, v in spec.TARGET_GROUP_ATTRIBUTES.items()):
         elbv2_api.set_target_group_attributes(clients, tg.arn, spec.TARGET_GROUP_ATTRIBUTES)
-    elbv2_api.ensure_http_listener(clients, lb.arn, tg.arn, port=spec.NGINX_PORT, tags=tags)
+    elbv2_api.ensure_http_listener(clients, lb.arn, tg.arn, port=spec.LISTENER_PORT, tags=tags)
     return lb, tg

@@ -11,10 +11,16 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from humangov_deploy import images
 from humangov_deploy.naming import StackNames
 
-APP_PORT = 8000
-NGINX_PORT = 80
+# The images decide their ports: nginx listens on 8080 because a non-root process cannot bind 80 on
+# Fargate; the load balancer keeps the seed's public HTTP:80 and forwards to 8080.
+APP_PORT = images.APP_PORT
+NGINX_PORT = images.NGINX_PORT
+LISTENER_PORT = 80
+# One upload limit for both containers: nginx derives client_max_body_size from it at start.
+MAX_UPLOAD_MB = "10"
 HEALTH_PATH = "/healthz"
 TASK_CPU = "1024"
 TASK_MEMORY = "3072"
@@ -184,7 +190,7 @@ def task_definition_spec(
     execution_role_arn: str,
     secret_arn: str,
 ) -> dict[str, Any]:
-    """The seed's `humangov-fullstack`, per state: app on 8000 and nginx on 80 in one task (one netns)."""
+    """The seed's `humangov-fullstack`, per state: app on 8000 and nginx in front in one task (one netns)."""
 
     def logging(prefix: str) -> dict[str, Any]:
         return {
@@ -201,7 +207,14 @@ def task_definition_spec(
         "AWS_DYNAMODB_TABLE": data.table,
         "AWS_REGION": region,
         "US_STATE": names.state,
+        "MAX_UPLOAD_MB": MAX_UPLOAD_MB,
     }
+
+    def health_check() -> dict[str, Any]:
+        # The images' own check (no curl in them); ECS replaces a task whose essential container fails it.
+        return {"command": ["CMD", *images.HEALTHCHECK_COMMAND], "interval": 10, "timeout": 5, "retries": 3,
+                "startPeriod": 10}  # fmt: skip
+
     return {
         "family": names.family,
         "taskRoleArn": task_role_arn,
@@ -219,6 +232,8 @@ def task_definition_spec(
                 "portMappings": [{"containerPort": APP_PORT, "protocol": "tcp", "name": "app"}],
                 "environment": [{"name": k, "value": v} for k, v in sorted(environment.items())],
                 "secrets": [{"name": "SECRET_KEY", "valueFrom": secret_arn}],
+                "healthCheck": health_check(),
+                "stopTimeout": images.STOP_TIMEOUT_SECONDS,
                 "logConfiguration": logging("app"),
             },
             {
@@ -226,7 +241,10 @@ def task_definition_spec(
                 "image": nginx_image,
                 "essential": True,
                 "portMappings": [{"containerPort": NGINX_PORT, "protocol": "tcp", "name": "http"}],
+                "environment": [{"name": "MAX_UPLOAD_MB", "value": MAX_UPLOAD_MB}],
                 "dependsOn": [{"containerName": "app", "condition": "START"}],
+                "healthCheck": health_check(),
+                "stopTimeout": images.STOP_TIMEOUT_SECONDS,
                 "logConfiguration": logging("nginx"),
             },
         ],

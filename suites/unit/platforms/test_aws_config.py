@@ -14,7 +14,7 @@ import pytest
 from aws_testkit import APP_IMAGE, NGINX_IMAGE, REGION, moto_platform, record_calls
 from moto import mock_aws
 
-from humangov_deploy import appsrc
+from humangov_deploy import appsrc, images
 from humangov_deploy.aws import ec2 as ec2_api
 from humangov_deploy.clients import AwsClients
 from humangov_deploy.naming import CLUSTER, TAG_CREATED_AT, TAG_MANAGED_BY, TAG_RUN_ID, TAG_STATE, names_for
@@ -62,7 +62,7 @@ def test_task_definition_is_the_seeds_fullstack_per_state(texas: tuple[AwsClient
     assert (nginx["name"], nginx["image"], nginx["portMappings"][0]["containerPort"]) == (
         "nginx",
         NGINX_IMAGE,
-        80,
+        images.NGINX_PORT,
     )
     env = {e["name"]: e["value"] for e in app["environment"]}
     bucket = moto_clients.s3.list_buckets()["Buckets"][0]["Name"]
@@ -71,7 +71,13 @@ def test_task_definition_is_the_seeds_fullstack_per_state(texas: tuple[AwsClient
         "AWS_DYNAMODB_TABLE": appsrc.schema().table_name("texas"),
         "AWS_REGION": "us-east-1",
         "US_STATE": "texas",
+        "MAX_UPLOAD_MB": "10",
     }
+    # nginx derives its body limit from the same MAX_UPLOAD_MB as the app.
+    assert {e["name"]: e["value"] for e in nginx["environment"]} == {"MAX_UPLOAD_MB": env["MAX_UPLOAD_MB"]}
+    for container in (app, nginx):
+        assert container["healthCheck"]["command"] == ["CMD", *images.HEALTHCHECK_COMMAND]
+        assert container["stopTimeout"] == images.STOP_TIMEOUT_SECONDS
     # SECRET_KEY never appears in plain text: a reference to the state's SecureString.
     parameter = moto_clients.ssm.get_parameter(Name=names.secret_parameter)["Parameter"]
     assert parameter["Type"] == "SecureString"
@@ -94,7 +100,11 @@ def test_service_runs_two_fargate_tasks_in_two_azs_behind_the_target_group(
     assert svc["launchType"] == "FARGATE"
     tg_arn = moto_clients.elbv2.describe_target_groups(Names=["humangov-texas-tg"])["TargetGroups"][0]
     assert svc["loadBalancers"] == [
-        {"targetGroupArn": tg_arn["TargetGroupArn"], "containerName": "nginx", "containerPort": 80}
+        {
+            "targetGroupArn": tg_arn["TargetGroupArn"],
+            "containerName": "nginx",
+            "containerPort": images.NGINX_PORT,
+        }
     ]
     network = svc["networkConfiguration"]["awsvpcConfiguration"]
     assert network["assignPublicIp"] == "ENABLED"
@@ -120,7 +130,7 @@ def test_load_balancer_target_group_and_listener(texas: tuple[AwsClients, Any]) 
     lb_sg = ec2_api.find_security_group(moto_clients, "humangov-texas-lb-sg")
     assert lb_sg is not None and lb["SecurityGroups"] == [lb_sg.id]
     tg = elbv2.describe_target_groups(Names=["humangov-texas-tg"])["TargetGroups"][0]
-    assert (tg["TargetType"], tg["Protocol"], tg["Port"]) == ("ip", "HTTP", 80)
+    assert (tg["TargetType"], tg["Protocol"], tg["Port"]) == ("ip", "HTTP", images.NGINX_PORT)
     assert tg["HealthCheckPath"] == "/healthz"
     assert tg["HealthCheckIntervalSeconds"] == 5
     assert tg["HealthCheckTimeoutSeconds"] < tg["HealthCheckIntervalSeconds"]
@@ -146,12 +156,13 @@ def test_security_groups_open_80_to_the_world_only_on_the_load_balancer(
     assert (lb_in["FromPort"], lb_in["ToPort"]) == (80, 80)
     assert [r["CidrIp"] for r in lb_in["IpRanges"]] == ["0.0.0.0/0"]
     (task_in,) = task_sg.ingress
-    assert (task_in["FromPort"], task_in["ToPort"]) == (80, 80)
+    assert (task_in["FromPort"], task_in["ToPort"]) == (images.NGINX_PORT, images.NGINX_PORT)
     assert task_in.get("IpRanges", []) == []
     assert [p["GroupId"] for p in task_in["UserIdGroupPairs"]] == [lb_sg.id]
     # The load balancer may only talk to the tasks.
     (lb_out,) = lb_sg.egress
     assert [p["GroupId"] for p in lb_out["UserIdGroupPairs"]] == [task_sg.id]
+    assert (lb_out["FromPort"], lb_out["ToPort"]) == (images.NGINX_PORT, images.NGINX_PORT)
     assert lb_out.get("IpRanges", []) == []
 
 

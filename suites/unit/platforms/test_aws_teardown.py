@@ -40,8 +40,8 @@ def test_leftovers_are_found_by_tag_and_per_service(moto_clients: AwsClients) ->
     assert ("shared", "ecs:cluster") in kinds
     assert {("texas", "ecs:service"), ("texas", "elasticloadbalancing:loadbalancer")} <= kinds
     assert {("texas", "s3:bucket"), ("texas", "dynamodb:table"), ("texas", "logs:log-group")} <= kinds
-    # Ours carry a creation time; the table and bucket (humangov_deploy.data) carry only the run id.
-    ours = [f for f in found if f.state == "texas" and not f.kind.startswith(("dynamodb", "s3"))]
+    # Every resource of the state, its table and bucket included, carries the platform clock's creation time.
+    ours = [f for f in found if f.state == "texas"]
     assert all(f.created == NOW - timedelta(hours=3) for f in ours)
     assert {f.run_id for f in found if f.state == "texas"} == {"old-run"}
 
