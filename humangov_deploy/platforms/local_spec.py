@@ -43,6 +43,8 @@ LB_STATS_PORT = 8404
 HEALTH_PATH = "/healthz"
 STATS_PATH = "/stats"
 LB_CONFIG_PATH = "/usr/local/etc/haproxy/haproxy.cfg"
+# The largest PDF, told to the app and to nginx alike (nginx sizes client_max_body_size from it).
+MAX_UPLOAD_MB = "10"
 # Local credentials for the emulator: moto accepts any, and boto3 must never look for real ones.
 EMULATOR_ACCESS_KEY = "humangov-local"
 
@@ -121,6 +123,7 @@ def app_environment(
         "AWS_DYNAMODB_TABLE": table,
         "AWS_BUCKET": bucket,
         "SECRET_KEY": secret_key,
+        "MAX_UPLOAD_MB": MAX_UPLOAD_MB,
         "AWS_ENDPOINT_URL": endpoint_url,
         "AWS_ACCESS_KEY_ID": EMULATOR_ACCESS_KEY,
         "AWS_SECRET_ACCESS_KEY": EMULATOR_ACCESS_KEY,
@@ -263,3 +266,7 @@ def parse_stats_csv(text: str, backend: str = "tasks") -> dict[str, ServerHealth
         name = row.get("svname") or ""
         servers[name] = ServerHealth(name, (row.get("status") or "").strip(), row.get("check_status") or "")
     return servers
+
+
+def nginx_environment() -> dict[str, str]:
+    return {"MAX_UPLOAD_MB": MAX_UPLOAD_MB}

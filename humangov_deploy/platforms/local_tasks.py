@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from humangov_deploy import images
 from humangov_deploy.platforms import local_docker as dock
 from humangov_deploy.platforms import local_spec as spec
 from humangov_deploy.platforms.base import TaskInfo
@@ -22,9 +23,9 @@ from humangov_deploy.platforms.base import TaskInfo
 Progress = Callable[[str], None]
 SIDECAR_CONFIG_PATH = "/usr/local/etc/haproxy/sidecar.cfg"
 RESTART = {"Name": "unless-stopped"}
-# ECS sends SIGTERM and waits stopTimeout (30 s by default) before SIGKILL; gunicorn's graceful timeout
-# and nginx's SIGQUIT finish in-flight requests well within this.
-STOP_TIMEOUT = 20
+# As ECS's stopTimeout in the task definition: the stop signal, then SIGKILL after this long; gunicorn's
+# graceful timeout and nginx's SIGQUIT finish in-flight requests within it.
+STOP_TIMEOUT = images.STOP_TIMEOUT_SECONDS
 MEMBERS = ("app", "nginx")
 
 
@@ -171,6 +172,7 @@ def start_task(
         name=names.task_container(task_id, "nginx"),
         image=definition.images.nginx,
         labels={**task_labels, spec.LABEL_ROLE: "nginx"},
+        environment=spec.nginx_environment(),
         **shared,
     )
     return task

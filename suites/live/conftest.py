@@ -32,8 +32,9 @@ CHROMEDRIVER = "/usr/bin/chromedriver"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    # xdist's default "load" would spread one state's tests over workers, each deploying that state.
-    if getattr(config.option, "dist", "no") == "load":
+    # xdist's default "load" would spread one state's tests over workers, each deploying that state:
+    # the controller schedules by group instead, and each worker tags its node ids with the group.
+    if not hasattr(config, "workerinput") and getattr(config.option, "dist", "no") == "load":
         config.option.dist = "loadgroup"
     # An interrupted run (CI cancelling, `kill`) must still tear down: turn SIGTERM into KeyboardInterrupt,
     # which unwinds through every fixture's `finally`.
@@ -43,6 +44,28 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # On an xdist worker, tag each test's node id with its state's group, as `--dist loadgroup` does.
+    # xdist (3.8) does it by setting `item._nodeid`, which pytest 9.2 no longer reads (node ids became
+    # structured), and a worker started with plain `-n` does not know the controller switched anyway.
+    if not hasattr(config, "workerinput"):
+        return
+    for item in items:
+        groups = sorted({str(m.args[0]) for m in item.iter_markers("xdist_group") if m.args})
+        if groups and "@" not in item.nodeid.rsplit("]", 1)[-1]:
+            _set_nodeid(item, f"{item.nodeid}@{'_'.join(groups)}")
+
+
+def _set_nodeid(item: pytest.Item, nodeid: str) -> None:
+    try:
+        from _pytest.nodeid import NodeId  # pytest >= 9.2
+    except ImportError:
+        item._nodeid = nodeid  # type: ignore[attr-defined]
+        return
+    item._id = NodeId.parse(nodeid)  # type: ignore[attr-defined]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

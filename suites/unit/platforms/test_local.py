@@ -142,11 +142,12 @@ def test_the_app_gets_the_aws_task_definitions_environment(aws: None, engine: Fa
         execution_role_arn="e",
         secret_arn="s",
     )
-    app = aws_task["containerDefinitions"][0]
-    expected = {e["name"]: e["value"] for e in app["environment"]}
-    env = find_tasks(engine, "california")[0].members["app"].options["environment"]
-    assert {k: env[k] for k in expected} == expected
-    assert {s["name"] for s in app["secrets"]} <= set(env)
+    task = find_tasks(engine, "california")[0]
+    for container in aws_task["containerDefinitions"]:
+        expected = {e["name"]: e["value"] for e in container.get("environment", [])}
+        env = task.members[container["name"]].options["environment"]
+        assert {k: env.get(k) for k in expected} == expected, container["name"]
+        assert {s["name"] for s in container.get("secrets", [])} <= set(env)
 
 
 def test_both_tasks_share_one_secret_key_that_survives_a_redeploy(aws: None, engine: FakeDocker) -> None:
