@@ -5,7 +5,9 @@ Per state: an AWS emulator (moto's server) on the state's data network holding i
 network namespace, as on Fargate) in two "Availability Zones", one Docker network each; an HAProxy load
 balancer on both zone networks with active health checks, published on 127.0.0.1: the state's URL.
 Every object is labelled with the state, the run id and `humangov.managed-by`, and `destroy` removes
-exactly the objects of that state. See local_spec (settings), local_tasks (tasks), local_docker (calls).
+exactly the objects of that state. The parts: local_spec (settings, pure), local_tasks (tasks and their
+replacement), local_lb (the load balancer), local_images (images), local_teardown (destroy, sweep) and
+local_docker (every Docker call).
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import boto3
@@ -25,10 +27,13 @@ from humangov_deploy.clients import AwsClients
 from humangov_deploy.data import create_state_data, find_state_data
 from humangov_deploy.errors import ConfigError, DeploymentFailed, HumangovError
 from humangov_deploy.platforms import local_docker as dock
+from humangov_deploy.platforms import local_images
 from humangov_deploy.platforms import local_spec as spec
 from humangov_deploy.platforms import local_tasks as tasks_mod
 from humangov_deploy.platforms.base import Progress, StackStatus, print_progress
+from humangov_deploy.platforms.local_lb import ensure_lb, find_lb, lb_health
 from humangov_deploy.platforms.local_tasks import Images, Task, TaskDefinition
+from humangov_deploy.platforms.local_teardown import LocalSweepReport, destroy_state, sweep
 from humangov_deploy.waits import Deadline, Poll, poll_until
 
 HTTP_TIMEOUT = 2.0
@@ -94,7 +99,7 @@ class LocalPlatform:
                 {**labels, spec.LABEL_ROLE: "network", spec.LABEL_AZ: zone},
             )
         # The LB first: it starts in a blink and needs nothing else, so it is up while the emulator boots.
-        self._ensure_lb(names, images, labels, progress)
+        ensure_lb(self.docker, names, images.lb, labels, self.desired_count, progress)
         endpoint_port = self._ensure_emulator(names, images, labels, progress)
         endpoint = f"http://127.0.0.1:{endpoint_port}"
         self._wait_http(f"{endpoint}/moto-api/", "the AWS emulator to answer", deadline)
@@ -132,7 +137,7 @@ class LocalPlatform:
     def images(self, progress: Progress = print_progress) -> Images:
         """The four images, built when missing (the app's and nginx's by humangov_deploy.images)."""
         if self._images is None:
-            provider = self._image_provider or _default_images
+            provider = self._image_provider or local_images.all_images
             self._images = provider(self.docker, progress)
         return self._images
 
@@ -151,41 +156,6 @@ class LocalPlatform:
     def _one(self, state: str, role: str) -> Any | None:
         found = dock.list_containers(self.docker, state, **{spec.LABEL_ROLE: role})
         return found[0] if found else None
-
-    def _ensure_lb(
-        self, names: spec.LocalNames, images: Images, labels: dict[str, str], progress: Progress
-    ) -> None:
-        config = spec.lb_config(self.desired_count)
-        fingerprint = spec.fingerprint(images.lb, config)
-        ports: dict[str, Any] = {
-            f"{spec.LB_PORT}/tcp": ("127.0.0.1", None),
-            f"{spec.LB_STATS_PORT}/tcp": ("127.0.0.1", None),
-        }
-        current = self._one(names.state, "lb")
-        if current is not None:
-            if dock.labels_of(current).get(spec.LABEL_SPEC) == fingerprint:
-                if current.status != "running":
-                    progress(f"starting load balancer {names.lb}")
-                    current.start()
-                return
-            # Keep the URL across a reconfiguration: the new LB publishes the same host ports.
-            for port in (spec.LB_PORT, spec.LB_STATS_PORT):
-                ports[f"{port}/tcp"] = ("127.0.0.1", dock.host_port(current, port))
-            progress(f"load balancer {names.lb} changed: replacing it")
-            dock.remove_container(current, timeout=5)
-        progress(f"starting load balancer {names.lb}")
-        zone_a, *other_zones = (names.zone_network(z) for z in spec.ZONES)
-        dock.run_container(
-            self.docker,
-            name=names.lb,
-            image=images.lb,
-            labels={**labels, spec.LABEL_ROLE: "lb", spec.LABEL_SPEC: fingerprint},
-            network=zone_a,
-            extra_networks=other_zones,
-            files={spec.LB_CONFIG_PATH: config},
-            ports=ports,
-            restart_policy={"Name": "unless-stopped"},
-        )
 
     def _ensure_emulator(
         self, names: spec.LocalNames, images: Images, labels: dict[str, str], progress: Progress
@@ -248,7 +218,7 @@ class LocalPlatform:
             if current:
                 # A rolling replacement: the next slot waits until this one serves, so one always does.
                 poll_until(
-                    lambda slot=slot: self._slot_poll(names.state, slot),
+                    partial(self._slot_poll, names.state, slot),
                     timeout=deadline,
                     interval=self.poll_interval,
                     what=f"the new task in slot {slot} to turn healthy",
@@ -277,22 +247,12 @@ class LocalPlatform:
 
     def lb_health(self, state: str) -> dict[str, bool]:
         """Which LB servers (slots) are UP, from HAProxy's stats; empty when the LB does not answer."""
-        lb = self._one(state, "lb")
-        port = dock.host_port(lb, spec.LB_STATS_PORT) if lb is not None and lb.status == "running" else None
-        if port is None:
-            return {}
-        try:
-            response = self.http.get(f"http://127.0.0.1:{port}{spec.STATS_PATH};csv", timeout=HTTP_TIMEOUT)
-        except requests.RequestException:
-            return {}
-        if response.status_code != 200:
-            return {}
-        return {name: server.healthy for name, server in spec.parse_stats_csv(response.text).items()}
+        return lb_health(self.docker, self.http, state)
 
     def _health_poll(self, state: str, desired: int) -> Poll[str]:
         found = tasks_mod.find_tasks(self.docker, state)
         health = self.lb_health(state)
-        fatal = _fatal_reason(found) or _crashing("load balancer", self._one(state, "lb"))
+        fatal = tasks_mod.fatal_reason(found) or tasks_mod.crashing("load balancer", self._one(state, "lb"))
         infos = [t.info(health) for t in found]
         summary = (
             ", ".join(f"{i.id}@{i.az}:{i.status}{'/healthy' if i.healthy else ''}" for i in infos)
@@ -305,7 +265,7 @@ class LocalPlatform:
         health = self.lb_health(state)
         found = [t for t in tasks_mod.find_tasks(self.docker, state) if t.slot == slot]
         ok = any(t.info(health).healthy for t in found)
-        return Poll(ok, f"slot {slot}: {[t.status for t in found]}", _fatal_reason(found))
+        return Poll(ok, f"slot {slot}: {[t.status for t in found]}", tasks_mod.fatal_reason(found))
 
     # --- status, data, stop, destroy ------------------------------------------------------------------
 
@@ -313,7 +273,7 @@ class LocalPlatform:
         """What exists of the state; like ECS's scheduler, a stopped task is replaced on the way."""
         state = appsrc.validate_state(state)
         result = StackStatus(state=state, platform=self.name, region=self.region)
-        lb = self._one(state, "lb")
+        lb = find_lb(self.docker, state)
         if lb is not None and lb.status == "running" and (port := dock.host_port(lb, spec.LB_PORT)):
             result.url = f"http://127.0.0.1:{port}"
         labels = self._stack_labels(state)
@@ -385,62 +345,31 @@ class LocalPlatform:
     def destroy(self, state: str, *, timeout: float, progress: Progress = print_progress) -> None:
         """Remove every container, network and volume labelled with the state; nothing else."""
         state = appsrc.validate_state(state)
-        deadline = Deadline(timeout, self.clock)
-        containers = dock.list_containers(self.docker, state)
-        if containers:
-            progress(f"removing {len(containers)} container(s) of {state}")
-            stop = max(1, min(tasks_mod.STOP_TIMEOUT, int(deadline.remaining() / 2)))
-            # In parallel: each stop waits on its process's graceful shutdown, and they do not depend
-            # on each other once nothing routes to the tasks (the LB goes in the same sweep).
-            with ThreadPoolExecutor(max_workers=8) as pool:
-                for future in [pool.submit(dock.remove_container, c, timeout=stop) for c in containers]:
-                    future.result()
-        for network in dock.list_networks(self.docker, state):
-            progress(f"removing network {network.name}")
-            dock.remove_network(network)
-        for volume in dock.list_volumes(self.docker, state):
-            progress(f"removing volume {volume.name}")
-            dock.remove_volume(volume)
-        left = [c.name for c in dock.list_containers(self.docker, state)]
-        left += [n.name for n in dock.list_networks(self.docker, state)]
-        if left:
-            raise DeploymentFailed(f"{state} still has {', '.join(left)} after destroy")
-        progress(f"{state} removed from the local platform")
+        destroy_state(self.docker, state, deadline=Deadline(timeout, self.clock), progress=progress)
 
-
-def _fatal_reason(found: list[Task]) -> str | None:
-    """A task whose app or nginx keeps crashing fails the deploy at once, with the container's last words."""
-    for task in found:
-        for role, container in task.members.items():
-            reason = _crashing(f"the {role} of task {task.id}", container)
-            if reason:
-                return reason
-    return None
-
-
-def _crashing(what: str, container: Any | None) -> str | None:
-    if container is None:
-        return None
-    restarts = int((container.attrs or {}).get("RestartCount") or 0)
-    if restarts < 2 and not (container.status == "exited" and restarts >= 1):
-        return None
-    try:
-        tail = container.logs(tail=15).decode(errors="replace").strip()
-    except Exception:  # logs are a courtesy: the reason stands without them
-        tail = "(no logs)"
-    return f"{what} keeps exiting ({restarts} restarts); its last output:\n{tail}"
-
-
-def _default_images(client: Any, progress: Progress) -> Images:
-    from humangov_deploy.platforms import local_images
-
-    app, nginx = local_images.app_images(client, progress)
-    return Images(
-        app=app,
-        nginx=nginx,
-        lb=local_images.ensure_image(client, local_images.LB, progress),
-        emulator=local_images.ensure_image(client, local_images.EMULATOR, progress),
-    )
+    def sweep(
+        self,
+        *,
+        older_than: float,
+        dry_run: bool,
+        timeout: float,
+        run_id: str | None = None,
+        states: list[str] | None = None,
+        progress: Progress = print_progress,
+    ) -> LocalSweepReport:
+        """Remove the states left behind by runs that never cleaned up (a killed test run, say)."""
+        wanted = [appsrc.validate_state(s) for s in states] if states else None
+        return sweep(
+            self.docker,
+            now=self.now(),
+            older_than=older_than,
+            dry_run=dry_run,
+            timeout=timeout,
+            clock=self.clock,
+            run_id=run_id,
+            states=wanted,
+            progress=progress,
+        )
 
 
 def from_options(
@@ -461,7 +390,7 @@ def from_options(
     if app_image and nginx_image:
 
         def provider(client: Any, progress: Progress) -> Images:
-            built = _default_images_without_app(client, progress)
+            built = local_images.own_images(client, progress)
             return Images(app=app_image, nginx=nginx_image, lb=built.lb, emulator=built.emulator)
 
     return LocalPlatform(
@@ -471,15 +400,4 @@ def from_options(
         desired_count=spec.DEFAULT_TASK_COUNT if desired_count is None else int(desired_count),
         image_provider=provider,
         poll_interval=0.5 if poll_interval is None else float(poll_interval),
-    )
-
-
-def _default_images_without_app(client: Any, progress: Progress) -> Images:
-    from humangov_deploy.platforms import local_images
-
-    return Images(
-        app="",
-        nginx="",
-        lb=local_images.ensure_image(client, local_images.LB, progress),
-        emulator=local_images.ensure_image(client, local_images.EMULATOR, progress),
     )

@@ -22,6 +22,7 @@ from typing import Any
 
 from humangov_deploy import appsrc, baseimage, images
 from humangov_deploy.errors import ImageBuildError
+from humangov_deploy.platforms.local_tasks import Images
 
 Progress = Callable[[str], None]
 
@@ -148,3 +149,20 @@ def ensure_wheelhouse(requirements: Path, progress: Progress, cache: Path | None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def all_images(client: Any, progress: Progress) -> Images:
+    """The four images of the local platform, each built when missing."""
+    app, nginx = app_images(client, progress)
+    own = own_images(client, progress)
+    return Images(app=app, nginx=nginx, lb=own.lb, emulator=own.emulator)
+
+
+def own_images(client: Any, progress: Progress) -> Images:
+    """The lb and emulator images only (the app's and nginx's given by the caller)."""
+    return Images(
+        app="",
+        nginx="",
+        lb=ensure_image(client, LB, progress),
+        emulator=ensure_image(client, EMULATOR, progress),
+    )

@@ -158,7 +158,7 @@ def start_task(
         # No restart policy: if the namespace goes, the task goes, and a new task replaces it.
     )
     task = Task(id=task_id, slot=slot, az=zone, spec=definition.fingerprint, holder=holder)
-    shared = {"network_mode": f"container:{holder.id}", "restart_policy": RESTART}
+    shared: dict[str, Any] = {"network_mode": f"container:{holder.id}", "restart_policy": RESTART}
     task.members["app"] = dock.run_container(
         client,
         name=names.task_container(task_id, "app"),
@@ -238,3 +238,26 @@ def replace_stopped(
                     start_task(client, names=names, slot=slot, definition=definition, labels=labels).id
                 )
     return started
+
+
+def fatal_reason(found: list[Task]) -> str | None:
+    """A task whose app or nginx keeps crashing fails the deploy at once, with the container's last words."""
+    for task in found:
+        for role, container in task.members.items():
+            reason = crashing(f"the {role} of task {task.id}", container)
+            if reason:
+                return reason
+    return None
+
+
+def crashing(what: str, container: Any | None) -> str | None:
+    if container is None:
+        return None
+    restarts = int((container.attrs or {}).get("RestartCount") or 0)
+    if restarts < 2 and not (container.status == "exited" and restarts >= 1):
+        return None
+    try:
+        tail = container.logs(tail=15).decode(errors="replace").strip()
+    except Exception:  # logs are a courtesy: the reason stands without them
+        tail = "(no logs)"
+    return f"{what} keeps exiting ({restarts} restarts); its last output:\n{tail}"

@@ -323,3 +323,38 @@ def test_an_unknown_state_is_refused_before_touching_docker(engine: FakeDocker) 
     with pytest.raises(ConfigError, match="unknown state"):
         make_platform(engine).deploy("atlantis", timeout=5, progress=quiet)
     assert engine.calls == []
+
+
+def test_sweep_removes_only_states_older_than_the_threshold(aws: None, engine: FakeDocker) -> None:
+    make_platform(engine, now=lambda: datetime(2026, 11, 26, 12, 0, tzinfo=UTC), run_id="old").deploy(
+        "california", timeout=60, progress=quiet
+    )
+    make_platform(engine, run_id="new").deploy("texas", timeout=60, progress=quiet)  # created 17:00
+    texas = objects_of(engine, "texas")
+    later = make_platform(engine, now=lambda: datetime(2026, 11, 26, 17, 30, tzinfo=UTC))
+
+    dry = later.sweep(older_than=2 * 3600, dry_run=True, timeout=60, progress=quiet)
+    assert dry.removed_states == ["california"] and "texas" in dry.skipped
+    assert objects_of(engine, "california")  # a dry run removes nothing
+    assert {f.state for f in dry.found} == {"california", "texas"}
+
+    done = later.sweep(older_than=2 * 3600, dry_run=False, timeout=60, progress=quiet)
+    assert done.removed_states == ["california"]
+    assert objects_of(engine, "california") == [] and objects_of(engine, "texas") == texas
+    assert "removed state california" in done.lines()
+    by_run = later.sweep(older_than=0, dry_run=True, timeout=60, run_id="new", progress=quiet)
+    assert by_run.removed_states == ["texas"]
+
+
+def test_a_load_balancer_that_keeps_exiting_fails_the_deploy(aws: None, engine: FakeDocker) -> None:
+    platform = make_platform(engine, http=FakeHttp(engine, failing_slots={1, 2}))
+    sleeps = platform.sleep
+
+    def sleep(seconds: float) -> None:
+        lb = engine.by_name[spec.LocalNames("california").lb]
+        lb.restart_count, lb.status, lb.log_text = 2, "restarting", b"[ALERT] config: parsing error"
+        sleeps(seconds)
+
+    platform.sleep = sleep
+    with pytest.raises(DeploymentFailed, match=r"(?s)load balancer keeps exiting.*parsing error"):
+        platform.deploy("california", timeout=60, progress=quiet)
