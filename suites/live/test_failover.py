@@ -7,6 +7,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
+import pytest
 import requests
 from livekit import LiveStack, stop_task
 
@@ -99,3 +100,35 @@ def test_stopping_a_task_keeps_serving_and_the_count_comes_back(stack: LiveStack
     for _ in range(4):
         assert requests.get(load.url, timeout=10).status_code == 200
     assert requests.delete(load.url, headers=GUARD, timeout=15).status_code == 204
+
+
+def test_a_crashed_app_comes_back_inside_its_task_by_itself(stack: LiveStack) -> None:
+    if stack.platform_name != "local":
+        pytest.skip(
+            "Docker's restart policy is the local platform's; on ECS a crashed essential container stops "
+            "its task, which the stop-a-task test above covers"
+        )
+    import docker
+
+    client = docker.from_env()
+    task = next(t for t in stack.refresh().tasks if t.status == "RUNNING" and t.healthy)
+    labels = [f"humangov.state={stack.state}", f"humangov.task={task.id}", "humangov.role=app"]
+    (app,) = client.containers.list(filters={"label": labels})
+    restarts = int(app.attrs["RestartCount"])
+    # The app exits on its own (SIGINT to gunicorn from inside), as a crash would: not a `docker stop`.
+    app.exec_run(["python3", "-c", "import os, signal; os.kill(1, signal.SIGINT)"])
+
+    def restarted() -> Poll[str]:
+        app.reload()
+        return Poll(int(app.attrs["RestartCount"]) > restarts and app.status == "running", app.status)
+
+    poll_until(restarted, timeout=60, interval=0.5, what="the crashed app to be restarted by Docker")
+    health = stack.platform.lb_health  # type: ignore[attr-defined]  # the local platform's own view
+
+    def serving() -> Poll[dict[str, bool]]:
+        slots = health(stack.state)
+        return Poll(bool(slots) and all(slots.values()), slots)
+
+    poll_until(serving, timeout=60, interval=0.5, what="the restarted app to be healthy behind the LB")
+    after = {t.id: t for t in stack.refresh().tasks}
+    assert task.id in after and after[task.id].healthy, f"the task was replaced, not restarted: {after}"
