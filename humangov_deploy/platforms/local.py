@@ -21,6 +21,7 @@ from typing import Any
 
 import boto3
 import requests
+from botocore.exceptions import BotoCoreError
 
 from humangov_deploy import appsrc
 from humangov_deploy.clients import AwsClients
@@ -288,7 +289,7 @@ class LocalPlatform:
         if endpoint is not None:
             try:
                 data = find_state_data(self._emulator_clients(endpoint), state)
-            except HumangovError:
+            except (HumangovError, BotoCoreError):  # an emulator still starting: no data to report yet
                 data = None
             if data is not None:
                 result.table, result.bucket = data.table, data.bucket

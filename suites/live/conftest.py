@@ -140,6 +140,15 @@ def progress(message: str) -> None:
 def stack(live_state: str, live_platform_name: str, run_id: str, keep: bool) -> Iterator[LiveStack]:
     """One provisioned state for the session: deployed, yielded, destroyed, and proven gone."""
     platform = open_platform(live_platform_name, run_id)
+    existing = platform.status(live_state)
+    if existing.exists:
+        # Adopting it would end in destroying someone's stack: refuse before touching anything.
+        pytest.fail(
+            f"{live_state} already exists on {live_platform_name} ({existing.url or existing.resources}); "
+            f"the live suite provisions and destroys its own: run `humangov destroy --state {live_state} "
+            f"--platform {live_platform_name}` first, or test another --state",
+            pytrace=False,
+        )
     images = getattr(platform, "images", None)
     if callable(images):
         images(progress)  # build what is missing before the deploy's deadline starts

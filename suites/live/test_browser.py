@@ -57,6 +57,8 @@ def browser(browser_binaries: tuple[str, str], tmp_path: Path) -> Iterator[Any]:
 
 def test_a_user_walks_the_whole_record_flow(stack: LiveStack, browser: Any, tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.expected_conditions import staleness_of
+    from selenium.webdriver.support.wait import WebDriverWait
 
     driver: Any = browser
     marker = uuid.uuid4().hex[:8]
@@ -67,23 +69,29 @@ def test_a_user_walks_the_whole_record_flow(stack: LiveStack, browser: Any, tmp_
     def find(css: str) -> Any:
         return driver.find_element(By.CSS_SELECTOR, css)
 
+    def navigate(element: Any) -> None:
+        """Click a link or submit button and wait until the next page replaced this one."""
+        page = driver.find_element(By.TAG_NAME, "html")
+        element.click()
+        WebDriverWait(driver, WAIT_SECONDS).until(staleness_of(page))
+
     def row() -> Any:
         rows = driver.find_elements(By.XPATH, f"//tr[td[contains(., '{last_name}')]]")
         return rows[0] if rows else None
 
     # Create, with the PDF chosen in the file input.
     driver.get(f"{stack.url}/")
-    driver.find_element(By.LINK_TEXT, "New record").click()
+    navigate(driver.find_element(By.LINK_TEXT, "New record"))
     find("#first_name").send_keys("Grace")
     find("#last_name").send_keys(last_name)
     find("#role").send_keys("Teacher")
     find("#salary").send_keys("52000")
     find("#pdf").send_keys(str(pdf))
-    find("form[enctype='multipart/form-data'] button[type=submit]").click()
+    navigate(find("form[enctype='multipart/form-data'] button[type=submit]"))
     assert f"Added Grace {last_name}" in find("main").text
 
     # Listed.
-    driver.find_element(By.LINK_TEXT, "Records").click()
+    navigate(driver.find_element(By.LINK_TEXT, "Records"))
     assert row() is not None, "the new record is not in the list"
     assert "Teacher" in row().text
 
@@ -91,7 +99,7 @@ def test_a_user_walks_the_whole_record_flow(stack: LiveStack, browser: Any, tmp_
     box = find("#search-name")
     box.clear()
     box.send_keys(last_name[:-3].lower())
-    find("form[role=search] button[type=submit]").click()
+    navigate(find("form[role=search] button[type=submit]"))
     assert "contains" in find("h1").text
     assert row() is not None, "search did not find the record"
 
@@ -107,16 +115,16 @@ def test_a_user_walks_the_whole_record_flow(stack: LiveStack, browser: Any, tmp_
 
     # Edit.
     driver.get(f"{stack.url}/records")
-    row().find_element(By.PARTIAL_LINK_TEXT, "Edit").click()
+    navigate(row().find_element(By.PARTIAL_LINK_TEXT, "Edit"))
     role = find("#role")
     role.clear()
     role.send_keys("Principal")
-    find("form[enctype='multipart/form-data'] button[type=submit]").click()
+    navigate(find("form[enctype='multipart/form-data'] button[type=submit]"))
     assert f"Saved Grace {last_name}" in find("main").text
     assert "Principal" in row().text
 
     # Delete.
-    row().find_element(By.CSS_SELECTOR, "button.danger").click()
+    navigate(row().find_element(By.CSS_SELECTOR, "button.danger"))
     assert f"Deleted Grace {last_name}" in find("main").text
     driver.implicitly_wait(0)
     assert row() is None, "the deleted record is still listed"
