@@ -125,9 +125,18 @@ def test_a_crashed_app_comes_back_inside_its_task_by_itself(stack: LiveStack) ->
     poll_until(restarted, timeout=60, interval=0.5, what="the crashed app to be restarted by Docker")
     health = stack.platform.lb_health  # type: ignore[attr-defined]  # the local platform's own view
 
+    # The restart can beat the LB's checks (1 s apart, out after 2 failures): the LB may mark the task
+    # down only after it already runs again. So wait until every target stays up longer than that.
+    settled = 3.0
+    up_since: list[float] = []
+
     def serving() -> Poll[dict[str, bool]]:
         slots = health(stack.state)
-        return Poll(bool(slots) and all(slots.values()), slots)
+        if not (slots and all(slots.values())):
+            up_since.clear()
+        elif not up_since:
+            up_since.append(time.monotonic())
+        return Poll(bool(up_since) and time.monotonic() - up_since[0] >= settled, slots)
 
     poll_until(serving, timeout=60, interval=0.5, what="the restarted app to be healthy behind the LB")
     after = {t.id: t for t in stack.refresh().tasks}
