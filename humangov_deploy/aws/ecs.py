@@ -332,3 +332,9 @@ def service_tasks(clients: AwsClients, cluster: str, service: str, *, desired_st
             raw = ecs.describe_tasks(cluster=cluster, tasks=arns[start : start + 100]).get("tasks", [])
         tasks.extend(_task(t) for t in raw)
     return tasks
+
+
+def stop_task(clients: AwsClients, cluster: str, task: str, reason: str) -> None:
+    """Stop one task, as a failure would; the service's scheduler replaces it."""
+    with aws_call("ecs", "StopTask"):
+        clients.ecs.stop_task(cluster=cluster, task=task, reason=reason)

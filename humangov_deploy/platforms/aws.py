@@ -318,6 +318,13 @@ class AwsPlatform:
     def status(self, state: str) -> StackStatus:
         return stack_status(self.clients, names_for(state), self.name)
 
+    def stop_task(self, state: str, task_id: str) -> None:
+        """ECS StopTask on one of the state's tasks (failover drills); the service brings the count back."""
+        names = names_for(state)
+        ecs_api.stop_task(
+            self.clients, names.cluster, task_id, reason=f"humangov: {names.state} task stopped on request"
+        )
+
     # --- destroy and sweep (aws_teardown.py) ---------------------------------------------------------
 
     def destroy(self, state: str, *, timeout: float, progress: Progress = print_progress) -> None:

@@ -65,6 +65,10 @@ class Platform(Protocol):
         """Remove everything of the state, in dependency order; idempotent; safe after a half deploy."""
         ...
 
+    def stop_task(self, state: str, task_id: str) -> None:
+        """Stop one task as a failure would; the platform must bring the task count back."""
+        ...
+
     def data_clients(self, state: str) -> AwsClients:
         """Clients that reach the state's table and bucket (real AWS, or the embedded emulator)."""
         ...
