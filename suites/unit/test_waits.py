@@ -1,24 +1,10 @@
 from __future__ import annotations
 
 import pytest
+from fake_clock import FakeClock
 
 from humangov_deploy.errors import DeploymentFailed, DeployTimeout
 from humangov_deploy.waits import Deadline, Poll, poll_until
-
-
-class FakeClock:
-    """A clock that only moves when the code under test sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def test_poll_until_returns_the_state_that_ended_the_wait() -> None:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
+from fake_clock import FakeClock
 
 from humangov_deploy import appsrc
 from humangov_deploy.clients import AwsClients
@@ -25,21 +26,6 @@ APP_IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/humangov-app@sha256:{'a' 
 NGINX_IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/humangov-nginx@sha256:{'b' * 64}"
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 OWN_SERVICES = ("ecs", "elbv2", "ec2", "iam", "logs", "ssm")
-
-
-class FakeClock:
-    """monotonic() and sleep() in one: sleeping advances the clock, nothing waits."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def moto_platform(

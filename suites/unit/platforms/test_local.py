@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from fake_clock import FakeClock
 from moto import mock_aws
 from test_local_fakedocker import FakeDocker, FakeHttp
 
@@ -24,19 +25,6 @@ from humangov_deploy.platforms.local_tasks import Images, find_tasks
 IMAGES = Images(app="app:1", nginx="nginx:1", lb="lb:1", emulator="emulator:1")
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 @pytest.fixture
 def aws() -> Iterator[None]:
     with mock_aws():
@@ -49,7 +37,7 @@ def engine() -> FakeDocker:
 
 
 def make_platform(engine: FakeDocker, http: FakeHttp | None = None, **kwargs: object) -> LocalPlatform:
-    clock = FakeClock()
+    clock = FakeClock(start=0.0)
     options: dict[str, object] = {
         "docker": engine,
         "images": IMAGES,
