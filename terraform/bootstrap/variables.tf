@@ -66,7 +66,7 @@ variable "role_name" {
 }
 
 variable "max_session_hours" {
-  description = "Longest session the job may ask for; the workflow asks for 2 hours (its job timeout is 85 minutes)."
+  description = "Longest session the job may ask for; the workflow asks for 2 hours (its job timeout is 100 minutes)."
   type        = number
   default     = 2
 }
