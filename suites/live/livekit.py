@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from humangov_deploy.platforms.base import Platform, StackStatus
 
 
-
 @dataclass
 class LiveStack:
     state: str
