@@ -48,12 +48,14 @@ IMPORT_CHANGES: tuple[str, ...] = (
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 DEFAULT_SECURITY_MIRROR = "http://deb.debian.org/debian-security"
 # The image's interpreter: the wheelhouse is resolved for it, whatever Python runs this library.
-# pip does not widen an explicit --platform to older glibc levels, so every level bookworm's glibc 2.36
-# can run is listed (and the legacy aliases), newest first.
+# pip does not widen an explicit --platform to older glibc levels, nor --abi to abi3, so every level
+# bookworm's glibc 2.36 can run is listed (and the legacy aliases), newest first, and abi3 too (moto's
+# emulator image needs cryptography, which ships cp311-abi3 wheels only).
 WHEEL_TARGET: tuple[str, ...] = (
     "--python-version=3.11",
     "--implementation=cp",
     "--abi=cp311",
+    "--abi=abi3",
     *(f"--platform=manylinux_2_{minor}_x86_64" for minor in range(36, 4, -1)),
     "--platform=manylinux2014_x86_64",
     "--platform=manylinux2010_x86_64",

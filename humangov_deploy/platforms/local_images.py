@@ -9,19 +9,12 @@ Tags name the exact build context (humangov_deploy.images.prepare), so an existi
 
 from __future__ import annotations
 
-import hashlib
-import json
-import shutil
-import subprocess
-import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from humangov_deploy import appsrc, baseimage, images
-from humangov_deploy.errors import ImageBuildError
 from humangov_deploy.platforms.local_tasks import Images
 
 Progress = Callable[[str], None]
@@ -29,26 +22,6 @@ Progress = Callable[[str], None]
 CONTAINERS_DIR = appsrc.REPO_ROOT / "containers"
 WHEELHOUSE_DIR = "wheelhouse"
 LOCAL_REVISION = "local"
-# The image's interpreter (Debian bookworm's CPython 3.11, glibc 2.36), whatever Python runs this
-# library. pip does not widen an explicit --platform to older glibc tags, nor --abi to abi3, and moto's
-# dependencies ship as abi3 (cryptography) and manylinux_2_17/2_28/2_34 wheels: so all are listed.
-WHEEL_TARGET: tuple[str, ...] = (
-    "--python-version=3.11",
-    "--implementation=cp",
-    "--abi=cp311",
-    "--abi=abi3",
-    *(
-        f"--platform={p}_x86_64"
-        for p in (
-            "manylinux_2_36",
-            "manylinux_2_34",
-            "manylinux_2_28",
-            "manylinux_2_17",
-            "manylinux2014",
-            "manylinux1",
-        )
-    ),
-)
 
 
 @dataclass(frozen=True)
@@ -96,7 +69,7 @@ def image_spec(client: Any, recipe: ImageRecipe, progress: Progress) -> images.I
         baseimage.build_base(recipe.local_base, docker_client=client, progress=progress)
     extra: dict[str, Path] = {}
     if recipe.requirements is not None:
-        extra[WHEELHOUSE_DIR] = ensure_wheelhouse(recipe.requirements, progress)
+        extra[WHEELHOUSE_DIR] = baseimage.ensure_wheelhouse(recipe.requirements, progress=progress)
     return images.ImageSpec(
         recipe.name,
         recipe.repository,
@@ -121,34 +94,6 @@ def app_images(client: Any, progress: Progress) -> tuple[str, str]:
     base: images.Base = "official" if use_official(client, *images.OFFICIAL_BASES.values()) else "local"
     built = images.ensure_images(base=base, docker_client=client, progress=progress)
     return built.app, built.nginx
-
-
-def ensure_wheelhouse(requirements: Path, progress: Progress, cache: Path | None = None) -> Path:
-    """Every wheel `requirements` needs for the image's Python, downloaded once (cached by content)."""
-    key = hashlib.sha256(requirements.read_bytes() + json.dumps(WHEEL_TARGET).encode()).hexdigest()[:16]
-    root = cache or baseimage.cache_dir()
-    target = root / f"wheelhouse-{requirements.parent.name}-{key}"
-    if target.is_dir() and any(target.glob("*.whl")):
-        return target
-    root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix="wheelhouse-", dir=root))
-    try:
-        progress(f"wheelhouse: pip download -r {requirements} for CPython 3.11 manylinux x86_64")
-        command = [sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "--quiet"]
-        command += ["--only-binary=:all:", *WHEEL_TARGET, "-r", str(requirements), "-d", str(staging)]
-        result = subprocess.run(
-            command, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False
-        )
-        if result.returncode != 0:
-            raise ImageBuildError(f"wheelhouse for {requirements}", (result.stdout + result.stderr)[-4000:])
-        try:
-            staging.rename(target)  # atomic: a concurrent run never sees half a wheelhouse
-        except OSError:
-            if not target.is_dir():
-                raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return target
 
 
 def all_images(client: Any, progress: Progress) -> Images:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from test_local_fakedocker import FakeDocker
 
-from humangov_deploy import images
+from humangov_deploy import baseimage, images
 from humangov_deploy.platforms import local_docker as dock
 from humangov_deploy.platforms import local_images as li
 
@@ -50,9 +50,9 @@ def test_emulator_installs_only_the_services_it_emulates() -> None:
 
 def test_the_wheelhouse_accepts_abi3_and_older_manylinux_wheels() -> None:
     # cryptography (for moto) ships cp311-abi3 manylinux_2_34 wheels: both must be accepted explicitly.
-    assert "--abi=abi3" in li.WHEEL_TARGET
-    assert "--platform=manylinux_2_34_x86_64" in li.WHEEL_TARGET
-    assert "--python-version=3.11" in li.WHEEL_TARGET
+    assert "--abi=abi3" in baseimage.WHEEL_TARGET
+    assert "--platform=manylinux_2_34_x86_64" in baseimage.WHEEL_TARGET
+    assert "--python-version=3.11" in baseimage.WHEEL_TARGET
 
 
 def test_emulator_context_has_an_empty_wheelhouse_for_official_builds() -> None:
@@ -74,7 +74,7 @@ def test_local_base_is_built_when_missing_and_the_wheelhouse_goes_into_the_conte
 
     (tmp_path / "moto-5.2.5-py3-none-any.whl").write_bytes(b"wheel")
     monkeypatch.setattr(li.baseimage, "build_base", build_base)
-    monkeypatch.setattr(li, "ensure_wheelhouse", lambda requirements, progress: tmp_path)
+    monkeypatch.setattr(li.baseimage, "ensure_wheelhouse", lambda requirements, progress: tmp_path)
 
     spec = li.image_spec(engine, li.EMULATOR, lambda _m: None)
     assert built == [li.EMULATOR.local_base.tag]
