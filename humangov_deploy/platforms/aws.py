@@ -40,6 +40,7 @@ from humangov_deploy.platforms.aws_data import (
     built_images,
     check_images,
     data_provider,
+    local_images,
     prebuilt_images,
 )
 from humangov_deploy.platforms.aws_network import ensure_load_balancer, ensure_security_groups
@@ -373,23 +374,30 @@ def from_options(
     clients: AwsClients | None = None,
     **_: Any,
 ) -> AwsPlatform:
-    """Build the platform from CLI options (`vars(args)`); options of other platforms are ignored."""
+    """Build the platform from CLI options (`vars(args)`); options of other platforms are ignored.
+
+    With `--endpoint-url` (an AWS emulator such as moto's server) two defaults change, as the emulator
+    can neither store images nor register targets: images are built but not pushed, and the wait is
+    for a stable service only. Explicit `--app-image/--nginx-image` and `--wait` still win.
+    """
     clients = clients or AwsClients(region=region or "us-east-1", endpoint_url=endpoint_url)
+    emulated = bool(clients.endpoint_url)
     if bool(app_image) != bool(nginx_image):
         raise ConfigError("pass both --app-image and --nginx-image, or neither (to build and push both)")
     options = AwsOptions(
         data=data or "terraform",
         data_given=data is not None,
         desired_count=2 if desired_count is None else int(desired_count),
-        wait=(wait or "healthy"),  # type: ignore[arg-type]
+        wait=(wait or ("stable" if emulated else "healthy")),  # type: ignore[arg-type]
         log_retention_days=log_retention_days or DEFAULT_LOG_RETENTION_DAYS,
         poll_interval=5.0 if poll_interval is None else float(poll_interval),
         keep_data=keep_data,
         keep_shared=keep_shared,
     )
-    images = (
-        prebuilt_images(app_image, nginx_image)
-        if app_image and nginx_image
-        else built_images(clients, base=base or "local")
-    )
+    if app_image and nginx_image:
+        images = prebuilt_images(app_image, nginx_image)
+    elif emulated:
+        images = local_images(base=base or "local")
+    else:
+        images = built_images(clients, base=base or "local")
     return AwsPlatform(clients, options=options, run_id=run_id, images=images)

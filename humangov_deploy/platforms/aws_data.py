@@ -125,6 +125,23 @@ def built_images(clients: AwsClients, *, base: str = "local") -> ImageProvider:
     return provide
 
 
+def local_images(*, base: str = "local") -> ImageProvider:
+    """Build both images if needed and name them by their local tags, pushing nothing.
+
+    For AWS emulators (`--endpoint-url`): they run no container registry and no task, so the task
+    definition only has to name the images, and the local tags are the images this deploy built.
+    """
+
+    def provide(progress: Progress) -> dict[str, str]:
+        from humangov_deploy import images as images_api  # lazily: only this path needs Docker
+
+        built = images_api.ensure_images(base=base, progress=progress)  # type: ignore[arg-type]
+        progress("an AWS emulator runs no registry: the task definition names the local image tags")
+        return {"app": built.app, "nginx": built.nginx}
+
+    return provide
+
+
 def check_images(images: dict[str, str]) -> dict[str, str]:
     missing = [k for k in ("app", "nginx") if not images.get(k)]
     if missing:

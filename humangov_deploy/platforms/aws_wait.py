@@ -179,6 +179,12 @@ def wait_for_rollout(
         hint=(
             f"see `humangov status --state {names.state} --platform aws` and the log group "
             f"{names.log_group}; raise --timeout if the tasks are only slow to start"
+            + (
+                "; on moto's server, service tasks run only if MOTO_ECS_SERVICE_RUNNING is set in its "
+                "environment"
+                if clients.endpoint_url
+                else ""
+            )
         ),
     )
 

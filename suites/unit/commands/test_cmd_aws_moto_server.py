@@ -1,9 +1,10 @@
 """`humangov deploy` then `humangov destroy` for texas on the aws platform, against moto's server.
 
 The issue's "done when": every resource is created with its configuration, then every one is removed.
-Through the CLI's `main`, over real HTTP to 127.0.0.1, with prebuilt image URIs (no Docker) and
-`--wait stable`: moto registers no targets behind its load balancers (ECS starts no tasks there), so
-`healthy` could never be reached; the full wait is covered on scripted fakes (platforms/test_aws_wait.py).
+Through the CLI's `main`, over real HTTP to 127.0.0.1, with prebuilt image URIs (no Docker) and the
+emulator's default wait (`stable`, as `--endpoint-url` implies): moto registers no targets behind its load
+balancers (ECS starts no tasks there), so `healthy` could never be reached; the full wait is covered on
+scripted fakes (platforms/test_aws_wait.py).
 """
 
 from __future__ import annotations
@@ -45,8 +46,6 @@ def test_deploy_then_destroy_texas_on_moto_server(
             APP_IMAGE,
             "--nginx-image",
             NGINX_IMAGE,
-            "--wait",
-            "stable",
             "--timeout",
             "120",
             "--run-id",
@@ -84,12 +83,12 @@ def test_deploy_then_destroy_texas_on_moto_server(
     assert main(["destroy", *common, "--timeout", "120"]) == 0
 
 
-def test_the_default_wait_on_moto_fails_fast_with_a_hint(
+def test_waiting_for_healthy_targets_on_moto_fails_fast_with_a_hint(
     moto_server: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     common = ["--state", "utah", "--platform", "aws", "--endpoint-url", moto_server]
     images = ["--app-image", APP_IMAGE, "--nginx-image", NGINX_IMAGE]
-    assert main(["deploy", *common, "--data", "boto3", *images, "--timeout", "120"]) == 1
+    assert main(["deploy", *common, "--data", "boto3", *images, "--wait", "healthy", "--timeout", "120"]) == 1
     assert "use --wait stable" in capsys.readouterr().err
     assert main(["destroy", *common]) == 0
     assert inventory(AwsClients(region="us-east-1", endpoint_url=moto_server), "utah") == []
