@@ -84,15 +84,29 @@ class PreparedImage:
 # --- public API ---------------------------------------------------------------------------------------
 
 
+def available_base(docker_client: Any | None = None) -> Base:
+    """`official` when the engine already has both official bases, else `local`: nothing is ever pulled.
+
+    Where a registry is reachable, `docker pull` the two images of OFFICIAL_BASES first to build on them.
+    """
+    client = _client(docker_client)
+    have = all(baseimage.image_exists(client, ref) for ref in OFFICIAL_BASES.values())
+    return "official" if have else "local"
+
+
 def build_images(
     *,
-    base: Base = "local",
+    base: Base | None = None,
     docker_client: Any | None = None,
     progress: Progress = print,
     revision: str | None = None,
 ) -> ImageSet:
-    """Build both images (Docker's layer cache still applies) and return their tags."""
+    """Build both images (Docker's layer cache still applies) and return their tags.
+
+    `base=None` builds on the official bases when the engine has them, else on local ones (available_base).
+    """
     client = _client(docker_client)
+    base = base or available_base(client)
     prepared = prepare_images(base=base, docker_client=client, progress=progress, revision=revision)
     tags = {p.spec.name: build_prepared(p, docker_client=client, progress=progress) for p in prepared}
     return ImageSet(app=tags["app"], nginx=tags["nginx"])
@@ -100,13 +114,14 @@ def build_images(
 
 def ensure_images(
     *,
-    base: Base = "local",
+    base: Base | None = None,
     docker_client: Any | None = None,
     progress: Progress = print,
     revision: str | None = None,
 ) -> ImageSet:
     """Like build_images, but an image whose tag already exists is not built again."""
     client = _client(docker_client)
+    base = base or available_base(client)
     prepared = prepare_images(base=base, docker_client=client, progress=progress, revision=revision)
     tags: dict[str, str] = {}
     for image in prepared:

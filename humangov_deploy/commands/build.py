@@ -14,12 +14,19 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         "build",
         help="build the app and nginx images (local bases from Debian packages, or the official ones)",
         description=(
-            "Build humangov-app and humangov-nginx. --base local (default) needs no registry: Debian "
-            "bases made with mmdebstrap from the host's mirror (cached) and the app's wheels downloaded "
-            "once; --base official builds FROM python:3.11-slim-bookworm and nginx:1.27-bookworm."
+            "Build humangov-app and humangov-nginx. --base local needs no registry: Debian bases made "
+            "with mmdebstrap from the host's mirror (cached) and the app's wheels downloaded once; "
+            "--base official builds FROM python:3.11-slim-bookworm and nginx:1.27-bookworm (pull them "
+            "first). Without --base: official when both are in the engine, else local."
         ),
     )
-    parser.add_argument("--base", choices=("local", "official"), default="local", help="default: local")
+    parser.add_argument(
+        "--base",
+        choices=("local", "official"),
+        default=None,
+        help="official: the Dockerfiles' default bases (pull them first); local: Debian bases made here "
+        "with mmdebstrap (default: official when both are present in the engine, else local)",
+    )
     parser.add_argument(
         "--if-missing", action="store_true", help="skip an image whose content-addressed tag already exists"
     )

@@ -17,7 +17,13 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         parents=[common],
         help="push the images to ECR (repositories created if missing) and print their digests",
     )
-    parser.add_argument("--base", choices=("local", "official"), default="local", help="default: local")
+    parser.add_argument(
+        "--base",
+        choices=("local", "official"),
+        default=None,
+        help="official: the Dockerfiles' default bases (pull them first); local: Debian bases made here "
+        "with mmdebstrap (default: official when both are present in the engine, else local)",
+    )
     parser.add_argument(
         "--keep-last", type=int, default=DEFAULT_KEEP_LAST, help="images each repository keeps (lifecycle)"
     )

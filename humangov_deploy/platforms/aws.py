@@ -397,7 +397,7 @@ def from_options(
     if app_image and nginx_image:
         images = prebuilt_images(app_image, nginx_image)
     elif emulated:
-        images = local_images(base=base or "local")
+        images = local_images(base=base)
     else:
-        images = built_images(clients, base=base or "local")
+        images = built_images(clients, base=base)
     return AwsPlatform(clients, options=options, run_id=run_id, images=images)

@@ -111,7 +111,7 @@ def prebuilt_images(app: str, nginx: str) -> ImageProvider:
     return provide
 
 
-def built_images(clients: AwsClients, *, base: str = "local") -> ImageProvider:
+def built_images(clients: AwsClients, *, base: str | None = None) -> ImageProvider:
     """Build both images if needed and push them to ECR; returns digest-pinned URIs."""
 
     def provide(progress: Progress) -> dict[str, str]:
@@ -125,7 +125,7 @@ def built_images(clients: AwsClients, *, base: str = "local") -> ImageProvider:
     return provide
 
 
-def local_images(*, base: str = "local") -> ImageProvider:
+def local_images(*, base: str | None = None) -> ImageProvider:
     """Build both images if needed and name them by their local tags, pushing nothing.
 
     For AWS emulators (`--endpoint-url`): they run no container registry and no task, so the task

@@ -91,8 +91,7 @@ def ensure_image(client: Any, recipe: ImageRecipe, progress: Progress) -> str:
 
 def app_images(client: Any, progress: Progress) -> tuple[str, str]:
     """The app and nginx images of the current tree, built when missing."""
-    base: images.Base = "official" if use_official(client, *images.OFFICIAL_BASES.values()) else "local"
-    built = images.ensure_images(base=base, docker_client=client, progress=progress)
+    built = images.ensure_images(base=images.available_base(client), docker_client=client, progress=progress)
     return built.app, built.nginx
 
 

@@ -41,8 +41,10 @@ def _progress(line: str) -> None:
 @pytest.fixture(scope="session")
 def _aws_image_future(docker_client: Any) -> Iterator[Future[str]]:
     # The bases first (both, in parallel), then the test-only AWS image builds in the background while
-    # the app and nginx images build: on a cold machine that overlaps the two slowest builds.
-    baseimage.ensure_bases(["app", "nginx"], docker_client=docker_client, progress=_progress)
+    # the app and nginx images build: on a cold machine that overlaps the two slowest builds. Where the
+    # official bases were pulled beforehand (CI with a registry), the suite builds on them instead.
+    if images.available_base(docker_client) == "local":
+        baseimage.ensure_bases(["app", "nginx"], docker_client=docker_client, progress=_progress)
     with ThreadPoolExecutor(max_workers=1) as pool:
         yield pool.submit(build_aws_sidecar, docker_client, _progress)
 
@@ -50,7 +52,9 @@ def _aws_image_future(docker_client: Any) -> Iterator[Future[str]]:
 @pytest.fixture(scope="session")
 def image_set(docker_client: Any, _aws_image_future: Future[str]) -> images.ImageSet:
     started = time.monotonic()
-    built = images.ensure_images(base="local", docker_client=docker_client, progress=_progress)
+    base = images.available_base(docker_client)
+    built = images.ensure_images(base=base, docker_client=docker_client, progress=_progress)
+    REPORT["bases"] = base
     REPORT["images ready in"] = f"{time.monotonic() - started:.1f} s"
     for name, ref in built.as_dict().items():
         REPORT[f"{name} image"] = f"{ref}  {images.image_size(ref, docker_client=docker_client) / 1e6:.1f} MB"

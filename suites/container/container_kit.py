@@ -46,16 +46,19 @@ def fake_session() -> boto3.session.Session:
 
 
 def build_aws_sidecar(docker_client: Any, progress: Callable[[str], None]) -> str:
-    """The test-only moto image, FROM the app's local base, its wheels downloaded once (cached)."""
-    bases = baseimage.ensure_bases(["app"], docker_client=docker_client, progress=progress)
-    wheelhouse = baseimage.ensure_wheelhouse(AWS_SIDECAR_DIR / "requirements.txt", progress=progress)
-    spec = images.ImageSpec(
-        "aws",
-        "humangov-test-aws",
-        AWS_SIDECAR_DIR,
-        buildargs={"BASE_IMAGE": bases["app"], "WHEELHOUSE": "wheelhouse"},
-        extra_dirs={"wheelhouse": wheelhouse},
-    )
+    """The test-only moto image, FROM the app's base (official if pulled, else local, its wheels cached)."""
+    if images.available_base(docker_client) == "official":
+        spec = images.ImageSpec("aws", "humangov-test-aws", AWS_SIDECAR_DIR)
+    else:
+        bases = baseimage.ensure_bases(["app"], docker_client=docker_client, progress=progress)
+        wheelhouse = baseimage.ensure_wheelhouse(AWS_SIDECAR_DIR / "requirements.txt", progress=progress)
+        spec = images.ImageSpec(
+            "aws",
+            "humangov-test-aws",
+            AWS_SIDECAR_DIR,
+            buildargs={"BASE_IMAGE": bases["app"], "WHEELHOUSE": "wheelhouse"},
+            extra_dirs={"wheelhouse": wheelhouse},
+        )
     prepared = images.prepare(spec, revision="test")
     if baseimage.image_exists(docker_client, prepared.tag):
         return prepared.tag

@@ -19,7 +19,9 @@ def test_both_commands_are_registered() -> None:
     args = cli.build_parser().parse_args(["build", "--base", "official"])
     assert args.func is build.run and args.base == "official"
     args = cli.build_parser().parse_args(["push", "--region", "us-west-2"])
-    assert args.func is push.run and args.region == "us-west-2" and args.base == "local"
+    assert (
+        args.func is push.run and args.region == "us-west-2" and args.base is None
+    )  # chosen at build time: available_base()
     with pytest.raises(SystemExit):
         cli.build_parser().parse_args(["build", "--base", "alpine"])
 
@@ -32,7 +34,7 @@ def test_build_prints_tags_as_json(
     monkeypatch.setattr(build, "ensure_images", lambda **kw: pytest.fail("--if-missing was not given"))
     assert cli.main(["build", "--json", "--revision", "abc"]) == 0
     assert json.loads(capsys.readouterr().out) == IMAGES.as_dict()
-    assert calls[0]["base"] == "local" and calls[0]["revision"] == "abc"
+    assert calls[0]["base"] is None and calls[0]["revision"] == "abc"
 
 
 def test_build_if_missing_uses_ensure(

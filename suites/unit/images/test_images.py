@@ -199,3 +199,25 @@ def test_official_base_needs_no_local_tooling(tmp_path: Path) -> None:
     ]
     with pytest.raises(ConfigError, match="unknown base"):
         images.image_specs(base="alpine", docker_client=object())  # type: ignore[arg-type]
+
+
+class _Engine:
+    """Just enough of a docker client for available_base: which image references exist."""
+
+    def __init__(self, present: set[str]) -> None:
+        self.present = present
+        self.images = self
+
+    def get(self, ref: str) -> object:
+        import docker.errors
+
+        if ref not in self.present:
+            raise docker.errors.ImageNotFound(ref)
+        return object()
+
+
+def test_available_base_is_official_only_when_both_official_bases_are_in_the_engine() -> None:
+    both = set(images.OFFICIAL_BASES.values())
+    assert images.available_base(_Engine(both)) == "official"
+    assert images.available_base(_Engine({images.OFFICIAL_BASES["app"]})) == "local"
+    assert images.available_base(_Engine(set())) == "local"
