@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 from humangov_deploy import appsrc
 from humangov_deploy.clients import AwsClients
 from humangov_deploy.errors import AwsCallError, ConfigError
+from humangov_deploy.naming import format_time
 
 Progress = Callable[[str], None]
 MANAGED_BY = "humangov"
@@ -50,7 +51,7 @@ def state_tags(state: str, run_id: str | None, created_at: datetime | None = Non
     tags = {
         "humangov:state": state,
         "humangov:managed-by": MANAGED_BY,
-        "humangov:created-at": created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "humangov:created-at": format_time(created_at),
     }
     if run_id:
         tags["humangov:run-id"] = run_id

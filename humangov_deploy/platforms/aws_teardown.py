@@ -13,9 +13,8 @@ are polled (DependencyViolation, ResourceInUse) until the one deadline runs out.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from humangov_deploy.aws import ec2 as ec2_api
 from humangov_deploy.aws import ecs as ecs_api
@@ -40,7 +39,7 @@ from humangov_deploy.naming import (
     run_id_time,
 )
 from humangov_deploy.platforms.aws_data import find_data
-from humangov_deploy.platforms.base import Progress
+from humangov_deploy.platforms.base import Leftover, Progress, SweepReport
 from humangov_deploy.waits import Deadline, Poll, poll_until
 
 if TYPE_CHECKING:
@@ -185,49 +184,6 @@ def destroy_stack(
 
 
 # --- sweep ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Leftover:
-    state: str
-    kind: str
-    id: str
-    created: datetime | None
-    run_id: str | None
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["created"] = self.created.isoformat() if self.created else None
-        return data
-
-
-@dataclass
-class SweepReport:
-    older_than: float
-    dry_run: bool
-    found: list[Leftover] = field(default_factory=list)
-    removed_states: list[str] = field(default_factory=list)
-    removed_shared: list[str] = field(default_factory=list)
-    skipped: dict[str, str] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "older_than_seconds": self.older_than,
-            "dry_run": self.dry_run,
-            "found": [f.to_json() for f in self.found],
-            "removed_states": self.removed_states,
-            "removed_shared": self.removed_shared,
-            "skipped": self.skipped,
-        }
-
-    def lines(self) -> list[str]:
-        verb = "would remove" if self.dry_run else "removed"
-        out = [f"found {len(self.found)} tagged resource(s)"]
-        out += [f"  {f.state:<15} {f.kind:<32} {f.id}" for f in self.found]
-        out += [f"{verb} state {s}" for s in self.removed_states]
-        out += [f"{verb} shared {s}" for s in self.removed_shared]
-        out += [f"kept {k}: {why}" for k, why in sorted(self.skipped.items())]
-        return out
 
 
 def _created(tags: dict[str, str], fallback: datetime | None = None) -> datetime | None:

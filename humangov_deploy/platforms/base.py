@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from humangov_deploy.clients import AwsClients
@@ -50,6 +51,55 @@ class StackStatus:
             "table": self.table,
             "bucket": self.bucket,
         }
+
+
+@dataclass
+class Leftover:
+    """One object `sweep` found: an AWS resource by its tags, or a Docker object by its labels."""
+
+    state: str
+    kind: str
+    id: str
+    created: datetime | None
+    run_id: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["created"] = self.created.isoformat() if self.created else None
+        return data
+
+
+@dataclass
+class SweepReport:
+    """What `sweep` found, removed (or, with dry_run, would remove) and kept, on either platform."""
+
+    older_than: float
+    dry_run: bool
+    noun: str = "tagged resource(s)"  # what `found` holds, for the report's first line
+    found: list[Leftover] = field(default_factory=list)
+    removed_states: list[str] = field(default_factory=list)
+    removed_shared: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "older_than_seconds": self.older_than,
+            "dry_run": self.dry_run,
+            "found": [f.to_json() for f in self.found],
+            "removed_states": self.removed_states,
+            "removed_shared": self.removed_shared,
+            "skipped": self.skipped,
+        }
+
+    def lines(self) -> list[str]:
+        verb = "would remove" if self.dry_run else "removed"
+        width = max((len(f.kind) for f in self.found), default=0)
+        out = [f"found {len(self.found)} {self.noun}"]
+        out += [f"  {f.state:<15} {f.kind:<{width}} {f.id}" for f in self.found]
+        out += [f"{verb} state {s}" for s in self.removed_states]
+        out += [f"{verb} shared {s}" for s in self.removed_shared]
+        out += [f"kept {k}: {why}" for k, why in sorted(self.skipped.items())]
+        return out
 
 
 class Platform(Protocol):

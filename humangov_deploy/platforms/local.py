@@ -27,14 +27,15 @@ from humangov_deploy import appsrc
 from humangov_deploy.clients import AwsClients
 from humangov_deploy.data import create_state_data, find_state_data
 from humangov_deploy.errors import ConfigError, DeploymentFailed, HumangovError
+from humangov_deploy.naming import format_time
 from humangov_deploy.platforms import local_docker as dock
 from humangov_deploy.platforms import local_images
 from humangov_deploy.platforms import local_spec as spec
 from humangov_deploy.platforms import local_tasks as tasks_mod
-from humangov_deploy.platforms.base import Progress, StackStatus, print_progress
+from humangov_deploy.platforms.base import Progress, StackStatus, SweepReport, print_progress
 from humangov_deploy.platforms.local_lb import ensure_lb, find_lb, lb_health
 from humangov_deploy.platforms.local_tasks import Images, Task, TaskDefinition
-from humangov_deploy.platforms.local_teardown import LocalSweepReport, destroy_state, sweep
+from humangov_deploy.platforms.local_teardown import destroy_state, sweep
 from humangov_deploy.waits import Deadline, Poll, poll_until
 
 HTTP_TIMEOUT = 2.0
@@ -152,7 +153,7 @@ class LocalPlatform:
                 )
         now = self.now()
         run_id = self.run_id or f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
-        return spec.base_labels(state, run_id, now.strftime("%Y-%m-%dT%H:%M:%SZ"), role="network")
+        return spec.base_labels(state, run_id, format_time(now), role="network")
 
     def _one(self, state: str, role: str) -> Any | None:
         found = dock.list_containers(self.docker, state, **{spec.LABEL_ROLE: role})
@@ -357,7 +358,7 @@ class LocalPlatform:
         run_id: str | None = None,
         states: list[str] | None = None,
         progress: Progress = print_progress,
-    ) -> LocalSweepReport:
+    ) -> SweepReport:
         """Remove the states left behind by runs that never cleaned up (a killed test run, say)."""
         wanted = [appsrc.validate_state(s) for s in states] if states else None
         return sweep(

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
 from humangov_deploy.errors import DeploymentFailed
+from humangov_deploy.naming import parse_time
 from humangov_deploy.platforms import local_docker as dock
 from humangov_deploy.platforms import local_spec as spec
+from humangov_deploy.platforms.base import Leftover, SweepReport
 from humangov_deploy.platforms.local_tasks import STOP_TIMEOUT
 from humangov_deploy.waits import Deadline
 
 Progress = Callable[[str], None]
-TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def destroy_state(client: Any, state: str, *, deadline: Deadline, progress: Progress) -> None:
@@ -46,49 +46,10 @@ def destroy_state(client: Any, state: str, *, deadline: Deadline, progress: Prog
     progress(f"{state} removed from the local platform")
 
 
-@dataclass
-class LocalLeftover:
-    state: str
-    kind: str  # container, network, volume
-    id: str
-    created: str | None
-    run_id: str | None
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
-class LocalSweepReport:
-    older_than: float
-    dry_run: bool
-    found: list[LocalLeftover] = field(default_factory=list)
-    removed_states: list[str] = field(default_factory=list)
-    skipped: dict[str, str] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "older_than_seconds": self.older_than,
-            "dry_run": self.dry_run,
-            "found": [f.to_json() for f in self.found],
-            "removed_states": self.removed_states,
-            "removed_shared": [],
-            "skipped": self.skipped,
-        }
-
-    def lines(self) -> list[str]:
-        verb = "would remove" if self.dry_run else "removed"
-        out = [f"found {len(self.found)} labelled Docker object(s)"]
-        out += [f"  {f.state:<15} {f.kind:<10} {f.id}" for f in self.found]
-        out += [f"{verb} state {s}" for s in self.removed_states]
-        out += [f"kept {k}: {why}" for k, why in sorted(self.skipped.items())]
-        return out
-
-
-def find_leftovers(client: Any) -> list[LocalLeftover]:
+def find_leftovers(client: Any) -> list[Leftover]:
     """Every object humangov made on this engine, of any state."""
     managed = {"label": [f"{spec.LABEL_MANAGED_BY}={spec.MANAGED_BY}"]}
-    found: list[LocalLeftover] = []
+    found: list[Leftover] = []
     sources = (
         ("container", client.containers.list(all=True, filters=managed)),
         ("network", client.networks.list(filters=managed)),
@@ -98,11 +59,11 @@ def find_leftovers(client: Any) -> list[LocalLeftover]:
         for obj in objects:
             labels = dock.labels_of(obj)
             found.append(
-                LocalLeftover(
+                Leftover(
                     state=labels.get(spec.LABEL_STATE, "?"),
                     kind=kind,
                     id=str(obj.name),
-                    created=labels.get(spec.LABEL_CREATED_AT),
+                    created=parse_time(labels.get(spec.LABEL_CREATED_AT)),
                     run_id=labels.get(spec.LABEL_RUN_ID),
                 )
             )
@@ -120,14 +81,16 @@ def sweep(
     run_id: str | None = None,
     states: list[str] | None = None,
     progress: Progress,
-) -> LocalSweepReport:
+) -> SweepReport:
     """Destroy every state whose objects are all older than `older_than` seconds (or of `run_id`).
 
     A state with a younger object is kept (someone may be deploying it now), and so is one with no
     creation time on any object.
     """
-    report = LocalSweepReport(older_than=older_than, dry_run=dry_run, found=find_leftovers(client))
-    by_state: dict[str, list[LocalLeftover]] = {}
+    report = SweepReport(
+        older_than=older_than, dry_run=dry_run, noun="labelled Docker object(s)", found=find_leftovers(client)
+    )
+    by_state: dict[str, list[Leftover]] = {}
     for leftover in report.found:
         by_state.setdefault(leftover.state, []).append(leftover)
     for state, leftovers in sorted(by_state.items()):
@@ -135,11 +98,7 @@ def sweep(
             continue
         if run_id is not None and not any(f.run_id == run_id for f in leftovers):
             continue
-        ages = [
-            (now - datetime.strptime(f.created, TIME_FORMAT).replace(tzinfo=now.tzinfo)).total_seconds()
-            for f in leftovers
-            if f.created
-        ]
+        ages = [(now - f.created).total_seconds() for f in leftovers if f.created]
         if not ages:
             report.skipped[state] = "no creation time on any of its objects"
             continue
