@@ -91,6 +91,17 @@ class TaskDefinition:
 # --- cluster -------------------------------------------------------------------------------------------
 
 
+def _cluster(raw: dict[str, Any]) -> Cluster:
+    return Cluster(
+        arn=raw["clusterArn"],
+        name=raw["clusterName"],
+        status=raw["status"],
+        active_services=int(raw.get("activeServicesCount", 0)),
+        running_tasks=int(raw.get("runningTasksCount", 0)),
+        tags=from_list(raw.get("tags")),
+    )
+
+
 def find_cluster(clients: AwsClients, name: str) -> Cluster | None:
     """The cluster if it exists and is ACTIVE (deleted clusters linger as INACTIVE)."""
     ecs = clients.ecs
@@ -98,30 +109,22 @@ def find_cluster(clients: AwsClients, name: str) -> Cluster | None:
         found = ecs.describe_clusters(clusters=[name], include=["TAGS"]).get("clusters", [])
     for raw in found:
         if raw.get("clusterName") == name and raw.get("status") == "ACTIVE":
-            return Cluster(
-                arn=raw["clusterArn"],
-                name=name,
-                status=raw["status"],
-                active_services=int(raw.get("activeServicesCount", 0)),
-                running_tasks=int(raw.get("runningTasksCount", 0)),
-                tags=from_list(raw.get("tags")),
-            )
+            return _cluster(raw)
     return None
 
 
 def create_fargate_cluster(clients: AwsClients, name: str, *, tags: dict[str, str]) -> Cluster:
+    """One attempt; on an account's first cluster ECS may refuse it once (the caller retries, bounded)."""
     ecs = clients.ecs
     with aws_call("ecs", "CreateCluster"):
-        ecs.create_cluster(
+        response = ecs.create_cluster(
             clusterName=name,
             capacityProviders=["FARGATE"],
             defaultCapacityProviderStrategy=[{"capacityProvider": "FARGATE", "weight": 1, "base": 0}],
             settings=[{"name": "containerInsights", "value": "disabled"}],
             tags=lower_key_value(tags),
         )
-    created = find_cluster(clients, name)
-    assert created is not None
-    return created
+    return _cluster(response["cluster"])
 
 
 def delete_cluster(clients: AwsClients, name: str) -> None:

@@ -27,6 +27,7 @@ from humangov_deploy.naming import (
     SHARED_STATE,
     TAG_DATA,
     TAG_SPEC,
+    TAG_STATE,
     StackNames,
     names_for,
     new_run_id,
@@ -143,12 +144,9 @@ class AwsPlatform:
             clients, names, vpc_id, [s.id for s in subnets], lb_sg.id, tags, progress
         )
 
-        cluster = ecs_api.find_cluster(clients, names.cluster)
-        if cluster is None:
+        if ecs_api.find_cluster(clients, names.cluster) is None:
             progress(f"creating cluster {names.cluster}")
-            cluster = ecs_api.create_fargate_cluster(
-                clients, names.cluster, tags={**tags, "humangov:state": SHARED_STATE}
-            )
+            self._create_cluster(names, tags, deadline, progress)
         td_arn = self._task_definition(
             names, images, data, task_role.arn, execution_role.arn, secret.arn, tags, deadline, progress
         )
@@ -279,7 +277,7 @@ class AwsPlatform:
             create = spec.create_service_spec(names=names, task_definition_arn=td_arn, settings=settings)
             create["tags"] = [{"key": k, "value": v} for k, v in sorted({**tags, TAG_SPEC: digest}.items())]
             service = self._with_cluster(
-                names, lambda: ecs_api.create_service(clients, create), deadline, progress
+                names, lambda: ecs_api.create_service(clients, create), tags, deadline, progress
             )
         elif service.task_definition != td_arn or service.tags.get(TAG_SPEC) != digest:
             progress(f"updating service {names.service} to {td_arn.rsplit('/', 1)[-1]}")
@@ -301,7 +299,12 @@ class AwsPlatform:
         return primary.id
 
     def _with_cluster(
-        self, names: StackNames, create: Callable[[], ecs_api.Service], deadline: Deadline, progress: Progress
+        self,
+        names: StackNames,
+        create: Callable[[], ecs_api.Service],
+        tags: dict[str, str],
+        deadline: Deadline,
+        progress: Progress,
     ) -> ecs_api.Service:
         # A concurrent `destroy` of the last other state may delete the shared cluster between our check
         # and CreateService: recreate it once, explicitly (not a silent retry of anything else).
@@ -311,8 +314,24 @@ class AwsPlatform:
             if exc.code != "ClusterNotFoundException":
                 raise
             progress(f"cluster {names.cluster} went away meanwhile; recreating it")
-            ecs_api.create_fargate_cluster(self.clients, names.cluster, tags={"humangov:state": SHARED_STATE})
+            self._create_cluster(names, tags, deadline, progress)
             return retry_iam_propagation(create, deadline=deadline, sleep=self.sleep, progress=progress)
+
+    def _create_cluster(
+        self, names: StackNames, tags: dict[str, str], deadline: Deadline, progress: Progress
+    ) -> ecs_api.Cluster:
+        """The shared cluster, made with every tag (sweep finds it by them) and the state `shared`.
+
+        The account's first CreateCluster makes ECS's service-linked role and often fails until that
+        role is usable; the bounded IAM retry covers it.
+        """
+        shared = {**tags, TAG_STATE: SHARED_STATE}
+        return retry_iam_propagation(
+            lambda: ecs_api.create_fargate_cluster(self.clients, names.cluster, tags=shared),
+            deadline=deadline,
+            sleep=self.sleep,
+            progress=progress,
+        )
 
     # --- status --------------------------------------------------------------------------------------
 
