@@ -4,6 +4,10 @@ The rollout wait fails fast with the reason (ecspresso/ecs-deploy users' top com
 out the clock): a deployment the circuit breaker marked FAILED, a deployment replaced by a rollback, or a
 task of the new deployment that stopped for a reason that will repeat (image pull, essential container
 exit, failed health checks). Throttled polls are observations, not failures: the next poll backs off.
+
+IAM is eventually consistent, so a task may stop because its roles or their policies, written seconds
+before, are not yet in effect: such stops are forgiven, but only within a propagation window and only a
+few times (`PropagationGrace`); after that the same stop is fatal with its reason.
 """
 
 from __future__ import annotations
@@ -25,6 +29,20 @@ WaitMode = Literal["healthy", "stable", "none"]
 WAIT_MODES: tuple[str, ...] = ("healthy", "stable", "none")
 
 _ROLE_NOT_READY = re.compile(r"cannot be assumed|unable to assume", re.IGNORECASE)
+# ECS makes its service-linked role on the account's first CreateCluster and cannot use it at once:
+# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateCluster.html
+_SERVICE_LINKED_ROLE = re.compile(r"service[- ]linked role", re.IGNORECASE)
+# What a stopped task says when the execution role may not pull the image or read the secret (yet):
+# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stopped-task-error-codes.html
+_ACCESS_NOT_YET = re.compile(
+    r"(CannotPullContainerError|unable to pull secrets or registry auth)"
+    r".*(AccessDenied|not authorized|403 Forbidden)",
+    re.IGNORECASE,
+)
+# IAM changes usually take effect within seconds, rarely minutes:
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency
+IAM_PROPAGATION_WINDOW = 180.0  # seconds after the wait started
+IAM_PROPAGATION_STOPS = 10  # task stops forgiven at most
 FATAL_STOP_CODES = frozenset({"TaskFailedToStart", "EssentialContainerExited"})
 BLOCKING_TARGET_STATES = frozenset({"initial", "unhealthy", "unavailable"})
 
@@ -65,14 +83,50 @@ class RolloutView:
         return "; ".join([text, *notes])
 
 
+def iam_propagation_stop(task: ecs_api.Task) -> bool:
+    """A stop that a role or policy written moments ago explains (not yet assumable, access denied)."""
+    text = task.why_stopped()
+    return bool(_ROLE_NOT_READY.search(text) or _ACCESS_NOT_YET.search(text))
+
+
 def _fatal_stop(task: ecs_api.Task) -> bool:
-    if _ROLE_NOT_READY.search(task.why_stopped()):
-        # A role created seconds ago that ECS cannot assume yet (IAM propagation): ECS starts another
-        # task, and the circuit breaker still stops a rollout where this never clears.
-        return False
     if task.stop_code in FATAL_STOP_CODES:
         return True
     return "health checks" in task.stopped_reason.lower()
+
+
+@dataclass
+class PropagationGrace:
+    """Forgives task stops that IAM propagation explains, early in the wait and a few times only.
+
+    ECS starts another task after such a stop, and once IAM has caught up it runs; a denial that is
+    still there after the window (or after `max_stops` stops) is a real one and fails the wait. Each
+    task is judged once, when first seen: stopped tasks stay listed for an hour.
+    """
+
+    started: float
+    window: float = IAM_PROPAGATION_WINDOW
+    max_stops: int = IAM_PROPAGATION_STOPS
+    forgiven: dict[str, str] = field(default_factory=dict)  # task id -> why it stopped
+
+    def forgive(self, task: ecs_api.Task, now: float) -> bool:
+        if task.id in self.forgiven:
+            return True
+        if now - self.started > self.window or len(self.forgiven) >= self.max_stops:
+            return False
+        self.forgiven[task.id] = task.why_stopped()
+        return True
+
+    def refusal(self, now: float) -> str:
+        if len(self.forgiven) >= self.max_stops:
+            return f"after {len(self.forgiven)} such stops"
+        return f"{now - self.started:.0f}s into the wait, past the {self.window:.0f}s IAM propagation window"
+
+    def note(self) -> str:
+        if not self.forgiven:
+            return ""
+        last = list(self.forgiven.values())[-1]
+        return f"{len(self.forgiven)} task stop(s) put down to IAM propagation (last: {last})"
 
 
 def wait_for_rollout(
@@ -87,12 +141,16 @@ def wait_for_rollout(
     interval: float,
     sleep: Sleep,
     progress: Callable[[str], None],
+    propagation_window: float = IAM_PROPAGATION_WINDOW,
+    propagation_stops: int = IAM_PROPAGATION_STOPS,
 ) -> RolloutView | None:
     """Poll until the deployment is the only one, complete, and (mode healthy) its targets are healthy."""
     if mode == "none":
         progress("not waiting for the rollout (--wait none)")
         return None
     last_line: list[str] = []
+    clock = deadline.clock
+    grace = PropagationGrace(clock(), propagation_window, propagation_stops)
 
     def check() -> Poll[RolloutView]:
         view = RolloutView(service=names.service, deployment_id=deployment_id)
@@ -130,12 +188,21 @@ def wait_for_rollout(
             reason = ours.rollout_reason or view.last_event or "no reason given"
             return Poll(False, view, fatal=f"deployment {deployment_id} failed{rolled_back}: {reason}")
         for task in ecs_api.service_tasks(clients, names.cluster, names.service, desired_status="STOPPED"):
-            if (
-                task.started_by == deployment_id
-                and task.task_definition == task_definition_arn
-                and _fatal_stop(task)
-            ):
+            if task.started_by != deployment_id or task.task_definition != task_definition_arn:
+                continue
+            if iam_propagation_stop(task):
+                seen_at = clock()
+                if grace.forgive(task, seen_at):
+                    continue
+                return Poll(
+                    False,
+                    view,
+                    fatal=f"task {task.id} stopped: {task.why_stopped()} (still {grace.refusal(seen_at)}: "
+                    "check the task and execution roles' policies)",
+                )
+            if _fatal_stop(task):
                 return Poll(False, view, fatal=f"task {task.id} stopped: {task.why_stopped()}")
+        view.note = grace.note()
         stable = (
             service.primary is ours
             and view.deployments == 1
@@ -219,11 +286,13 @@ def retry_iam_propagation(
         except AwsError as exc:
             if not role_not_ready(exc) or attempt == attempts:
                 raise
+            what = "ECS's service-linked role" if _SERVICE_LINKED_ROLE.search(str(exc)) else "IAM role"
             if deadline.remaining() <= delay:
                 raise DeployTimeout(
-                    "a new IAM role to become usable by ECS", str(exc), "retry in a minute"
+                    f"a new {what} to become usable by ECS", str(exc), "retry in a minute"
                 ) from exc
-            progress(f"IAM role not yet usable by ECS ({exc.code}); retrying in {delay:.0f}s")
+            first = " (the account's first cluster)" if exc.operation == "CreateCluster" else ""
+            progress(f"{what} not yet usable by ECS{first} ({exc.code}); retrying in {delay:.0f}s")
             sleep(delay)
             delay = min(delay * 2, max_delay)
     raise AssertionError("unreachable")  # pragma: no cover
