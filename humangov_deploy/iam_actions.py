@@ -18,7 +18,9 @@ action has another name (`ListObjectsV2` -> `s3:ListBucket`). Actions AWS checks
 calling them (tag-on-create, `iam:PassRole`, the docker registry protocol behind an ECR login) are
 added from `IMPLIED`, and what Terraform's AWS provider needs for the data module's resource types from
 `TERRAFORM_RESOURCE_ACTIONS`. `python -m humangov_deploy.iam_actions --write` renders the policy files
-of terraform/bootstrap/ from all of this.
+of terraform/bootstrap/ from all of this, with the permissions boundary of the roles the library creates.
+The files are Terraform templates: ARNs read `arn:${partition}:`, the boundary is
+`${permissions_boundary_arn}`; `templatefile()` in bootstrap/main.tf fills them in (`instantiate`, here).
 """
 
 from __future__ import annotations
@@ -37,12 +39,15 @@ from typing import Any
 import botocore.session
 from botocore import xform_name
 
+from humangov_deploy.platforms.aws_spec import permissions_boundary_policy
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_DIR.parent
 TERRAFORM_DIR = REPO_ROOT / "terraform"
 BOOTSTRAP_DIR = TERRAFORM_DIR / "bootstrap"
 LIBRARY_POLICY = BOOTSTRAP_DIR / "deploy-policy.json"
 TERRAFORM_POLICY = BOOTSTRAP_DIR / "terraform-policy.json"
+BOUNDARY_POLICY = BOOTSTRAP_DIR / "boundary-policy.json"
 
 # Client methods that are not AWS operations and need no permission of their own.
 LOCAL_CLIENT_METHODS = frozenset({"close", "can_paginate", "meta", "exceptions", "waiter_names"})
@@ -94,7 +99,9 @@ S3_ACTIONS: dict[str, tuple[str, ...]] = {
 # Actions AWS authorizes although the library never calls them by name.
 IMPLIED: dict[str, tuple[str, ...]] = {
     # Creating a resource with tags is also authorized as tagging it (ECS, ELB, EC2, Logs, IAM, ECR, DDB).
-    "ecs:CreateCluster": ("ecs:TagResource",),
+    # The first CreateCluster of an account creates ECS's service-linked role as its caller
+    # (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using-service-linked-roles.html).
+    "ecs:CreateCluster": ("ecs:TagResource", "iam:CreateServiceLinkedRole"),
     "ecs:CreateService": ("ecs:TagResource", "iam:CreateServiceLinkedRole"),
     "ecs:RegisterTaskDefinition": ("ecs:TagResource", "iam:PassRole"),  # task and execution roles
     "ecs:RunTask": ("ecs:TagResource", "iam:PassRole"),
@@ -408,17 +415,31 @@ def terraform_actions(types: Iterable[str] | None = None) -> tuple[set[str], set
 
 
 # -- rendering the policy documents of terraform/bootstrap/ ---------------------------------------------
+# Template variables of the rendered files, filled in by templatefile() in terraform/bootstrap/main.tf:
+# the partition from `data "aws_partition"` (aws, aws-cn, aws-us-gov: an ARN's second field,
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html), the boundary's ARN from its resource.
+TEMPLATE_VARIABLES = ("partition", "permissions_boundary_arn")
+PARTITION = "${partition}"
+BOUNDARY_ARN = "${permissions_boundary_arn}"
 # Resource scopes by IAM prefix (humangov_deploy/naming.py): names start with `humangov-`, roles live under
 # the path /humangov/, parameters under /humangov/, log groups are /ecs/humangov-<state>. Services whose
 # actions mostly take no resource (RegisterTaskDefinition, CreateSecurityGroup, Describe*) or whose shared
 # resources have no HumanGov prefix (ECR, the cluster's ELB and EC2 parts) get "*": the actions limit them.
-ROLE_ARNS = ["arn:aws:iam::*:role/humangov/*", "arn:aws:iam::*:role/humangov-*"]
+ROLE_ARNS = [f"arn:{PARTITION}:iam::*:role/humangov/*", f"arn:{PARTITION}:iam::*:role/humangov-*"]
 SCOPES: dict[str, list[str]] = {
-    "s3": ["arn:aws:s3:::humangov-*", "arn:aws:s3:::humangov-*/*"],
-    "dynamodb": ["arn:aws:dynamodb:*:*:table/humangov-*"],  # `*` also covers table/NAME/index/INDEX
-    "iam": [*ROLE_ARNS, "arn:aws:iam::*:policy/humangov/*", "arn:aws:iam::*:policy/humangov-*"],
-    "ssm": ["arn:aws:ssm:*:*:parameter/humangov/*"],
-    "logs": ["arn:aws:logs:*:*:log-group:/ecs/humangov-*", "arn:aws:logs:*:*:log-group:/ecs/humangov-*:*"],
+    "s3": [f"arn:{PARTITION}:s3:::humangov-*", f"arn:{PARTITION}:s3:::humangov-*/*"],
+    # `*` also covers table/NAME/index/INDEX
+    "dynamodb": [f"arn:{PARTITION}:dynamodb:*:*:table/humangov-*"],
+    "iam": [
+        *ROLE_ARNS,
+        f"arn:{PARTITION}:iam::*:policy/humangov/*",
+        f"arn:{PARTITION}:iam::*:policy/humangov-*",
+    ],
+    "ssm": [f"arn:{PARTITION}:ssm:*:*:parameter/humangov/*"],
+    "logs": [
+        f"arn:{PARTITION}:logs:*:*:log-group:/ecs/humangov-*",
+        f"arn:{PARTITION}:logs:*:*:log-group:/ecs/humangov-*:*",
+    ],
 }
 # Actions that take no resource (or list every resource): they need "*".
 UNSCOPED = frozenset({
@@ -436,10 +457,12 @@ SPECIAL: dict[str, dict[str, Any]] = {
         "Resource": ROLE_ARNS,
         "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
     },
-    # The first ECS service or load balancer of an account creates the service's linked role.
+    # The first ECS cluster or service, or load balancer, of an account creates the service's linked role;
+    # iam:AWSServiceName limits it to those two services
+    # (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create-service-linked-role.html).
     "iam:CreateServiceLinkedRole": {
         "Sid": "CreateEcsAndElbServiceLinkedRoles",
-        "Resource": "arn:aws:iam::*:role/aws-service-role/*",
+        "Resource": f"arn:{PARTITION}:iam::*:role/aws-service-role/*",
         "Condition": {
             "StringEquals": {
                 "iam:AWSServiceName": ["ecs.amazonaws.com", "elasticloadbalancing.amazonaws.com"]
@@ -447,6 +470,45 @@ SPECIAL: dict[str, dict[str, Any]] = {
         },
     },
 }
+# Actions that create a role or widen what its policies may grant: allowed only with HumanGov's permissions
+# boundary, so the CI role cannot mint a role that does more than a HumanGov task. iam:PermissionsBoundary is
+# the boundary a request sets (CreateRole, PutRolePermissionsBoundary) or the role's own (PutRolePolicy,
+# AttachRolePolicy): https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html
+BOUNDED = frozenset(
+    {"iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:PutRolePermissionsBoundary"}
+)
+BOUNDED_SID = "HumangovRolesOnlyWithTheBoundary"
+BOUNDARY_CONDITION: dict[str, Any] = {"StringEquals": {"iam:PermissionsBoundary": BOUNDARY_ARN}}
+# Explicit denies, which no other policy of the role can override (AWS's delegation example in
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html does the same): no role
+# made or re-policied without the boundary, no boundary removed or swapped, the boundary itself never edited.
+GUARDS: list[dict[str, Any]] = [
+    {
+        "Sid": "DenyRolesWithoutTheBoundary",
+        "Effect": "Deny",
+        "Action": sorted(BOUNDED),
+        "Resource": "*",
+        # A negated operator also matches when the request has no boundary at all.
+        "Condition": {"StringNotEquals": {"iam:PermissionsBoundary": BOUNDARY_ARN}},
+    },
+    {
+        "Sid": "DenyRemovingAPermissionsBoundary",
+        "Effect": "Deny",
+        "Action": ["iam:DeleteRolePermissionsBoundary"],
+        "Resource": "*",
+    },
+    {
+        "Sid": "DenyEditingThePermissionsBoundary",
+        "Effect": "Deny",
+        "Action": [
+            "iam:CreatePolicyVersion",
+            "iam:DeletePolicy",
+            "iam:DeletePolicyVersion",
+            "iam:SetDefaultPolicyVersion",
+        ],
+        "Resource": BOUNDARY_ARN,
+    },
+]
 # Terraform's refresh of optional bucket and table settings, on HumanGov's resources only.
 TERRAFORM_READS = (
     "s3:GetBucket*",
@@ -465,8 +527,11 @@ def policy_statements(actions: Iterable[str], label: str) -> list[dict[str, Any]
     statements: list[dict[str, Any]] = []
     by_prefix: dict[str, set[str]] = {}
     unscoped: set[str] = set()
+    bounded: set[str] = set()
     for action in actions:
-        if action in SPECIAL:
+        if action in BOUNDED:
+            bounded.add(action)
+        elif action in SPECIAL:
             statements.append({"Sid": SPECIAL[action]["Sid"], "Effect": "Allow", "Action": [action],
                                **{k: v for k, v in SPECIAL[action].items() if k != "Sid"}})  # fmt: skip
         elif action in UNSCOPED or action.split(":")[0] not in SCOPES:
@@ -488,12 +553,36 @@ def policy_statements(actions: Iterable[str], label: str) -> list[dict[str, Any]
     if unscoped:
         statements.append({"Sid": _sid(label, "list all"), "Effect": "Allow", "Action": sorted(unscoped),
                            "Resource": "*"})  # fmt: skip
+    if bounded:
+        statements.append({"Sid": BOUNDED_SID, "Effect": "Allow", "Action": sorted(bounded),
+                           "Resource": ROLE_ARNS, "Condition": BOUNDARY_CONDITION})  # fmt: skip
     return sorted(statements, key=lambda st: st["Sid"])
 
 
+def boundary_policy() -> dict[str, Any]:
+    """The permissions boundary of the library's roles, as the bootstrap creates it (partition templated)."""
+    return permissions_boundary_policy(PARTITION)
+
+
+def instantiate(text: str, **values: str) -> str:
+    """A rendered file with its template variables filled in, as Terraform's templatefile() does (which
+    also refuses a variable it was given no value for)."""
+
+    def value(match: re.Match[str]) -> str:
+        if match.group(1) not in values:
+            raise ValueError(f"unknown template variable ${{{match.group(1)}}}")
+        return values[match.group(1)]
+
+    return re.sub(r"\$\{([^}]*)\}", value, text)
+
+
 def render_policies() -> dict[Path, dict[str, Any]]:
-    """The two managed policies of the nightly role: the library's calls, and Terraform's data module."""
-    library = {"Version": "2012-10-17", "Statement": policy_statements(library_actions(), "library")}
+    """The two managed policies of the nightly role (the library's calls, Terraform's data module) and the
+    permissions boundary the library's roles get."""
+    library_statements = policy_statements(library_actions(), "library")
+    if any(st["Sid"] == BOUNDED_SID for st in library_statements):
+        library_statements += GUARDS
+    library = {"Version": "2012-10-17", "Statement": library_statements}
     tf_actions, _unknown = terraform_actions()
     tf_statements = policy_statements(tf_actions, "terraform")
     tf_statements.append({
@@ -505,6 +594,7 @@ def render_policies() -> dict[Path, dict[str, Any]]:
     return {
         LIBRARY_POLICY: library,
         TERRAFORM_POLICY: {"Version": "2012-10-17", "Statement": tf_statements},
+        BOUNDARY_POLICY: boundary_policy(),
     }
 
 
@@ -513,7 +603,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sites", action="store_true", help="print each action with the call sites needing it"
     )
-    parser.add_argument("--write", action="store_true", help="render terraform/bootstrap/*-policy.json")
+    parser.add_argument(
+        "--write", action="store_true", help="render terraform/bootstrap/*-policy.json (Terraform templates)"
+    )
     args = parser.parse_args(argv)
     found = derive()
     for site in found.unresolved:

@@ -29,6 +29,9 @@ TAG_DATA = "humangov:data"
 # Fingerprint of the desired configuration, so a redeploy can tell "unchanged" without diffing AWS's echo.
 TAG_SPEC = "humangov:spec"
 MANAGED_BY = "humangov"  # the same value humangov_deploy.data tags the table and bucket with
+# The managed policy terraform/bootstrap makes, set as the permissions boundary of every role the library
+# creates: the CI role may create and re-policy roles only with it (aws_spec.permissions_boundary_arn).
+PERMISSIONS_BOUNDARY = "humangov-permissions-boundary"
 
 LIMITS = {"load_balancer": 32, "target_group": 32, "task_role": 64, "execution_role": 64}
 

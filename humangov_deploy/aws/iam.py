@@ -2,12 +2,14 @@
 
 Roles live under the path `/humangov/`, so `sweep` can list them (the tagging API does not cover IAM).
 Documents are compared as parsed JSON before any write, so a redeploy with the same policy writes nothing.
+A role can carry a permissions boundary (the most its policies may grant): the CI role may create and
+re-policy roles only with HumanGov's boundary set, so `ensure_role` sets it before any policy is written.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
@@ -27,6 +29,7 @@ class Role:
     created: datetime | None
     tags: dict[str, str] = field(default_factory=dict)
     trust: PolicyDocument = field(default_factory=dict)
+    permissions_boundary: str | None = None
 
 
 def _document(value: Any) -> PolicyDocument:
@@ -53,6 +56,7 @@ def get_role(clients: AwsClients, name: str) -> Role | None:
         created=role.get("CreateDate"),
         tags=from_list(tags),
         trust=_document(role.get("AssumeRolePolicyDocument")),
+        permissions_boundary=(role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"),
     )
 
 
@@ -64,26 +68,41 @@ def ensure_role(
     description: str,
     path: str,
     tags: dict[str, str],
+    permissions_boundary: str | None = None,
 ) -> tuple[Role, bool]:
-    """The role, created if missing, its trust policy converged. Returns (role, created)."""
+    """The role, created if missing, its trust policy and permissions boundary converged.
+
+    With `permissions_boundary` (a managed policy's ARN) the role is created with it, and a role found
+    with another boundary or none (made before boundaries, or by someone else) gets it; a boundary is
+    never removed. Returns (role, created).
+    """
     iam = clients.iam
-    existing = get_role(clients, name)
-    if existing is None:
+    role = get_role(clients, name)
+    created = role is None
+    if role is None:
+        request: dict[str, Any] = {
+            "RoleName": name,
+            "Path": path,
+            "AssumeRolePolicyDocument": json.dumps(trust),
+            "Description": description,
+            "Tags": key_value(tags),
+        }
+        if permissions_boundary is not None:
+            request["PermissionsBoundary"] = permissions_boundary
+        # A parallel deploy may create it first; the checks below converge whatever it made.
         with aws_call("iam", "CreateRole", ignore=("EntityAlreadyExists",)):
-            iam.create_role(
-                RoleName=name,
-                Path=path,
-                AssumeRolePolicyDocument=json.dumps(trust),
-                Description=description,
-                Tags=key_value(tags),
-            )
-        created = get_role(clients, name)
-        assert created is not None
-        return created, True
-    if existing.trust != trust:
+            iam.create_role(**request)
+        role = get_role(clients, name)
+        assert role is not None
+    if permissions_boundary is not None and role.permissions_boundary != permissions_boundary:
+        with aws_call("iam", "PutRolePermissionsBoundary"):
+            iam.put_role_permissions_boundary(RoleName=name, PermissionsBoundary=permissions_boundary)
+        role = replace(role, permissions_boundary=permissions_boundary)
+    if role.trust != trust:
         with aws_call("iam", "UpdateAssumeRolePolicy"):
             iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(trust))
-    return existing, False
+        role = replace(role, trust=trust)
+    return role, created
 
 
 def get_inline_policy(clients: AwsClients, role: str, policy: str) -> PolicyDocument | None:

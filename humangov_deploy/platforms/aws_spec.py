@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from humangov_deploy import images
-from humangov_deploy.naming import StackNames
+from humangov_deploy.naming import PERMISSIONS_BOUNDARY, PREFIX, StackNames
 
 # The images decide their ports: nginx listens on 8080 because a non-root process cannot bind 80 on
 # Fargate; the load balancer keeps the seed's public HTTP:80 and forwards to 8080.
@@ -47,6 +47,9 @@ LOAD_BALANCER_ATTRIBUTES = {
 
 @dataclass(frozen=True)
 class Account:
+    """The caller's account. `partition` (aws, aws-cn, aws-us-gov) is the second field of its every ARN
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html): no ARN is written `arn:aws:`."""
+
     id: str
     partition: str
     region: str
@@ -174,6 +177,92 @@ def execution_role_policy(
             },
         ]
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+# --- Permissions boundary ------------------------------------------------------------------------------
+# A boundary caps what a role's own policies can grant and grants nothing itself
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html). The CI role may
+# create and re-policy roles only with this one set, so a role it makes can never do more than a HumanGov
+# task: each role's inline policy then narrows that to its own state. terraform/bootstrap creates the
+# policy from `permissions_boundary_policy` (boundary-policy.json, by `iam_actions --write`).
+
+
+def permissions_boundary_arn(account: Account) -> str:
+    """The boundary's ARN in the caller's partition and account (a managed policy's ARN has no region)."""
+    return account.arn("iam", f"policy/{PERMISSIONS_BOUNDARY}", regional=False)
+
+
+def permissions_boundary_policy(partition: str) -> dict[str, Any]:
+    """The most any HumanGov task or execution role may do, for every state (a superset of what
+    `task_role_policy` and `execution_role_policy` grant; a unit test holds them to it)."""
+    names = f"{PREFIX}-*"
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "StateTableItems",
+                "Effect": "Allow",
+                "Action": [
+                    "dynamodb:DescribeTable",
+                    "dynamodb:GetItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:UpdateItem",
+                    "dynamodb:DeleteItem",
+                    "dynamodb:Query",
+                    "dynamodb:ConditionCheckItem",
+                ],
+                # `*` also covers the tables' indexes (table/NAME/index/INDEX).
+                "Resource": [f"arn:{partition}:dynamodb:*:*:table/{names}"],
+            },
+            {
+                "Sid": "StateBuckets",
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
+                "Resource": [f"arn:{partition}:s3:::{names}"],
+            },
+            {
+                "Sid": "StateDocuments",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                "Resource": [f"arn:{partition}:s3:::{names}/*"],
+            },
+            {
+                "Sid": "TaskLogs",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": [f"arn:{partition}:logs:*:*:log-group:/ecs/{names}"],
+            },
+            {
+                "Sid": "SecretKeys",
+                "Effect": "Allow",
+                "Action": ["ssm:GetParameters"],
+                "Resource": [f"arn:{partition}:ssm:*:*:parameter/{PREFIX}/*"],
+            },
+            {
+                # The secret and the tables are encrypted with KMS keys; decrypting is allowed only when
+                # SSM or DynamoDB asks on the role's behalf, never directly.
+                "Sid": "DecryptThroughSsmAndDynamodb",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:DescribeKey"],
+                "Resource": [f"arn:{partition}:kms:*:*:key/*"],
+                "Condition": {
+                    "StringLike": {"kms:ViaService": ["ssm.*.amazonaws.com", "dynamodb.*.amazonaws.com"]}
+                },
+            },
+            {"Sid": "EcrLogin", "Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"], "Resource": "*"},
+            {
+                # Any repository: `--app-image/--nginx-image` may name images outside humangov-*.
+                "Sid": "EcrPull",
+                "Effect": "Allow",
+                "Action": [
+                    "ecr:BatchCheckLayerAvailability",
+                    "ecr:GetDownloadUrlForLayer",
+                    "ecr:BatchGetImage",
+                ],
+                "Resource": [f"arn:{partition}:ecr:*:*:repository/*"],
+            },
+        ],
+    }
 
 
 # --- ECS -----------------------------------------------------------------------------------------------

@@ -1,7 +1,10 @@
 # What the nightly acceptance job needs in an AWS account: GitHub's OIDC provider, a role that only this
-# repository's workflows on the default branch can assume, and two managed policies limited to the AWS
-# actions the deploy library calls (derived from its source) and Terraform's data module needs.
+# repository's workflows on the default branch can assume, two managed policies limited to the AWS actions
+# the deploy library calls (derived from its source) and Terraform's data module needs, the permissions
+# boundary of every role the library creates, and ECS's service-linked role.
 # Regenerate the policies after library changes: python -m humangov_deploy.iam_actions --write
+# The *-policy.json files are templates: templatefile() fills in the partition (aws, aws-cn, aws-us-gov)
+# and the boundary's ARN, so the same files serve GovCloud.
 
 provider "aws" {
   region = var.region
@@ -11,8 +14,18 @@ provider "aws" {
   }
 }
 
+# The partition of the provider's region: ARNs are arn:<partition>:... (aws-us-gov in GovCloud).
+# https://registry.terraform.io/providers/hashicorp/aws/latest/docs/data-sources/partition
+data "aws_partition" "current" {}
+
 locals {
   github_oidc_url = "https://token.actions.githubusercontent.com"
+
+  # The variables of the rendered policy templates (humangov_deploy.iam_actions.TEMPLATE_VARIABLES).
+  policy_variables = {
+    partition                = data.aws_partition.current.partition
+    permissions_boundary_arn = aws_iam_policy.permissions_boundary.arn
+  }
   tags = merge(var.tags, {
     "humangov:managed-by" = "terraform-bootstrap"
     "humangov:purpose"    = "nightly-acceptance"
@@ -76,19 +89,42 @@ resource "aws_iam_role" "nightly" {
   max_session_duration = var.max_session_hours * 3600
 }
 
+# The most any role the library creates may do (a HumanGov task's data, logs, secret and images). The
+# deploy policy lets the nightly role create and re-policy roles only with this boundary set, so it cannot
+# mint a role more powerful than a task. Its name is humangov_deploy.naming.PERMISSIONS_BOUNDARY: the
+# library computes the same ARN from the caller's account. Rendered from humangov_deploy/platforms/aws_spec.py.
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
+resource "aws_iam_policy" "permissions_boundary" {
+  name        = "humangov-permissions-boundary"
+  description = "Permissions boundary of the IAM roles the humangov deploy library creates"
+  # Only the partition: the policy's own ARN would be a cycle.
+  policy = templatefile("${path.module}/boundary-policy.json", {
+    partition = data.aws_partition.current.partition
+  })
+}
+
 # Derived from the library's call sites by humangov_deploy/iam_actions.py; a unit test fails when the
 # library calls an action these files do not allow.
 resource "aws_iam_policy" "deploy_library" {
   name        = "${var.role_name}-deploy-library"
   description = "AWS actions the humangov deploy library calls (deploy, verify, destroy, sweep)"
-  policy      = file("${path.module}/deploy-policy.json")
+  policy      = templatefile("${path.module}/deploy-policy.json", local.policy_variables)
 }
 
 # What Terraform's AWS provider calls to create, refresh and destroy terraform/ (a state's table and bucket).
 resource "aws_iam_policy" "terraform_data" {
   name        = "${var.role_name}-terraform-data"
   description = "AWS actions Terraform needs to apply and destroy a HumanGov state's table and bucket"
-  policy      = file("${path.module}/terraform-policy.json")
+  policy      = templatefile("${path.module}/terraform-policy.json", local.policy_variables)
+}
+
+# ECS makes its service-linked role on an account's first CreateCluster, and that first call often fails
+# while the new role propagates. Made here, the role is there before the first deploy. An account holds
+# one: where it exists already, set create_ecs_service_linked_role = false (or import it).
+# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using-service-linked-roles.html
+resource "aws_iam_service_linked_role" "ecs" {
+  count            = var.create_ecs_service_linked_role ? 1 : 0
+  aws_service_name = "ecs.amazonaws.com"
 }
 
 resource "aws_iam_role_policy_attachment" "deploy_library" {

@@ -12,3 +12,8 @@ output "trusted_subject" {
   description = "The only OIDC sub claim the role trusts."
   value       = local.subject
 }
+
+output "permissions_boundary_arn" {
+  description = "The permissions boundary every role the deploy library creates carries."
+  value       = aws_iam_policy.permissions_boundary.arn
+}

@@ -82,3 +82,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "create_ecs_service_linked_role" {
+  description = "Create ECS's service-linked role AWSServiceRoleForECS. An account holds one: set false where it exists already (any earlier ECS cluster made it), or terraform import it. Terraform cannot create it only where missing."
+  type        = bool
+  default     = true
+}
