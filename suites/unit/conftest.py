@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from strict_aws import strict_aws  # noqa: F401  (the strict layer's fixture, for every unit test)
 
 
 @pytest.fixture(autouse=True)

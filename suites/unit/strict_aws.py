@@ -1,0 +1,533 @@
+"""The strict layer: moto held to what AWS documents, where moto accepts calls AWS refuses or delays.
+
+A fixture (`strict_aws`) starts moto and wraps some of its backends' methods: each wrapper checks one
+documented precondition or timing of AWS and raises the error AWS answers, else calls moto. Every rule is
+listed in RULES with the AWS page it comes from (the README's "What the unit suite holds AWS to" is the
+same list). Time is the strict layer's FakeClock: it advances only when the code under test sleeps (the
+platform's injected sleep, or `time.sleep`, which the fixture points at the same clock), so "for a while
+after" rules clear exactly when the code under test waits for them, and never on the wall clock.
+
+Rules that AWS applies "for a few seconds" and that the code can only meet by retrying are modelled as
+"the first attempt on a resource is refused", so they bite whatever sleep the code uses.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from fake_clock import FakeClock
+from moto import mock_aws
+from moto.core.exceptions import ServiceException
+
+from humangov_deploy.clients import AwsClients
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+
+# Timings (seconds of the strict clock). AWS gives no exact figures; these are on the short side of what
+# is seen, long enough that code which does not wait fails.
+ELB_ENI_LINGER = 120.0  # a deleted load balancer's network interfaces keep its security groups in use
+TASK_ENI_LINGER = 60.0  # a deleted service's stopped tasks' interfaces keep the tasks' group in use
+IAM_PROPAGATION = 10.0  # a new role cannot be assumed (by ECS) this long after CreateRole
+TAGGING_LAG = 60.0  # the tagging API shows a new resource this long after it was made
+ECS_SERVICE_LINKED_ROLE = "AWSServiceRoleForECS"
+
+
+@dataclass(frozen=True)
+class Rule:
+    summary: str
+    doc: str  # the AWS documentation page the rule comes from
+
+
+RULES: dict[str, Rule] = {
+    "ec2-group-referenced": Rule(
+        "DeleteSecurityGroup fails with DependencyViolation, for good, while another group's rule names it",
+        "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DeleteSecurityGroup.html",
+    ),
+    "ec2-group-of-load-balancer": Rule(
+        "a load balancer's security groups stay in use (DependencyViolation) while it exists and for "
+        f"{ELB_ENI_LINGER:.0f} s after it is deleted: its network interfaces go later",
+        "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DeleteSecurityGroup.html",
+    ),
+    "ec2-group-of-service": Rule(
+        "an ECS service's task security groups stay in use (DependencyViolation) while the service is "
+        f"active and for {TASK_ENI_LINGER:.0f} s after it is deleted: its tasks' network interfaces go later",
+        "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-task-networking.html",
+    ),
+    "ecs-target-group-needs-listener": Rule(
+        "CreateService/UpdateService with a target group that no listener forwards to fails with "
+        "InvalidParameterException (the target group does not have an associated load balancer)",
+        "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_LoadBalancer.html",
+    ),
+    "ecs-first-cluster-service-linked-role": Rule(
+        "the first CreateCluster of an account, where AWSServiceRoleForECS does not exist yet, fails once "
+        "with InvalidParameterException (unable to assume the service linked role) while ECS creates it",
+        "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using-service-linked-roles.html",
+    ),
+    "ecs-new-role-propagation": Rule(
+        f"a role cannot be assumed by ECS for {IAM_PROPAGATION:.0f} s after CreateRole: "
+        "RegisterTaskDefinition naming it fails with ClientException (ECS was unable to assume the role)",
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency",
+    ),
+    "ecs-inactive-cluster": Rule(
+        "a deleted cluster stays visible as INACTIVE, and CreateService/UpdateService on it fail with "
+        "ClusterNotFoundException",
+        "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeleteCluster.html",
+    ),
+    "ecs-cluster-with-services": Rule(
+        "DeleteCluster fails with ClusterContainsServicesException while the cluster has an active service",
+        "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeleteCluster.html",
+    ),
+    "ecs-deleted-service-drains": Rule(
+        "a deleted service is DRAINING (still returned by DescribeServices) until its tasks stopped, "
+        f"{TASK_ENI_LINGER:.0f} s here, and INACTIVE after",
+        "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeleteService.html",
+    ),
+    "dynamodb-pitr-after-create": Rule(
+        "UpdateContinuousBackups right after a table turns ACTIVE fails with "
+        "ContinuousBackupsUnavailableException (first attempt per table)",
+        "https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateContinuousBackups.html",
+    ),
+    "ecr-immutable-tag": Rule(
+        "PutImage of a tag that exists with another digest in an IMMUTABLE repository fails with "
+        "ImageTagAlreadyExistsException",
+        "https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_PutImage.html",
+    ),
+    "resourcegroupstaggingapi-lag": Rule(
+        f"GetResources shows a new resource only {TAGGING_LAG:.0f} s after it was made",
+        "https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/API_GetResources.html",
+    ),
+    "s3-bucket-settings-after-create": Rule(
+        "bucket configuration right after CreateBucket can fail with NoSuchBucket: bucket configuration "
+        "is eventually consistent (first attempt per bucket and setting)",
+        "https://docs.aws.amazon.com/AmazonS3/latest/userguide/Welcome.html#ConsistencyModel",
+    ),
+}
+
+S3_SETTINGS = (
+    "put_bucket_versioning",
+    "put_bucket_policy",
+    "put_bucket_encryption",
+    "put_bucket_ownership_controls",
+    "put_bucket_lifecycle",
+    "put_bucket_tagging",
+    "put_public_access_block",
+)
+
+
+def _refuse(service: str, code: str, message: str) -> ServiceException:
+    # moto serializes an error in the protocol of the service named by the exception's module.
+    kind = type(f"Strict{code}", (ServiceException,), {"__module__": f"moto.{service}.exceptions"})
+    return kind(code, message)
+
+
+def _args(method: Callable[..., Any], backend: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    bound = inspect.signature(method).bind(backend, *args, **kwargs)
+    bound.apply_defaults()
+    return bound.arguments
+
+
+@dataclass
+class StrictAws:
+    """moto with the rules on; `off(rule)` lets one through (to show what moto alone would accept)."""
+
+    clock: FakeClock = field(default_factory=FakeClock)
+    enabled: set[str] = field(default_factory=lambda: set(RULES))
+    born: dict[str, float] = field(default_factory=dict)  # ARN -> when it was made
+    lb_groups_released: dict[str, float] = field(default_factory=dict)  # group id -> free from
+    task_groups_released: dict[str, float] = field(default_factory=dict)
+    draining: dict[str, float] = field(default_factory=dict)  # service ARN -> INACTIVE from
+    first_attempts: set[tuple[str, str]] = field(default_factory=set)
+    refusals: list[str] = field(default_factory=list)  # "rule: message", what the rules refused
+
+    @property
+    def clients(self) -> AwsClients:
+        return AwsClients(region=REGION)
+
+    def on(self, rule: str) -> bool:
+        return rule in self.enabled
+
+    def off(self, *rules: str) -> None:
+        unknown = set(rules) - set(RULES)
+        assert not unknown, f"unknown rules {unknown}"
+        self.enabled -= set(rules)
+
+    def refuse(self, rule: str, code: str, message: str) -> ServiceException:
+        self.refusals.append(f"{rule}: {code}: {message}")
+        return _refuse(rule.split("-", 1)[0], code, message)
+
+    def first_attempt(self, rule: str, key: str) -> bool:
+        if (rule, key) in self.first_attempts:
+            return False
+        self.first_attempts.add((rule, key))
+        return True
+
+    # --- install ----------------------------------------------------------------------------------------
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from moto.dynamodb.models import DynamoDBBackend
+        from moto.ec2.models.security_groups import SecurityGroupBackend
+        from moto.ecr.models import ECRBackend
+        from moto.ecs.models import EC2ContainerServiceBackend
+        from moto.elbv2.models import ELBv2Backend
+        from moto.iam.models import IAMBackend
+        from moto.resourcegroupstaggingapi.models import ResourceGroupsTaggingAPIBackend
+        from moto.s3.models import S3Backend
+
+        def wrap(cls: type, name: str, make: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
+            monkeypatch.setattr(cls, name, make(getattr(cls, name)))
+
+        wrap(SecurityGroupBackend, "delete_security_group", self._delete_security_group)
+        wrap(ELBv2Backend, "create_load_balancer", self._record_birth)
+        wrap(ELBv2Backend, "create_target_group", self._record_birth)
+        wrap(ELBv2Backend, "delete_load_balancer", self._delete_load_balancer)
+        wrap(EC2ContainerServiceBackend, "create_cluster", self._create_cluster)
+        wrap(EC2ContainerServiceBackend, "delete_cluster", self._delete_cluster)
+        wrap(EC2ContainerServiceBackend, "create_service", self._create_service)
+        wrap(EC2ContainerServiceBackend, "update_service", self._update_service)
+        wrap(EC2ContainerServiceBackend, "delete_service", self._delete_service)
+        wrap(EC2ContainerServiceBackend, "describe_services", self._describe_services)
+        wrap(EC2ContainerServiceBackend, "register_task_definition", self._register_task_definition)
+        wrap(IAMBackend, "create_role", self._record_birth)
+        wrap(DynamoDBBackend, "create_table", self._record_birth)
+        wrap(DynamoDBBackend, "update_continuous_backups", self._update_continuous_backups)
+        wrap(ECRBackend, "put_image", self._put_image)
+        wrap(S3Backend, "create_bucket", self._record_birth)
+        for setting in S3_SETTINGS:
+            wrap(S3Backend, setting, self._bucket_setting)
+        wrap(ResourceGroupsTaggingAPIBackend, "get_resources", self._get_resources)
+        # botocore's waiters and anything else that sleeps advance the strict clock instead of waiting.
+        monkeypatch.setattr(time, "sleep", self.clock.sleep)
+
+    # --- births (what the tagging lag and IAM propagation are measured from) -----------------------------
+
+    def _record_birth(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        strict = self
+
+        def record(backend: Any, *args: Any, **kwargs: Any) -> Any:
+            made = original(backend, *args, **kwargs)
+            arn = getattr(made, "arn", None) or getattr(made, "table_arn", None)
+            if arn:
+                strict.born[str(arn)] = strict.clock()
+            return made
+
+        return record
+
+    # --- EC2 ---------------------------------------------------------------------------------------------
+
+    def _delete_security_group(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        strict = self
+
+        def delete(backend: Any, *args: Any, **kwargs: Any) -> Any:
+            arguments = _args(original, backend, args, kwargs)
+            group = backend.get_security_group_by_name_or_id(
+                arguments.get("group_id") or arguments.get("name"), None
+            )
+            if group is not None:
+                strict._check_group_free(backend, group.id)
+            return original(backend, *args, **kwargs)
+
+        return delete
+
+    def _check_group_free(self, ec2: Any, group_id: str) -> None:
+        now = self.clock()
+        if self.on("ec2-group-referenced"):
+            for groups in ec2.groups.values():
+                for other in groups.values():
+                    if other.id == group_id:
+                        continue
+                    for rule in [*other.ingress_rules, *other.egress_rules]:
+                        if (rule.source_group or {}).get("GroupId") == group_id:
+                            raise self.refuse(
+                                "ec2-group-referenced",
+                                "DependencyViolation",
+                                f"resource {group_id} has a dependent object (a rule of {other.id})",
+                            )
+        if self.on("ec2-group-of-load-balancer"):
+            in_use = any(group_id in (lb.security_groups or []) for lb in _elbv2().load_balancers.values())
+            if in_use or now < self.lb_groups_released.get(group_id, now):
+                raise self.refuse(
+                    "ec2-group-of-load-balancer",
+                    "DependencyViolation",
+                    f"resource {group_id} has a dependent object (a load balancer's network interface)",
+                )
+        if self.on("ec2-group-of-service"):
+            in_use = any(
+                group_id in _service_groups(service) and service.status == "ACTIVE"
+                for service in _ecs().services.values()
+            )
+            if in_use or now < self.task_groups_released.get(group_id, now):
+                raise self.refuse(
+                    "ec2-group-of-service",
+                    "DependencyViolation",
+                    f"resource {group_id} has a dependent object (a task's network interface)",
+                )
+
+    # --- ELBv2 -------------------------------------------------------------------------------------------
+
+    def _delete_load_balancer(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        strict = self
+
+        def delete(backend: Any, arn: str) -> Any:
+            lb = backend.load_balancers.get(arn)
+            if lb is not None:
+                for group_id in lb.security_groups or []:
+                    strict.lb_groups_released[group_id] = strict.clock() + ELB_ENI_LINGER
+            return original(backend, arn)
+
+        return delete
+
+    # --- ECS ---------------------------------------------------------------------------------------------
+
+    def _create_cluster(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        strict = self
+
+        def create(backend: Any, *args: Any, **kwargs: Any) -> Any:
+            rule = "ecs-first-cluster-service-linked-role"
+            iam = _iam()
+            if strict.on(rule) and ECS_SERVICE_LINKED_ROLE.lower() not in {
+                r.name.lower() for r in iam.roles.values()
+            }:
+                # ECS makes the role on this first call; the call itself fails (the new role is not usable
+                # yet), and a retry succeeds.
+                iam.create_service_linked_role("ecs.amazonaws.com", "ECS service-linked role", "")
+                raise strict.refuse(
+                    rule,
+                    "InvalidParameterException",
+                    "Unable to assume the service linked role. Please verify that the ECS service linked "
+                    "role exists.",
+                )
+            made = original(backend, *args, **kwargs)
+            strict.born[made.arn] = strict.clock()
+            return made
+
+        return create
+
+    def _delete_cluster(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        strict = self
+
+        def delete(backend: Any, cluster_str: str) -> Any:
+            name = cluster_str.split("/")[-1]
+            if strict.on("ecs-cluster-with-services"):
+                active = [
+                    s
+                    for s in backend.services.values()
+                    if s.cluster_name == name and s.status in ("ACTIVE", "DRAINING")
+                ]
+                if active:
+                    raise strict.refuse(
+                        "ecs-cluster-with-services",
+                        "ClusterContainsServicesException",
+                        "The Cluster cannot be deleted while Services are active.",
+                    )
+            return original(backend, cluster_str)
+
+        return delete
+
+    def _check_cluster_active(self, backend: Any, cluster_str: str) -> None:
+        cluster = backend.clusters.get(cluster_str.split("/")[-1])
+        if self.on("ecs-inactive-cluster") and cluster is not None and cluster.status == "INACTIVE":
+            raise self.refuse(
+                "ecs-inactive-cluster", "ClusterNotFoundException", "The referenced cluster was inactive."
+            )
+
+    def _check_target_groups(self, load_balancers: list[dict[str, Any]] | None) -> None:
+        if not self.on("ecs-target-group-needs-listener"):
+            return
+        elbv2 = _elbv2()
+        for lb in load_balancers or []:
+            arn = lb.get("targetGroupArn")
+            if arn and not elbv2._any_listener_using(arn):
+                raise self.refuse(
+                    "ecs-target-group-needs-listener",
+                    "InvalidParameterException",
+                    f"The target group with targetGroupArn {arn} does not have an associated load balancer.",
+                )
+
+    def _create_service(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        strict = self
+
+        def create(backend: Any, *args: Any, **kwargs: Any) -> Any:
+            arguments = _args(original, backend, args, kwargs)
+            strict._check_cluster_active(backend, arguments["cluster_str"])
+            strict._check_target_groups(arguments.get("load_balancers"))
+            made = original(backend, *args, **kwargs)
+            strict.born[made.arn] = strict.clock()
+            return made
+
+        return create
+
+    def _update_service(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        strict = self
+
+        def update(backend: Any, service_properties: dict[str, Any]) -> Any:
+            strict._check_cluster_active(backend, service_properties.get("cluster", "default"))
+            strict._check_target_groups(service_properties.get("load_balancers"))
+            return original(backend, service_properties)
+
+        return update
+
+    def _delete_service(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        strict = self
+
+        def delete(backend: Any, *args: Any, **kwargs: Any) -> Any:
+            service = original(backend, *args, **kwargs)
+            release = strict.clock() + TASK_ENI_LINGER
+            for group_id in _service_groups(service):
+                strict.task_groups_released[group_id] = release
+            if strict.on("ecs-deleted-service-drains"):
+                service.status = "DRAINING"
+                strict.draining[service.arn] = release
+            return service
+
+        return delete
+
+    def _describe_services(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        strict = self
+
+        def describe(backend: Any, *args: Any, **kwargs: Any) -> Any:
+            now = strict.clock()
+            for service in backend.services.values():
+                if service.status == "DRAINING" and now >= strict.draining.get(service.arn, now):
+                    service.status = "INACTIVE"
+            return original(backend, *args, **kwargs)
+
+        return describe
+
+    def _register_task_definition(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        strict = self
+
+        def register(backend: Any, *args: Any, **kwargs: Any) -> Any:
+            arguments = _args(original, backend, args, kwargs)
+            rule = "ecs-new-role-propagation"
+            for role_arn in (arguments.get("task_role_arn"), arguments.get("execution_role_arn")):
+                born = strict.born.get(role_arn or "")
+                if strict.on(rule) and born is not None and strict.clock() < born + IAM_PROPAGATION:
+                    raise strict.refuse(
+                        rule,
+                        "ClientException",
+                        f"ECS was unable to assume the role '{role_arn}' that was provided for this task. "
+                        "Please verify that the role being passed has the proper trust relationship and "
+                        "permissions and that your IAM user has permissions to pass this role.",
+                    )
+            made = original(backend, *args, **kwargs)
+            strict.born[made.arn] = strict.clock()
+            return made
+
+        return register
+
+    # --- DynamoDB, ECR, S3, tagging ----------------------------------------------------------------------
+
+    def _update_continuous_backups(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        strict = self
+
+        def update(backend: Any, *args: Any, **kwargs: Any) -> Any:
+            arguments = _args(original, backend, args, kwargs)
+            rule = "dynamodb-pitr-after-create"
+            table = str(arguments.get("table_name"))
+            if strict.on(rule) and strict.first_attempt(rule, table):
+                raise strict.refuse(
+                    rule,
+                    "ContinuousBackupsUnavailableException",
+                    f"Backups are being enabled for the table: {table}. Please retry later",
+                )
+            return original(backend, *args, **kwargs)
+
+        return update
+
+    def _put_image(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        strict = self
+
+        def put(backend: Any, *args: Any, **kwargs: Any) -> Any:
+            arguments = _args(original, backend, args, kwargs)
+            rule = "ecr-immutable-tag"
+            repository = backend.repositories.get(arguments["repository_name"])
+            tag = arguments.get("image_tag")
+            if strict.on(rule) and repository is not None and tag and repository.is_tag_immutable():
+                for image in repository.images:
+                    if tag in image.image_tags and image.image_manifest != arguments["image_manifest"]:
+                        raise strict.refuse(
+                            rule,
+                            "ImageTagAlreadyExistsException",
+                            f"The image tag '{tag}' already exists in the '{repository.name}' repository "
+                            "and cannot be overwritten because the repository is immutable.",
+                        )
+            return original(backend, *args, **kwargs)
+
+        return put
+
+    def _bucket_setting(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        strict = self
+
+        def put(backend: Any, *args: Any, **kwargs: Any) -> Any:
+            arguments = _args(original, backend, args, kwargs)
+            rule = "s3-bucket-settings-after-create"
+            bucket = str(arguments.get("bucket_name"))
+            if strict.on(rule) and strict.first_attempt(rule, f"{bucket}:{original.__name__}"):
+                from moto.s3.exceptions import MissingBucket
+
+                strict.refusals.append(f"{rule}: NoSuchBucket: {bucket}")
+                raise MissingBucket(bucket)
+            return original(backend, *args, **kwargs)
+
+        return put
+
+    def _get_resources(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        strict = self
+
+        def get(backend: Any, *args: Any, **kwargs: Any) -> Any:
+            token, resources = original(backend, *args, **kwargs)
+            if not strict.on("resourcegroupstaggingapi-lag"):
+                return token, resources
+            now = strict.clock()
+            shown = []
+            for resource in resources:
+                arn = resource["ResourceARN"] if isinstance(resource, dict) else resource.arn
+                if now >= strict.born.get(arn, now - TAGGING_LAG) + TAGGING_LAG:
+                    shown.append(resource)
+            return token, shown
+
+        return get
+
+
+def _account_backend(backends: Any, region: str = REGION) -> Any:
+    return backends[ACCOUNT][region]
+
+
+def _elbv2() -> Any:
+    from moto.elbv2.models import elbv2_backends
+
+    return _account_backend(elbv2_backends)
+
+
+def _ecs() -> Any:
+    from moto.ecs.models import ecs_backends
+
+    return _account_backend(ecs_backends)
+
+
+def _iam() -> Any:
+    from moto.iam.models import iam_backends
+
+    return _account_backend(iam_backends, "aws")
+
+
+def _service_groups(service: Any) -> list[str]:
+    config = getattr(service, "network_configuration", None) or {}
+    return list((config.get("awsvpcConfiguration") or {}).get("securityGroups") or [])
+
+
+@pytest.fixture
+def strict_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[StrictAws]:
+    """moto with every rule of RULES on, and one FakeClock for the rules and the code's sleeps."""
+    # moto's services report running tasks only with this set before CreateService (DESIGN.md).
+    monkeypatch.setenv("MOTO_ECS_SERVICE_RUNNING", "2")
+    strict = StrictAws()
+    with mock_aws():
+        strict.install(monkeypatch)
+        yield strict
