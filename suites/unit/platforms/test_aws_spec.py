@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
+from iam_eval import Request, evaluate, granted
 
-from humangov_deploy import appsrc
+from humangov_deploy import appsrc, naming
 from humangov_deploy.naming import names_for
 from humangov_deploy.platforms import aws_spec as spec
 
@@ -95,7 +97,8 @@ def test_service_settings_have_the_circuit_breaker_and_a_grace_period() -> None:
         "enable": True,
         "rollback": True,
     }
-    assert settings["healthCheckGracePeriodSeconds"] == spec.HEALTH_CHECK_GRACE_SECONDS
+    # The README's contract: ECS ignores failing health checks for 30 s after a task starts.
+    assert settings["healthCheckGracePeriodSeconds"] == 30
     assert settings["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"] == "ENABLED"
     create = spec.create_service_spec(
         names=names_for("texas"), task_definition_arn="arn:td", settings=settings
@@ -138,3 +141,99 @@ def test_built_images_builds_then_pushes_with_the_helpers_api(monkeypatch: pytes
         "nginx": "r/humangov-nginx@sha256:2",
     }
     assert calls == [("ensure", "official"), ("push", built)]
+
+
+# --- partition and permissions boundary --------------------------------------------------------------------
+GOVCLOUD = spec.Account("123456789012", "aws-us-gov", "us-gov-west-1")
+
+
+def _arns(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value] if value.startswith("arn:") else []
+    if isinstance(value, dict):
+        return [a for v in value.values() for a in _arns(v)]
+    if isinstance(value, list):
+        return [a for v in value for a in _arns(v)]
+    return []
+
+
+def _role_policies(account: spec.Account, state: str) -> list[dict[str, Any]]:
+    """The task and execution roles' policies for a state, from ARNs as AWS names them in `account`."""
+    names = names_for(state)
+    table, bucket = appsrc.schema().table_name(state), f"humangov-{state}-s3-abcd"
+    data = spec.DataRefs(
+        table,
+        bucket,
+        account.arn("dynamodb", f"table/{table}"),
+        account.arn("s3", bucket, regional=False, account=False),
+    )
+    registry = f"{account.id}.dkr.ecr.{account.region}.amazonaws.com"
+    execution = spec.execution_role_policy(
+        account=account,
+        log_group_arn=account.arn("logs", f"log-group:{names.log_group}"),
+        secret_arn=account.arn("ssm", f"parameter{names.secret_parameter}"),
+        images=[f"{registry}/humangov-app@sha256:{'a' * 64}", f"{registry}/team/nginx:v1"],
+    )
+    return [spec.task_role_policy(data), execution]
+
+
+def test_a_govcloud_account_gets_govcloud_arns_in_every_policy_and_trust() -> None:
+    documents = [
+        *_role_policies(GOVCLOUD, "texas"),
+        spec.ecs_tasks_trust(GOVCLOUD),
+        spec.permissions_boundary_policy(GOVCLOUD.partition),
+        {"boundary": spec.permissions_boundary_arn(GOVCLOUD)},
+    ]
+    for document in documents:
+        arns = _arns(document)
+        assert arns and [a for a in arns if not a.startswith("arn:aws-us-gov:")] == [], document
+
+
+def test_the_boundary_is_a_policy_of_the_account_at_the_root_path() -> None:
+    assert spec.permissions_boundary_arn(GOVCLOUD) == (
+        f"arn:aws-us-gov:iam::123456789012:policy/{naming.PERMISSIONS_BOUNDARY}"
+    )
+
+
+@pytest.mark.parametrize("account", [ACCOUNT, GOVCLOUD], ids=lambda a: a.partition)
+@pytest.mark.parametrize("state", appsrc.states())
+def test_the_boundary_allows_everything_the_roles_are_granted(account: spec.Account, state: str) -> None:
+    # A grant outside the boundary would silently fail in AWS: the task could not read its own data.
+    boundary = spec.permissions_boundary_policy(account.partition)
+    requests = [r for policy in _role_policies(account, state) for r in granted(policy)]
+    assert requests
+    assert [r for r in requests if evaluate(boundary, r) != "allow"] == []
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        Request("iam:CreateRole", GOVCLOUD.arn("iam", "role/admin", regional=False)),
+        Request("iam:PassRole", GOVCLOUD.arn("iam", "role/humangov/x", regional=False)),
+        Request("sts:AssumeRole", GOVCLOUD.arn("iam", "role/admin", regional=False)),
+        Request("dynamodb:DeleteTable", GOVCLOUD.arn("dynamodb", "table/humangov-texas-dynamodb")),
+        Request("dynamodb:Scan", GOVCLOUD.arn("dynamodb", "table/humangov-texas-dynamodb")),
+        Request("dynamodb:GetItem", GOVCLOUD.arn("dynamodb", "table/payroll")),
+        Request("s3:GetObject", "arn:aws-us-gov:s3:::payroll/x.pdf"),
+        Request("s3:DeleteBucket", "arn:aws-us-gov:s3:::humangov-texas-s3-abcd"),
+        Request("s3:PutBucketPolicy", "arn:aws-us-gov:s3:::humangov-texas-s3-abcd"),
+        Request("ssm:GetParameters", GOVCLOUD.arn("ssm", "parameter/other/secret")),
+        Request("ssm:PutParameter", GOVCLOUD.arn("ssm", "parameter/humangov/texas/secret-key")),
+        Request("kms:Decrypt", GOVCLOUD.arn("kms", "key/k")),  # only through SSM or DynamoDB
+        Request("ecr:PutImage", GOVCLOUD.arn("ecr", "repository/humangov-app")),
+        Request("ecs:RunTask", "*"),
+        # Another partition's resources are outside it too.
+        Request("s3:GetObject", "arn:aws:s3:::humangov-texas-s3-abcd/x.pdf"),
+    ],
+    ids=lambda r: f"{r.action}:{r.resource.split(':', 5)[-1]}",
+)
+def test_the_boundary_caps_a_role_at_a_humangov_task(request_: Request) -> None:
+    assert evaluate(spec.permissions_boundary_policy(GOVCLOUD.partition), request_) != "allow"
+
+
+def test_the_boundary_lets_ssm_decrypt_the_secret_for_the_role() -> None:
+    boundary = spec.permissions_boundary_policy(GOVCLOUD.partition)
+    via_ssm = Request(
+        "kms:Decrypt", GOVCLOUD.arn("kms", "key/k"), {"kms:ViaService": "ssm.us-gov-west-1.amazonaws.com"}
+    )
+    assert evaluate(boundary, via_ssm) == "allow"
