@@ -1,30 +1,59 @@
 """A state's data (DynamoDB table + S3 bucket) created with boto3, on AWS or any AWS-compatible endpoint.
 
 The same schema as Terraform's module (both come from the app's `schema.py`), and the same hardening of
-the bucket, so `humangov data create` is a faithful stand-in where Terraform cannot run (emulators,
-accounts without Terraform). Idempotent: an existing table or bucket of the state is kept, not replaced.
+the table and bucket, so `humangov data create` is a faithful stand-in where Terraform cannot run
+(emulators, accounts without Terraform). Idempotent: an existing table or bucket of the state is kept and
+converged, not replaced. Tables and buckets are found by their names, whoever made them (this module or
+Terraform), so removal and adoption never depend on a Terraform state file.
+
+Every wait (a table turning ACTIVE or going away, a call AWS refuses on a resource it is still making)
+runs under one `Deadline`, with an injectable sleep.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
 import string
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, WaiterError
 
 from humangov_deploy import appsrc
 from humangov_deploy.clients import AwsClients
-from humangov_deploy.errors import AwsCallError, ConfigError
+from humangov_deploy.errors import AwsCallError, ConfigError, DeployTimeout
 from humangov_deploy.naming import format_time
+from humangov_deploy.waits import Deadline, Poll, Sleep, poll_until
 
 Progress = Callable[[str], None]
 MANAGED_BY = "humangov"
-NONCURRENT_VERSION_DAYS = 30
+# The same lifecycle as Terraform's module (its `noncurrent_version_expiration_days` default), so data
+# adopted from Terraform keeps its rule; a unit test compares the two.
+NONCURRENT_VERSION_DAYS = 90
+LIFECYCLE_RULE_ID = "expire-noncurrent-versions"
+
+DEFAULT_TIMEOUT = 900.0  # seconds for one create or destroy when the caller passes no deadline
+TABLE_POLL_DELAY = 2  # seconds between the DynamoDB waiters' DescribeTable calls
+SETTLE_INTERVAL = 3.0  # seconds between tries of a call AWS refuses while it is still making a resource
+SETTLE_WINDOW = 300.0  # at most this long per such call (and never past the operation's deadline)
+
+# UpdateContinuousBackups answers this for a while after the table turns ACTIVE (API reference, Errors:
+# https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateContinuousBackups.html).
+PITR_NOT_READY = frozenset({"ContinuousBackupsUnavailableException"})
+# A new bucket's configuration is eventually consistent, so the calls right after CreateBucket can answer
+# NoSuchBucket (https://docs.aws.amazon.com/AmazonS3/latest/userguide/Welcome.html#ConsistencyModel);
+# OperationAborted (409) is "a conflicting operation is in progress, try again"
+# (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList).
+NEW_BUCKET_NOT_READY = frozenset({"NoSuchBucket", "OperationAborted"})
+BUCKET_BUSY = frozenset({"OperationAborted"})
+# UpdateTable/DeleteTable refuse a table that is CREATING or UPDATING with ResourceInUseException
+# (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_DeleteTable.html).
+TABLE_BUSY = frozenset({"ResourceInUseException"})
 
 
 def _quiet(_: str) -> None:
@@ -67,32 +96,134 @@ def _code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 
-def find_bucket(clients: AwsClients, state: str) -> str | None:
-    """The state's bucket: the one named `humangov-<state>-s3-xxxx` (random suffix, as Terraform's)."""
-    prefix = appsrc.schema().bucket_prefix(state)
-    suffix_length = appsrc.schema().BUCKET_SUFFIX_LENGTH
+def partition_of(arn: str) -> str:
+    """`arn:aws-us-gov:dynamodb:...` -> `aws-us-gov` (GovCloud, China); `aws` for anything else."""
+    parts = arn.split(":")
+    return parts[1] if len(parts) > 2 and parts[0] == "arn" and parts[1] else "aws"
+
+
+def _deadline(deadline: Deadline | None) -> Deadline:
+    return deadline if deadline is not None else Deadline(DEFAULT_TIMEOUT)
+
+
+def settled(
+    call: Callable[[], Any],
+    *,
+    service: str,
+    operation: str,
+    transient: frozenset[str],
+    deadline: Deadline,
+    sleep: Sleep,
+    progress: Progress = _quiet,
+    hint: str = "",
+) -> Any:
+    """`call()`, tried again while AWS answers one of the `transient` codes; any other error fails at once.
+
+    Bounded by SETTLE_WINDOW and by the operation's deadline; the sleep is injected.
+    """
+    window = Deadline(min(SETTLE_WINDOW, deadline.remaining()), deadline.clock)
+    tries = [0]
+
+    def attempt() -> Poll[Any]:
+        tries[0] += 1
+        try:
+            return Poll(done=True, state=call())
+        except ClientError as exc:
+            code = _code(exc)
+            if code not in transient:
+                raise _error(service, operation, exc) from exc
+            progress(f"{service} {operation}: {code} (try {tries[0]}), trying again")
+            return Poll(done=False, state=code)
+
+    return poll_until(
+        attempt,
+        timeout=window,
+        interval=SETTLE_INTERVAL,
+        what=f"{service} {operation} to be accepted",
+        sleep=sleep,
+        hint=hint or "AWS was still settling a resource it had just made; run the command again",
+    )
+
+
+def wait_for_table(clients: AwsClients, table: str, *, gone: bool, deadline: Deadline) -> None:
+    """DynamoDB's own waiter (table ACTIVE, or table gone), polling until the deadline and not longer."""
+    dynamodb = clients.dynamodb
+    waiter = dynamodb.get_waiter("table_not_exists") if gone else dynamodb.get_waiter("table_exists")
     try:
-        buckets = clients.s3.list_buckets().get("Buckets", [])
+        waiter.wait(TableName=table, WaiterConfig=deadline.waiter_config(TABLE_POLL_DELAY))
+    except WaiterError as exc:
+        response: Any = exc.last_response or {}
+        error = response.get("Error") or {}
+        code = str(error.get("Code", ""))
+        if code and code != "ResourceNotFoundException":
+            raise AwsCallError("dynamodb", "DescribeTable", code, str(error.get("Message", ""))) from exc
+        status = response.get("Table", {}).get("TableStatus") or ("no table" if code else "no answer")
+        what = f"table {table} to be {'deleted' if gone else 'ACTIVE'}"
+        raise DeployTimeout(
+            what, status, "DynamoDB may still be working on it; run the command again"
+        ) from exc
+
+
+# --- finding a state's data by name ---------------------------------------------------------------------
+
+
+def bucket_state(name: str) -> str | None:
+    """The state whose bucket this is by name (`humangov-<state>-s3-xxxx`), or None."""
+    schema = appsrc.schema()
+    for state in appsrc.states():
+        prefix = schema.bucket_prefix(state)
+        if name.startswith(prefix) and len(name) == len(prefix) + schema.BUCKET_SUFFIX_LENGTH:
+            return state
+    return None
+
+
+def table_state(name: str) -> str | None:
+    """The state whose table this is by name (`humangov-<state>-dynamodb`), or None."""
+    schema = appsrc.schema()
+    return next((s for s in appsrc.states() if schema.table_name(s) == name), None)
+
+
+def list_state_buckets(clients: AwsClients) -> list[dict[str, Any]]:
+    """ListBuckets entries of every state's bucket in the clients' region, whoever made them."""
+    region = clients.region
+    found: list[dict[str, Any]] = []
+    try:
+        # Paginated: AWS recommends it, and only paginated answers carry each bucket's region
+        # (https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListBuckets.html). Emulators that
+        # leave BucketRegion out are taken as one region.
+        for page in clients.s3.get_paginator("list_buckets").paginate(Prefix="humangov-"):
+            for bucket in page.get("Buckets", []):
+                if bucket_state(bucket["Name"]) and bucket.get("BucketRegion", region) == region:
+                    found.append(bucket)
     except ClientError as exc:
         raise _error("s3", "ListBuckets", exc) from exc
-    names = sorted(
-        b["Name"]
-        for b in buckets
-        if b["Name"].startswith(prefix) and len(b["Name"]) == len(prefix) + suffix_length
-    )
+    return sorted(found, key=lambda b: str(b["Name"]))
+
+
+def state_buckets(clients: AwsClients, state: str) -> list[str]:
+    """Every bucket named as the state's (normally one; more after a duplicated deploy)."""
+    return [b["Name"] for b in list_state_buckets(clients) if bucket_state(b["Name"]) == state]
+
+
+def find_bucket(clients: AwsClients, state: str) -> str | None:
+    """The state's bucket: the one named `humangov-<state>-s3-xxxx` (random suffix, as Terraform's)."""
+    names = state_buckets(clients, state)
     if len(names) > 1:
         raise ConfigError(f"state {state} has several buckets ({', '.join(names)}); remove the stray ones")
     return names[0] if names else None
 
 
-def table_exists(clients: AwsClients, table: str) -> bool:
+def describe_table(clients: AwsClients, table: str) -> dict[str, Any] | None:
     try:
-        clients.dynamodb.describe_table(TableName=table)
+        return dict(clients.dynamodb.describe_table(TableName=table)["Table"])
     except ClientError as exc:
         if _code(exc) == "ResourceNotFoundException":
-            return False
+            return None
         raise _error("dynamodb", "DescribeTable", exc) from exc
-    return True
+
+
+def table_exists(clients: AwsClients, table: str) -> bool:
+    return describe_table(clients, table) is not None
 
 
 def find_state_data(clients: AwsClients, state: str) -> StateData | None:
@@ -104,6 +235,14 @@ def find_state_data(clients: AwsClients, state: str) -> StateData | None:
     return StateData(state=state, table=table, bucket=bucket, region=clients.region)
 
 
+def any_state_data(clients: AwsClients, state: str) -> bool:
+    """Whether the state's table or any bucket of the state exists, whoever made it."""
+    return table_exists(clients, appsrc.schema().table_name(state)) or bool(state_buckets(clients, state))
+
+
+# --- creating (or converging) a state's data ------------------------------------------------------------
+
+
 def create_state_data(
     clients: AwsClients,
     state: str,
@@ -112,22 +251,38 @@ def create_state_data(
     progress: Progress = _quiet,
     tls_only: bool | None = None,
     created_at: datetime | None = None,
+    deletion_protection: bool = True,
+    deadline: Deadline | None = None,
+    sleep: Sleep = time.sleep,
 ) -> StateData:
     """Create (or converge) the state's table and bucket.
 
     `tls_only` adds the bucket policy that refuses non-TLS requests. By default it follows the endpoint:
     on a plain-http endpoint (an emulator) such a policy would refuse every request the app makes.
+    `deletion_protection` (on by default, as Terraform's module) is set on the table either way it stands;
+    `destroy_state_data` lifts it itself.
     """
     state = appsrc.validate_state(state)
+    deadline = _deadline(deadline)
     if tls_only is None:
         tls_only = not (clients.endpoint_url or "").startswith("http://")
     tags = state_tags(state, run_id, created_at)
-    table = _ensure_table(clients, state, tags, progress)
-    bucket = _ensure_bucket(clients, state, tags, progress, tls_only)
+    table, table_arn = _ensure_table(clients, state, tags, progress, deletion_protection, deadline, sleep)
+    # The bucket's ARN shares the table's partition (aws, aws-us-gov, aws-cn): GovCloud works too.
+    partition = partition_of(table_arn)
+    bucket = _ensure_bucket(clients, state, tags, progress, tls_only, partition, deadline, sleep)
     return StateData(state=state, table=table, bucket=bucket, region=clients.region)
 
 
-def _ensure_table(clients: AwsClients, state: str, tags: dict[str, str], progress: Progress) -> str:
+def _ensure_table(
+    clients: AwsClients,
+    state: str,
+    tags: dict[str, str],
+    progress: Progress,
+    protect: bool,
+    deadline: Deadline,
+    sleep: Sleep,
+) -> tuple[str, str]:
     schema = appsrc.schema()
     table = schema.table_name(state)
     dynamodb = clients.dynamodb
@@ -137,6 +292,7 @@ def _ensure_table(clients: AwsClients, state: str, tags: dict[str, str], progres
         progress(f"creating table {table}")
         kwargs: dict[str, Any] = schema.create_table_kwargs(table)
         kwargs["SSESpecification"] = {"Enabled": True}
+        kwargs["DeletionProtectionEnabled"] = protect
         kwargs["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
         try:
             dynamodb.create_table(**kwargs)
@@ -144,14 +300,50 @@ def _ensure_table(clients: AwsClients, state: str, tags: dict[str, str], progres
             # Another run created it between our check and our call: that is the table we want.
             if _code(exc) != "ResourceInUseException":
                 raise _error("dynamodb", "CreateTable", exc) from exc
-    dynamodb.get_waiter("table_exists").wait(TableName=table, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
-    try:
-        dynamodb.update_continuous_backups(
+    wait_for_table(clients, table, gone=False, deadline=deadline)
+    described = describe_table(clients, table) or {}
+    if bool(described.get("DeletionProtectionEnabled", False)) != protect:
+        progress(f"{'turning on' if protect else 'lifting'} deletion protection of table {table}")
+        set_deletion_protection(clients, table, protect, deadline=deadline, sleep=sleep, progress=progress)
+    settled(
+        lambda: dynamodb.update_continuous_backups(
             TableName=table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
-        )
-    except ClientError as exc:
-        raise _error("dynamodb", "UpdateContinuousBackups", exc) from exc
-    return table
+        ),
+        service="dynamodb",
+        operation="UpdateContinuousBackups",
+        transient=PITR_NOT_READY,
+        deadline=deadline,
+        sleep=sleep,
+        progress=progress,
+        hint="DynamoDB had not made continuous backups available for the new table yet; run it again",
+    )
+    return table, str(described.get("TableArn", ""))
+
+
+def set_deletion_protection(
+    clients: AwsClients,
+    table: str,
+    enabled: bool,
+    *,
+    deadline: Deadline,
+    sleep: Sleep,
+    progress: Progress = _quiet,
+) -> None:
+    """UpdateTable DeletionProtectionEnabled, then wait until the table is ACTIVE again.
+
+    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/WorkingWithTables.Basics.html#WorkingWithTables.Basics.DeletionProtection
+    """
+    dynamodb = clients.dynamodb
+    settled(
+        lambda: dynamodb.update_table(TableName=table, DeletionProtectionEnabled=enabled),
+        service="dynamodb",
+        operation="UpdateTable",
+        transient=TABLE_BUSY,
+        deadline=deadline,
+        sleep=sleep,
+        progress=progress,
+    )
+    wait_for_table(clients, table, gone=False, deadline=deadline)
 
 
 def _new_bucket_name(state: str) -> str:
@@ -163,10 +355,18 @@ def _new_bucket_name(state: str) -> str:
 
 
 def _ensure_bucket(
-    clients: AwsClients, state: str, tags: dict[str, str], progress: Progress, tls_only: bool
+    clients: AwsClients,
+    state: str,
+    tags: dict[str, str],
+    progress: Progress,
+    tls_only: bool,
+    partition: str,
+    deadline: Deadline,
+    sleep: Sleep,
 ) -> str:
     s3 = clients.s3
     bucket = find_bucket(clients, state)
+    fresh = bucket is None
     if bucket:
         progress(f"bucket {bucket} exists")
         tags = {**tags, **_origin_tags(clients, bucket)}
@@ -180,21 +380,39 @@ def _ensure_bucket(
             s3.create_bucket(**kwargs)
         except ClientError as exc:
             raise _error("s3", "CreateBucket", exc) from exc
-    _harden_bucket(clients, bucket, tags, tls_only)
+    # NoSuchBucket is "not yet" only for the bucket we have just made; for an existing one it is an error.
+    transient = NEW_BUCKET_NOT_READY if fresh else BUCKET_BUSY
+    for operation, call, kwargs in _hardening_calls(clients, bucket, tags, tls_only, partition):
+        settled(
+            functools.partial(call, Bucket=bucket, **kwargs),
+            service="s3",
+            operation=operation,
+            transient=transient,
+            deadline=deadline,
+            sleep=sleep,
+            progress=progress,
+            hint="S3 was still propagating the new bucket; run the command again",
+        )
     return bucket
 
 
 def _origin_tags(clients: AwsClients, bucket: str) -> dict[str, str]:
+    return {k: v for k, v in bucket_tags(clients, bucket).items() if k in ORIGIN_TAGS}
+
+
+def bucket_tags(clients: AwsClients, bucket: str) -> dict[str, str]:
     try:
         tag_set = clients.s3.get_bucket_tagging(Bucket=bucket).get("TagSet", [])
     except ClientError as exc:
         if _code(exc) == "NoSuchTagSet":
             return {}
         raise _error("s3", "GetBucketTagging", exc) from exc
-    return {t["Key"]: t["Value"] for t in tag_set if t["Key"] in ORIGIN_TAGS}
+    return {t["Key"]: t["Value"] for t in tag_set}
 
 
-def _harden_bucket(clients: AwsClients, bucket: str, tags: dict[str, str], tls_only: bool) -> None:
+def _hardening_calls(
+    clients: AwsClients, bucket: str, tags: dict[str, str], tls_only: bool, partition: str
+) -> list[tuple[str, Callable[..., Any], dict[str, Any]]]:
     """The same settings as Terraform's module; each call is a PUT, so re-running converges."""
     s3 = clients.s3
     calls: list[tuple[str, Callable[..., Any], dict[str, Any]]] = [
@@ -232,10 +450,11 @@ def _harden_bucket(clients: AwsClients, bucket: str, tags: dict[str, str], tls_o
                 "LifecycleConfiguration": {
                     "Rules": [
                         {
-                            "ID": "expire-old-versions",
+                            "ID": LIFECYCLE_RULE_ID,
                             "Status": "Enabled",
                             "Filter": {"Prefix": ""},
                             "NoncurrentVersionExpiration": {"NoncurrentDays": NONCURRENT_VERSION_DAYS},
+                            "Expiration": {"ExpiredObjectDeleteMarker": True},
                             "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
                         }
                     ]
@@ -249,18 +468,14 @@ def _harden_bucket(clients: AwsClients, bucket: str, tags: dict[str, str], tls_o
         ),
     ]
     if tls_only:
-        calls.append(
-            ("PutBucketPolicy", s3.put_bucket_policy, {"Policy": json.dumps(tls_only_policy(bucket))})
-        )
-    for operation, call, kwargs in calls:
-        try:
-            call(Bucket=bucket, **kwargs)
-        except ClientError as exc:
-            raise _error("s3", operation, exc) from exc
+        policy = json.dumps(tls_only_policy(bucket, partition))
+        calls.append(("PutBucketPolicy", s3.put_bucket_policy, {"Policy": policy}))
+    return calls
 
 
-def tls_only_policy(bucket: str) -> dict[str, Any]:
-    arn = f"arn:aws:s3:::{bucket}"
+def tls_only_policy(bucket: str, partition: str) -> dict[str, Any]:
+    """Deny every non-TLS request; the partition comes from the caller (GovCloud: `aws-us-gov`)."""
+    arn = f"arn:{partition}:s3:::{bucket}"
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -274,55 +489,3 @@ def tls_only_policy(bucket: str) -> dict[str, Any]:
             }
         ],
     }
-
-
-def destroy_state_data(clients: AwsClients, state: str, *, progress: Progress = _quiet) -> bool:
-    """Remove the state's bucket (every object version first) and table. Returns whether anything existed."""
-    state = appsrc.validate_state(state)
-    removed = False
-    bucket = find_bucket(clients, state)
-    if bucket:
-        progress(f"emptying and removing bucket {bucket}")
-        empty_bucket(clients, bucket)
-        try:
-            clients.s3.delete_bucket(Bucket=bucket)
-        except ClientError as exc:
-            if _code(exc) != "NoSuchBucket":
-                raise _error("s3", "DeleteBucket", exc) from exc
-        removed = True
-    table = appsrc.schema().table_name(state)
-    if table_exists(clients, table):
-        progress(f"removing table {table}")
-        try:
-            clients.dynamodb.delete_table(TableName=table)
-        except ClientError as exc:
-            if _code(exc) != "ResourceNotFoundException":
-                raise _error("dynamodb", "DeleteTable", exc) from exc
-        clients.dynamodb.get_waiter("table_not_exists").wait(
-            TableName=table, WaiterConfig={"Delay": 1, "MaxAttempts": 120}
-        )
-        removed = True
-    return removed
-
-
-def empty_bucket(clients: AwsClients, bucket: str) -> int:
-    """Delete every object version and delete marker (a versioned bucket cannot be removed otherwise)."""
-    s3 = clients.s3
-    deleted = 0
-    paginator = s3.get_paginator("list_object_versions")
-    try:
-        for page in paginator.paginate(Bucket=bucket):
-            keys = [
-                {"Key": v["Key"], "VersionId": v["VersionId"]}
-                for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
-            ]
-            # DeleteObjects takes at most 1000 keys, which is also the page size of the listing.
-            for start in range(0, len(keys), 1000):
-                batch = keys[start : start + 1000]
-                s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
-                deleted += len(batch)
-    except ClientError as exc:
-        if _code(exc) == "NoSuchBucket":
-            return deleted
-        raise _error("s3", "DeleteObjects", exc) from exc
-    return deleted

@@ -57,6 +57,10 @@ Runner = Callable[..., "subprocess.CompletedProcess[str]"]
 Progress = Callable[[str], None]
 
 
+class TerraformNotFound(ConfigError):
+    """No `terraform` binary: callers that can do without Terraform (destroy by name) catch this one."""
+
+
 @dataclass(frozen=True)
 class TerraformOutputs:
     """One state's entry of the root output `state_infrastructure_outputs`."""
@@ -82,7 +86,8 @@ class StateVars:
     region: str
     run_id: str = ""
     force_destroy: bool = False
-    deletion_protection: bool = False
+    # On by default, as the root module's variable: only `destroy(force=True)` turns it off, itself.
+    deletion_protection: bool = True
 
     def args(self, state: str) -> list[str]:
         # -var=NAME=VALUE as one argv item each: no shell, so no quoting; lists and bools are HCL literals.
@@ -165,7 +170,7 @@ class Terraform:
         region: str,
         run_id: str = "",
         force_destroy: bool = False,
-        deletion_protection: bool = False,
+        deletion_protection: bool = True,
         destroy: bool = False,
     ) -> Plan:
         state = self._ready(state)
@@ -183,7 +188,7 @@ class Terraform:
         region: str,
         run_id: str = "",
         force_destroy: bool = False,
-        deletion_protection: bool = False,
+        deletion_protection: bool = True,
     ) -> TerraformOutputs:
         """Create or update the state's table and bucket; returns their names and ARNs."""
         state = self._ready(state)
@@ -289,7 +294,7 @@ class Terraform:
             return self.binary  # an injected runner decides what the binary means
         found = shutil.which(self.binary, path=self._env.get("PATH") or os.environ.get("PATH"))
         if found is None:
-            raise ConfigError(f"terraform binary {self.binary!r} not found: {INSTALL_HINT}")
+            raise TerraformNotFound(f"terraform binary {self.binary!r} not found: {INSTALL_HINT}")
         return found
 
     def _call(self, argv: list[str], env: dict[str, str], stream: bool) -> subprocess.CompletedProcess[str]:
@@ -301,7 +306,7 @@ class Terraform:
                 argv, cwd=str(self.workdir), env=env, capture_output=True, text=True, check=False
             )
         except FileNotFoundError as exc:
-            raise ConfigError(f"terraform binary {self.binary!r} not found: {INSTALL_HINT}") from exc
+            raise TerraformNotFound(f"terraform binary {self.binary!r} not found: {INSTALL_HINT}") from exc
         if on_line is not None:
             for line in (result.stdout or "").splitlines():
                 on_line(line)

@@ -8,7 +8,9 @@ from typing import Any
 
 from humangov_deploy import appsrc
 from humangov_deploy.clients import AwsClients
-from humangov_deploy.data import create_state_data, destroy_state_data, find_state_data
+from humangov_deploy.data import DEFAULT_TIMEOUT, create_state_data, find_state_data
+from humangov_deploy.data_teardown import destroy_state_data
+from humangov_deploy.waits import Deadline
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -19,12 +21,18 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     for action, text in (
         ("create", "create the state's table and bucket (idempotent)"),
-        ("destroy", "remove the state's table and bucket, every object included"),
+        ("destroy", "remove the state's table and bucket(s), every object included, whoever made them"),
         ("show", "print the state's table and bucket if they exist"),
     ):
         sub = actions.add_parser(action, help=text, parents=[common])
         sub.add_argument("--state", required=True, help="US state slug, such as california or new-york")
         sub.add_argument("--json", action="store_true", help="print JSON instead of text")
+        sub.add_argument(
+            "--timeout",
+            type=float,
+            default=DEFAULT_TIMEOUT,
+            help=f"seconds to wait for the table and bucket (default {DEFAULT_TIMEOUT:g})",
+        )
         sub.set_defaults(func=run)
 
 
@@ -33,7 +41,9 @@ def run(args: argparse.Namespace) -> int:
     clients = AwsClients(region=args.region, endpoint_url=args.endpoint_url)
     progress = (lambda _m: None) if args.json else (lambda m: print(f"  .. {m}", flush=True))
     if args.action == "create":
-        data = create_state_data(clients, state, run_id=args.run_id, progress=progress)
+        data = create_state_data(
+            clients, state, run_id=args.run_id, progress=progress, deadline=Deadline(args.timeout)
+        )
         _print(args, data.to_json())
         return 0
     if args.action == "show":
@@ -43,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
             return 1
         _print(args, found.to_json())
         return 0
-    removed = destroy_state_data(clients, state, progress=progress)
+    removed = destroy_state_data(clients, state, progress=progress, deadline=Deadline(args.timeout))
     if args.json:
         print(json.dumps({"state": state, "removed": removed}))
     else:

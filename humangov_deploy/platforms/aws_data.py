@@ -7,16 +7,24 @@ pushed to ECR (humangov_deploy.images and aws/ecr).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from humangov_deploy import data as data_api
+from humangov_deploy import data_teardown
 from humangov_deploy.aws.call import aws_call
 from humangov_deploy.clients import AwsClients
 from humangov_deploy.errors import ConfigError
+from humangov_deploy.naming import TAG_CREATED_AT, TAG_RUN_ID, parse_time, run_id_time
 from humangov_deploy.platforms.aws_spec import DataRefs
+from humangov_deploy.platforms.base import Leftover
+from humangov_deploy.waits import Deadline, Sleep
+
+if TYPE_CHECKING:
+    from humangov_deploy.terraform import Terraform
 
 Progress = Callable[[str], None]
 DATA_KINDS: tuple[str, ...] = ("terraform", "boto3")
@@ -25,9 +33,13 @@ DATA_KINDS: tuple[str, ...] = ("terraform", "boto3")
 class DataProvider(Protocol):
     kind: str
 
-    def ensure(self, state: str, *, run_id: str, progress: Progress) -> DataRefs: ...
+    def ensure(
+        self, state: str, *, run_id: str, progress: Progress, deadline: Deadline | None = None
+    ) -> DataRefs: ...
 
-    def destroy(self, state: str, *, run_id: str, progress: Progress) -> None: ...
+    def destroy(
+        self, state: str, *, run_id: str, progress: Progress, deadline: Deadline | None = None
+    ) -> None: ...
 
 
 def table_arn(clients: AwsClients, table: str) -> str:
@@ -37,8 +49,7 @@ def table_arn(clients: AwsClients, table: str) -> str:
 
 
 def bucket_arn_for(table_arn_value: str, bucket: str) -> str:
-    partition = table_arn_value.split(":")[1] if table_arn_value.startswith("arn:") else "aws"
-    return f"arn:{partition}:s3:::{bucket}"
+    return f"arn:{data_api.partition_of(table_arn_value)}:s3:::{bucket}"
 
 
 def find_data(clients: AwsClients, state: str) -> DataRefs | None:
@@ -50,51 +61,130 @@ def find_data(clients: AwsClients, state: str) -> DataRefs | None:
     return DataRefs(found.table, found.bucket, arn, bucket_arn_for(arn, found.bucket))
 
 
+def data_leftovers(clients: AwsClients) -> list[Leftover]:
+    """Every state's table and bucket in the region, found by name whoever made it (boto3 or Terraform).
+
+    For `sweep`: Terraform tags its resources `humangov:managed-by=terraform`, and a bucket or table of a
+    lost runner may carry no tag of ours at all, so a tag query alone misses them. The age is the
+    `humangov:created-at` tag, else the run id's time, else AWS's own creation time (a bucket's
+    CreationDate can move when its configuration changes:
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_Bucket.html).
+    """
+    return [
+        Leftover(
+            state=found.state,
+            kind=found.kind,
+            id=found.arn,
+            created=parse_time(found.tags.get(TAG_CREATED_AT))
+            or run_id_time(found.tags.get(TAG_RUN_ID))
+            or found.created,
+            run_id=found.tags.get(TAG_RUN_ID),
+        )
+        for found in data_teardown.list_state_data(clients)
+    ]
+
+
 @dataclass
 class Boto3Data:
     clients: AwsClients
     kind: str = "boto3"
     # The platform's clock, so the data's `humangov:created-at` agrees with the rest of the stack's.
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    sleep: Sleep = time.sleep
 
-    def ensure(self, state: str, *, run_id: str, progress: Progress) -> DataRefs:
+    def ensure(
+        self, state: str, *, run_id: str, progress: Progress, deadline: Deadline | None = None
+    ) -> DataRefs:
+        # deletion_protection: a deploy's table is protected, as Terraform's; destroy lifts it itself.
         made = data_api.create_state_data(
-            self.clients, state, run_id=run_id, progress=progress, created_at=self.now()
+            self.clients,
+            state,
+            run_id=run_id,
+            progress=progress,
+            created_at=self.now(),
+            deletion_protection=True,
+            deadline=deadline,
+            sleep=self.sleep,
         )
         arn = table_arn(self.clients, made.table)
         return DataRefs(made.table, made.bucket, arn, bucket_arn_for(arn, made.bucket))
 
-    def destroy(self, state: str, *, run_id: str, progress: Progress) -> None:
-        data_api.destroy_state_data(self.clients, state, progress=progress)
+    def destroy(
+        self, state: str, *, run_id: str, progress: Progress, deadline: Deadline | None = None
+    ) -> None:
+        data_teardown.destroy_state_data(
+            self.clients, state, progress=progress, deadline=deadline, sleep=self.sleep
+        )
+
+
+TerraformFactory = Callable[[Progress], "Terraform"]
 
 
 @dataclass
 class TerraformData:
+    """A state's data through Terraform, and by name wherever this runner's Terraform state lacks it.
+
+    Adopting data that exists but is not in the local Terraform state (made by `humangov data create`,
+    or by Terraform on another runner whose state is gone) uses it where it is, by its names, converged
+    with boto3 to the module's settings; it is not `terraform import`ed. Import would have to import the
+    bucket name's `random_string` suffix too, and the random provider's import of a string forces its
+    replacement (https://github.com/hashicorp/terraform-provider-random/issues/552): a new suffix, so a
+    new bucket, the very duplicate this avoids. Destroy removes by name whatever Terraform did not.
+    """
+
     clients: AwsClients
     kind: str = "terraform"
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    sleep: Sleep = time.sleep
+    terraform: TerraformFactory | None = None  # tests pass a fake; default: the `terraform` on PATH
 
-    def _terraform(self, progress: Progress) -> Any:
+    def _terraform(self, progress: Progress) -> Terraform:
+        if self.terraform is not None:
+            return self.terraform(progress)
         from humangov_deploy.terraform import Terraform  # lazily: only this backend needs the binary
 
         env = {"AWS_ENDPOINT_URL": self.clients.endpoint_url} if self.clients.endpoint_url else None
         return Terraform(env=env, progress=progress)
 
-    def ensure(self, state: str, *, run_id: str, progress: Progress) -> DataRefs:
-        outputs = self._terraform(progress).apply(state, region=self.clients.region, run_id=run_id)
+    def _by_name(self) -> Boto3Data:
+        return Boto3Data(self.clients, now=self.now, sleep=self.sleep)
+
+    def ensure(
+        self, state: str, *, run_id: str, progress: Progress, deadline: Deadline | None = None
+    ) -> DataRefs:
+        terraform = self._terraform(progress)
+        if not terraform.resources(state) and data_api.any_state_data(self.clients, state):
+            progress(f"{state}'s data exists but not in this runner's Terraform state: adopting it by name")
+            return self._by_name().ensure(state, run_id=run_id, progress=progress, deadline=deadline)
+        # deletion_protection: a deploy's table is protected; destroy lifts it itself (force=True).
+        outputs = terraform.apply(state, region=self.clients.region, run_id=run_id, deletion_protection=True)
         return DataRefs(outputs.table, outputs.bucket, outputs.table_arn, outputs.bucket_arn)
 
-    def destroy(self, state: str, *, run_id: str, progress: Progress) -> None:
-        # force: the bucket goes with its objects, as destroy promises ("empties what must be emptied").
-        self._terraform(progress).destroy(state, region=self.clients.region, run_id=run_id, force=True)
+    def destroy(
+        self, state: str, *, run_id: str, progress: Progress, deadline: Deadline | None = None
+    ) -> None:
+        from humangov_deploy.terraform import TerraformNotFound
+
+        try:
+            # force: lift the table's protection, and the bucket goes with its objects.
+            self._terraform(progress).destroy(state, region=self.clients.region, run_id=run_id, force=True)
+        except TerraformNotFound as exc:
+            progress(f"{exc}; removing {state}'s data by name only")
+        # Whatever this runner's Terraform state did not hold (another runner's apply, `humangov data
+        # create`, a second bucket): by name, so a fresh runner's destroy leaves nothing behind.
+        self._by_name().destroy(state, run_id=run_id, progress=progress, deadline=deadline)
 
 
 def data_provider(
-    kind: str, clients: AwsClients, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    kind: str,
+    clients: AwsClients,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    sleep: Sleep = time.sleep,
 ) -> DataProvider:
     if kind == "boto3":
-        return Boto3Data(clients, now=now)
+        return Boto3Data(clients, now=now, sleep=sleep)
     if kind == "terraform":
-        return TerraformData(clients)
+        return TerraformData(clients, now=now, sleep=sleep)
     raise ConfigError(f"unknown data backend {kind!r}; choose one of {', '.join(DATA_KINDS)}")
 
 

@@ -9,12 +9,8 @@ from moto import mock_aws
 
 from humangov_deploy import appsrc
 from humangov_deploy.clients import AwsClients
-from humangov_deploy.data import (
-    create_state_data,
-    destroy_state_data,
-    empty_bucket,
-    find_state_data,
-)
+from humangov_deploy.data import create_state_data, find_state_data
+from humangov_deploy.data_teardown import destroy_state_data, empty_bucket
 from humangov_deploy.errors import ConfigError
 
 # moto evaluates a bucket policy's Deny without its Condition, so the TLS-only policy would refuse

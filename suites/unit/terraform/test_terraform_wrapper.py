@@ -53,7 +53,7 @@ def test_apply_inits_selects_the_state_workspace_applies_and_returns_typed_outpu
         "-var=region=us-west-2",
         "-var=run_id=20261126T170000Z-ab12",
         "-var=force_destroy=false",
-        "-var=deletion_protection=false",
+        "-var=deletion_protection=true",  # protected unless a caller says otherwise, as the module
     ]
     assert output["argv"] == ["output", "-no-color", "-json", OUTPUT_NAME]
     for call in fake_terraform.calls():
@@ -68,11 +68,11 @@ def test_apply_passes_the_test_run_switches(
 ) -> None:
     terraform = make_terraform()
 
-    terraform.apply("new-york", region="us-east-1", run_id="r", force_destroy=True, deletion_protection=True)
+    terraform.apply("new-york", region="us-east-1", run_id="r", force_destroy=True, deletion_protection=False)
 
     (apply,) = calls_of(fake_terraform, "apply")
     assert "-var=force_destroy=true" in apply["argv"]
-    assert "-var=deletion_protection=true" in apply["argv"]
+    assert "-var=deletion_protection=false" in apply["argv"]
     assert '-var=states=["new-york"]' in apply["argv"]
 
 
