@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,12 @@ Progress = Callable[[str], None]
 
 DEFAULT_KEEP_LAST = 20
 DEFAULT_TAGS = {"humangov:managed-by": "humangov", "humangov:state": "shared"}
+
+# Pushing a tag that an IMMUTABLE repository already holds is refused with ImageTagAlreadyExistsException
+# (docker's text: "tag invalid: The image tag 'x' already exists ... because the repository is immutable"):
+# https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-tag-mutability.html
+TAG_EXISTS = "ImageTagAlreadyExistsException"
+_TAG_EXISTS_TEXT = re.compile(rf"{TAG_EXISTS}|tag .*already exists.*immutable", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -132,7 +139,8 @@ def push_images(
     """Push both images; returns {"app": "<repo uri>@sha256:...", "nginx": ...} for task definitions.
 
     A tag already in the repository is not pushed again (tags are immutable and content-addressed):
-    its digest is returned as it is.
+    its digest is returned as it is. Another runner may push the same tag between our look and our
+    push; the registry then refuses ours, and the digest now in the repository is the one returned.
     """
     from humangov_deploy.baseimage import connect
 
@@ -157,9 +165,34 @@ def push_images(
             progress(f"ecr: {repository.name}:{tag} already pushed ({digest})")
         else:
             client.images.get(ref).tag(repository.uri, tag)
-            digest = _push(client, repository.uri, tag, credentials, progress)
+            digest = _push_or_adopt(clients, client, repository, tag, credentials, progress)
         pushed[name] = f"{repository.uri}@{digest}"
     return pushed
+
+
+def _push_or_adopt(
+    clients: AwsClients,
+    client: Any,
+    repository: Repository,
+    tag: str,
+    credentials: dict[str, str],
+    progress: Progress,
+) -> str:
+    try:
+        return _push(client, repository.uri, tag, credentials, progress)
+    except AwsCallError as exc:
+        if exc.code != TAG_EXISTS:
+            raise
+        digest = existing_digest(clients, repository.name, tag)
+        if not digest:
+            raise AwsCallError(
+                "ecr",
+                "docker push",
+                "PushFailed",
+                f"{repository.uri}:{tag}: refused as already there ({exc.code}), yet no image has that tag",
+            ) from exc
+    progress(f"ecr: {repository.name}:{tag} was pushed meanwhile by another run; using its digest {digest}")
+    return digest
 
 
 def existing_digest(clients: AwsClients, repository: str, tag: str) -> str | None:
@@ -181,7 +214,7 @@ def _push(client: Any, uri: str, tag: str, credentials: dict[str, str], progress
         for chunk in client.images.push(uri, tag=tag, auth_config=credentials, stream=True, decode=True):
             if "error" in chunk:
                 message = chunk.get("errorDetail", {}).get("message") or chunk["error"]
-                raise AwsCallError("ecr", "docker push", "PushFailed", f"{uri}:{tag}: {message}")
+                raise AwsCallError("ecr", "docker push", _push_error_code(message), f"{uri}:{tag}: {message}")
             aux = chunk.get("aux") or {}
             if aux.get("Digest"):
                 digest = str(aux["Digest"])
@@ -190,11 +223,16 @@ def _push(client: Any, uri: str, tag: str, credentials: dict[str, str], progress
     except AwsCallError:
         raise
     except Exception as exc:
-        raise AwsCallError("ecr", "docker push", "PushFailed", f"{uri}:{tag}: {exc}") from exc
+        code = _push_error_code(str(exc))
+        raise AwsCallError("ecr", "docker push", code, f"{uri}:{tag}: {exc}") from exc
     if not digest:
         raise AwsCallError("ecr", "docker push", "NoDigest", f"{uri}:{tag}: the registry returned no digest")
     progress(f"ecr: pushed {uri}:{tag} {digest}")
     return digest
+
+
+def _push_error_code(message: str) -> str:
+    return TAG_EXISTS if _TAG_EXISTS_TEXT.search(message) else "PushFailed"
 
 
 def _repository_of(ref: str) -> str:
