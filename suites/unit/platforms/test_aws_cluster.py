@@ -24,6 +24,7 @@ from humangov_deploy.naming import (
     TAG_STATE,
     format_time,
 )
+from humangov_deploy.platforms.aws_teardown import find_leftovers
 
 RUN_ID = "20261126T120000Z-abcdef"
 # AWS's answer while the service-linked role that this very call made is not yet usable
@@ -128,9 +129,14 @@ def test_a_recreated_cluster_carries_every_tag(
 ) -> None:
     attempts, _ = gone_once(monkeypatch, slow_recreate=False)
     lines: list[str] = []
-    moto_platform(moto_clients, run_id=RUN_ID).deploy("texas", timeout=300, progress=lines.append)
+    platform = moto_platform(moto_clients, run_id=RUN_ID)
+    platform.deploy("texas", timeout=300, progress=lines.append)
     assert len(attempts) == 2 and any("recreating it" in line for line in lines)
     assert_every_tag(cluster_tags(moto_clients))
+    # What the tags are for: sweep finds the cluster by `humangov:managed-by`, and dates it.
+    (cluster,) = [f for f in find_leftovers(platform) if f.kind == "ecs:cluster"]
+    assert cluster.id.endswith(f":cluster/{CLUSTER}") and cluster.state == SHARED_STATE
+    assert cluster.created == NOW and cluster.run_id == RUN_ID
 
 
 def test_recreating_the_cluster_gets_the_same_retry(
