@@ -133,38 +133,41 @@ def remove_bucket(
     )
 
 
-def empty_bucket(clients: AwsClients, bucket: str) -> int:
+def empty_bucket(clients: AwsClients, bucket: str, *, page_size: int = 1000) -> int:
     """Delete every object version and delete marker (a versioned bucket cannot be removed otherwise).
 
     ListObjectVersions answers at most 1,000 versions and delete markers per page, and DeleteObjects takes
     at most 1,000 keys and reports the keys it could not delete in `Errors` with a 200 answer
     (https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectVersions.html,
-    https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html): every page is deleted, and
-    any key left is an error naming it.
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html). So: every page is listed
+    first (deleting under the listing's markers would make an emulator lose its place), then deleted in
+    batches of 1,000 (`page_size`: smaller in tests), and any key left is an error naming it.
     """
     s3 = clients.s3
-    deleted = 0
+    keys: list[dict[str, str]] = []
     try:
-        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
-            keys = [
+        listing = s3.get_paginator("list_object_versions")
+        for page in listing.paginate(Bucket=bucket, PaginationConfig={"PageSize": page_size}):
+            keys += [
                 {"Key": v["Key"], "VersionId": v["VersionId"]}
                 for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
             ]
-            for start in range(0, len(keys), 1000):
-                batch = keys[start : start + 1000]
-                try:
-                    answer = s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
-                except ClientError as exc:
-                    raise _error("s3", "DeleteObjects", exc) from exc
-                failed = answer.get("Errors") or []
-                if failed:
-                    raise _undeleted(bucket, failed)
-                deleted += len(batch)
     except ClientError as exc:
         if error_code(exc) == "NoSuchBucket":
-            return deleted
+            return 0
         raise _error("s3", "ListObjectVersions", exc) from exc
-    return deleted
+    for start in range(0, len(keys), page_size):
+        batch = keys[start : start + page_size]
+        try:
+            answer = s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
+        except ClientError as exc:
+            if error_code(exc) == "NoSuchBucket":
+                return start
+            raise _error("s3", "DeleteObjects", exc) from exc
+        failed = answer.get("Errors") or []
+        if failed:
+            raise _undeleted(bucket, failed)
+    return len(keys)
 
 
 def _undeleted(bucket: str, failed: list[dict[str, Any]]) -> AwsCallError:

@@ -210,3 +210,36 @@ class FakeTerraform:
 
     def state_file(self, state: str) -> Path:
         return self.workdir / "terraform.tfstate.d" / f"humangov-{state}" / "terraform.tfstate"
+
+
+# What terraform/modules/aws_humangov_infrastructure leaves in an account, made on moto with boto3: the
+# tests of data "made by Terraform" on a runner that has no Terraform state for it (no provider runs here).
+TERRAFORM_RUN_ID = "20261126T170000Z-ab12"
+
+
+def make_data_as_terraform_does(
+    clients: Any, state: str, *, suffix: str = "qrst", run_id: str = TERRAFORM_RUN_ID, objects: int = 2
+) -> tuple[str, str]:
+    """The state's protected table and versioned bucket (with `objects` keys of 2 versions each), tagged
+    as the module and the provider's default_tags tag them (`humangov:managed-by=terraform`)."""
+    from humangov_deploy import appsrc
+
+    schema = appsrc.schema()
+    tags = {"humangov:managed-by": "terraform", "humangov:run-id": run_id, "humangov:state": state}
+    table = schema.table_name(state)
+    clients.dynamodb.create_table(
+        **schema.create_table_kwargs(table),
+        SSESpecification={"Enabled": True},
+        DeletionProtectionEnabled=True,
+        Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
+    )
+    bucket = schema.bucket_prefix(state) + suffix
+    clients.s3.create_bucket(Bucket=bucket)
+    clients.s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    clients.s3.put_bucket_tagging(
+        Bucket=bucket, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]}
+    )
+    for number in range(objects):
+        for version in (b"%PDF-1.4 one", b"%PDF-1.4 two"):
+            clients.s3.put_object(Bucket=bucket, Key=f"documents/r{number}/1.pdf", Body=version)
+    return table, bucket
