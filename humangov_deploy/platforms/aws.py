@@ -198,6 +198,9 @@ class AwsPlatform:
         images: dict[str, str],
         tags: dict[str, str],
     ) -> tuple[iam_api.Role, iam_api.Role]:
+        # Every role the library makes carries the bootstrap's boundary: the CI role may create and
+        # re-policy roles only with it, so no role it makes can exceed what a HumanGov task needs.
+        boundary = spec.permissions_boundary_arn(account)
         task_role, _ = iam_api.ensure_role(
             self.clients,
             names.task_role,
@@ -205,6 +208,7 @@ class AwsPlatform:
             description=f"HumanGov {names.state} tasks: this state's table and bucket only",
             path=IAM_PATH,
             tags=tags,
+            permissions_boundary=boundary,
         )
         iam_api.ensure_inline_policy(
             self.clients, names.task_role, names.task_policy, spec.task_role_policy(data)
@@ -216,6 +220,7 @@ class AwsPlatform:
             description=f"HumanGov {names.state} ECS agent: pull images, write logs, read the secret key",
             path=IAM_PATH,
             tags=tags,
+            permissions_boundary=boundary,
         )
         policy = spec.execution_role_policy(
             account=account, log_group_arn=log_group_arn, secret_arn=secret_arn, images=list(images.values())
