@@ -286,13 +286,19 @@ def retry_iam_propagation(
         except AwsError as exc:
             if not role_not_ready(exc) or attempt == attempts:
                 raise
-            what = "ECS's service-linked role" if _SERVICE_LINKED_ROLE.search(str(exc)) else "IAM role"
+            if _SERVICE_LINKED_ROLE.search(str(exc)):
+                what, line = (
+                    "ECS's new service-linked role to become usable",
+                    f"ECS's service-linked role not yet usable (the account's first cluster, {exc.code})",
+                )
+            else:
+                what, line = (
+                    "a new IAM role to become usable by ECS",
+                    f"IAM role not yet usable by ECS ({exc.code})",
+                )
             if deadline.remaining() <= delay:
-                raise DeployTimeout(
-                    f"a new {what} to become usable by ECS", str(exc), "retry in a minute"
-                ) from exc
-            first = " (the account's first cluster)" if exc.operation == "CreateCluster" else ""
-            progress(f"{what} not yet usable by ECS{first} ({exc.code}); retrying in {delay:.0f}s")
+                raise DeployTimeout(what, str(exc), "retry in a minute") from exc
+            progress(f"{line}; retrying in {delay:.0f}s")
             sleep(delay)
             delay = min(delay * 2, max_delay)
     raise AssertionError("unreachable")  # pragma: no cover
