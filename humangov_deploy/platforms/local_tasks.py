@@ -185,8 +185,12 @@ def stop_task(task: Task, *, timeout: int = STOP_TIMEOUT) -> None:
             dock.remove_container(container, timeout=timeout)
 
 
-def definition_of(task: Task) -> TaskDefinition | None:
-    """The definition a running task was started with, read back from its containers (for a replacement)."""
+def definition_of(task: Task, emulator_image: str = "") -> TaskDefinition | None:
+    """The definition a running task was started with, read back from its containers (for a replacement).
+
+    No task container runs the emulator's image, yet it is part of the definition's fingerprint (which a
+    deploy compares): the caller passes it, read from the state's emulator.
+    """
     app, nginx, holder = task.members.get("app"), task.members.get("nginx"), task.holder
     if app is None or nginx is None or holder is None:
         return None
@@ -202,7 +206,7 @@ def definition_of(task: Task) -> TaskDefinition | None:
         app=str((app.attrs.get("Config") or {}).get("Image")),
         nginx=str((nginx.attrs.get("Config") or {}).get("Image")),
         lb=str((holder.attrs.get("Config") or {}).get("Image")),
-        emulator="",
+        emulator=emulator_image,
     )
     return TaskDefinition(images, environment, port, emulator_host)
 
@@ -216,13 +220,17 @@ def replace_stopped(
     with no task at all (up to `desired`) get one too, defined like a surviving task. Returns new task ids.
     """
     tasks = find_tasks(client, state)
-    definition = next((d for d in (definition_of(t) for t in tasks if t.status == "RUNNING") if d), None)
+    emulators = dock.list_containers(client, state, **{spec.LABEL_ROLE: "emulator"})
+    # Without it the replacement's fingerprint differs, and the next deploy replaces the task again.
+    emulator = str((emulators[0].attrs.get("Config") or {}).get("Image") or "") if emulators else ""
+    running = (definition_of(t, emulator) for t in tasks if t.status == "RUNNING")
+    definition = next((d for d in running if d), None)
     names = spec.LocalNames(state)
     started: list[str] = []
     for task in tasks:
         if task.status != "STOPPED":
             continue
-        task_definition = definition or definition_of(task)
+        task_definition = definition or definition_of(task, emulator)
         progress(f"task {task.id} in {task.az} stopped: replacing it")
         stop_task(task, timeout=2)
         if task_definition is not None:

@@ -202,15 +202,96 @@ def test_status_replaces_a_stopped_task_in_its_zone(aws: None, engine: FakeDocke
     assert all(t.status == "RUNNING" and t.healthy for t in after.tasks)
 
 
-def test_a_task_whose_container_exited_is_stopped_then_replaced(aws: None, engine: FakeDocker) -> None:
+def test_a_task_whose_holder_died_is_replaced_in_its_slot_and_zone(aws: None, engine: FakeDocker) -> None:
     platform = make_platform(engine)
     platform.deploy("california", timeout=60, progress=quiet)
-    task = find_tasks(engine, "california")[1]
-    task.holder.status = "exited"  # the namespace is gone: app and nginx cannot serve any more
-    assert task.status == "STOPPED"
+    survivor, dead = find_tasks(engine, "california")
+    dead.holder.status = "exited"  # the namespace is gone: app and nginx cannot serve any more
+    assert dead.status == "STOPPED"
+    after = platform.status("california")  # one status call: ECS's scheduler does not wait either
+    tasks = find_tasks(engine, "california")
+    assert [t.slot for t in tasks] == [1, 2]
+    new = tasks[1]
+    assert tasks[0].id == survivor.id and new.id != dead.id  # the live task is left alone
+    assert (new.az, new.spec) == (dead.az, dead.spec) == ("zone-b", survivor.spec)
+    assert {role: c.image for role, c in new.members.items()} == {"app": "app:1", "nginx": "nginx:1"}
+    assert all(c.status == "running" for c in new.containers) and len(new.containers) == 3
+    assert [c.name for c in dead.containers if c.name in engine.by_name] == []  # the dead one is removed
+    assert {t.id: (t.az, t.status, t.healthy) for t in after.tasks} == {
+        survivor.id: ("zone-a", "RUNNING", True),
+        new.id: ("zone-b", "RUNNING", True),
+    }
+
+
+def test_a_redeploy_without_change_keeps_a_replacement_task(aws: None, engine: FakeDocker) -> None:
+    # The replacement carries the deploy's definition (its fingerprint), so the next deploy sees no change.
+    platform = make_platform(engine)
+    platform.deploy("california", timeout=60, progress=quiet)
+    find_tasks(engine, "california")[1].holder.status = "exited"
+    replaced = [t.id for t in platform.status("california").tasks]
+    calls = len(engine.calls)
+    status = platform.deploy("california", timeout=60, progress=quiet)
+    assert [t.id for t in status.tasks] == replaced
+    assert [c for c in engine.calls[calls:] if c[0] in ("create", "remove", "stop")] == []
+
+
+def test_when_every_task_died_each_is_replaced_with_its_own_definition(aws: None, engine: FakeDocker) -> None:
+    platform = make_platform(engine)
+    platform.deploy("california", timeout=60, progress=quiet)
+    dead = find_tasks(engine, "california")
+    for task in dead:
+        task.holder.status = "exited"
     after = platform.status("california")
-    assert task.id not in {t.id for t in after.tasks}
-    assert [t.az for t in after.tasks if t.id != find_tasks(engine, "california")[0].id] in (["zone-b"], [])
+    tasks = find_tasks(engine, "california")
+    assert [(t.slot, t.az) for t in tasks] == [(1, "zone-a"), (2, "zone-b")]
+    assert {t.id for t in tasks}.isdisjoint({t.id for t in dead})
+    assert {t.spec for t in tasks} == {dead[0].spec}
+    assert [(t.status, t.healthy) for t in after.tasks] == [("RUNNING", True), ("RUNNING", True)]
+
+
+def test_a_restarting_member_is_left_to_dockers_restart_policy(aws: None, engine: FakeDocker) -> None:
+    platform = make_platform(engine)
+    platform.deploy("california", timeout=60, progress=quiet)
+    before = find_tasks(engine, "california")
+    before[0].members["app"].status = "restarting"  # the app crashed once; Docker brings it back
+    assert before[0].status == "PENDING"
+    after = platform.status("california")
+    assert [t.id for t in after.tasks] == [t.id for t in before]
+    assert [t.status for t in after.tasks] == ["PENDING", "RUNNING"]
+    assert [c for c in engine.calls if c[0] in ("create", "remove", "stop")][-1][0] == "create"  # no new one
+
+
+def test_a_rolling_redeploy_waits_for_each_new_task_to_be_healthy(aws: None, engine: FakeDocker) -> None:
+    http = FakeHttp(engine)
+    make_platform(engine, http=http).deploy("california", timeout=60, progress=quiet)
+    old = find_tasks(engine, "california")
+    engine.image_tags.add("app:2")
+    platform = make_platform(
+        engine, http=http, images=Images(app="app:2", nginx="nginx:1", lb="lb:1", emulator="emulator:1")
+    )
+    # The new task of slot 1 fails its health checks for its first three polls.
+    http.failing_slots = {1}
+    turned_healthy: list[int] = []
+    seen: list[str] = []
+    sleep = platform.sleep
+
+    def slow_sleep(seconds: float) -> None:
+        if len(platform.clock.sleeps) == 2:  # type: ignore[attr-defined]
+            http.failing_slots.clear()
+            turned_healthy.append(len(engine.calls))
+            # Until then, slot 2's old task still serves: it was not touched.
+            seen.extend(c.status for c in old[1].containers if c.name in engine.by_name)
+        sleep(seconds)
+
+    platform.sleep = slow_sleep
+    platform.deploy("california", timeout=60, progress=quiet)
+    assert len(platform.clock.sleeps) == 3  # type: ignore[attr-defined]
+    assert seen == ["running"] * 3
+    removed_old_2 = engine.calls.index(("remove", old[1].members["app"].name))
+    assert turned_healthy and turned_healthy[0] < removed_old_2
+    started_new_1 = [i for i, c in enumerate(engine.calls[: turned_healthy[0]]) if c[0] == "start"]
+    assert started_new_1  # slot 1's new task was started before the wait
+    assert {t.members["app"].image for t in find_tasks(engine, "california")} == {"app:2"}
 
 
 def test_a_member_in_an_old_namespace_makes_the_task_stopped(aws: None, engine: FakeDocker) -> None:
