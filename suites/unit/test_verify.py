@@ -259,3 +259,52 @@ def test_verify_passes_against_the_real_app(stack: tuple[AwsClients, StackStatus
         FakePlatform(clients, status), "texas", http=FlaskHttp(app.test_client()), progress=lambda _m: None
     )  # type: ignore[arg-type]
     assert report.ok, str(report)
+
+
+# --- only RUNNING tasks count ---------------------------------------------------------------------------
+
+
+def checks(report: Any) -> dict[str, tuple[str, str]]:
+    return {c.name: (c.status, c.detail) for c in report.checks}
+
+
+@pytest.mark.parametrize("other", ["PENDING", "PROVISIONING", "DEACTIVATING", "STOPPED"])
+def test_tasks_that_are_not_running_do_not_count(
+    stack: tuple[AwsClients, StackStatus, FakeApp], other: str
+) -> None:
+    # Two tasks in two AZs, both behind a healthy target, but only one RUNNING: one task is not enough.
+    stack[1].tasks = [
+        TaskInfo("t1", "us-east-1a", "RUNNING", True),
+        TaskInfo("t2", "us-east-1b", other, True),
+    ]
+    found = checks(run(stack))
+    assert found["tasks"] == ("fail", "1 RUNNING task(s) in us-east-1a")
+    assert found["targets"] == ("fail", "1/1 healthy behind the load balancer")
+
+
+def test_the_azs_are_those_of_running_tasks(stack: tuple[AwsClients, StackStatus, FakeApp]) -> None:
+    stack[1].tasks = [
+        TaskInfo("t1", "us-east-1a", "RUNNING", True),
+        TaskInfo("t2", "us-east-1a", "RUNNING", True),
+        TaskInfo("t3", "us-east-1b", "STOPPED", False),
+    ]
+    found = checks(run(stack))
+    assert found["tasks"] == ("fail", "2 RUNNING task(s) in us-east-1a")
+    # A stopped task's target is no running task's: it does not fail the targets check.
+    assert found["targets"] == ("pass", "2/2 healthy behind the load balancer")
+
+
+def test_three_running_tasks_in_two_azs_pass(stack: tuple[AwsClients, StackStatus, FakeApp]) -> None:
+    stack[1].tasks = [*two_tasks(), TaskInfo("t3", "us-east-1a", "RUNNING", True)]
+    found = checks(run(stack))
+    assert found["tasks"] == ("pass", "3 RUNNING task(s) in us-east-1a, us-east-1b")
+    assert found["targets"] == ("pass", "3/3 healthy behind the load balancer")
+
+
+def test_a_running_task_behind_an_unhealthy_target_is_named(
+    stack: tuple[AwsClients, StackStatus, FakeApp],
+) -> None:
+    stack[1].tasks = [*two_tasks(), TaskInfo("t3", "us-east-1c", "RUNNING", False)]
+    found = checks(run(stack))
+    assert found["tasks"][0] == "pass"
+    assert found["targets"] == ("fail", "2/3 healthy behind the load balancer (not healthy: t3)")
