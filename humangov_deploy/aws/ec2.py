@@ -183,3 +183,54 @@ def delete_security_group(clients: AwsClients, group_id: str) -> None:
     ec2 = clients.ec2
     with aws_call("ec2", "DeleteSecurityGroup", ignore=("InvalidGroup.NotFound",)):
         ec2.delete_security_group(GroupId=group_id)
+
+
+def _without_group_pairs(permission: dict[str, Any], group_ids: set[str]) -> dict[str, Any] | None:
+    """The part of `permission` that names one of `group_ids` (as RevokeSecurityGroup* wants it), or None."""
+    pairs = [p for p in permission.get("UserIdGroupPairs", []) if p.get("GroupId") in group_ids]
+    if not pairs:
+        return None
+    revoke: dict[str, Any] = {"IpProtocol": permission["IpProtocol"]}
+    for key in ("FromPort", "ToPort"):
+        if key in permission:
+            revoke[key] = permission[key]
+    # The pairs as described (with UserId and Description): AWS matches on the group, moto on them all.
+    revoke["UserIdGroupPairs"] = pairs
+    return revoke
+
+
+def revoke_group_references(clients: AwsClients, group: SecurityGroup, group_ids: set[str]) -> int:
+    """Revoke every rule of `group` (ingress and egress) that names one of `group_ids`; returns how many.
+
+    AWS refuses DeleteSecurityGroup with DependencyViolation, for good, while another group's rule names
+    the group (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DeleteSecurityGroup.html), so a
+    pair of groups that name each other can only go once these rules are gone.
+    """
+    ec2 = clients.ec2
+    revoked = 0
+    for permission in group.ingress:
+        revoke = _without_group_pairs(permission, group_ids)
+        if revoke is not None:
+            with aws_call("ec2", "RevokeSecurityGroupIngress", ignore=("InvalidPermission.NotFound",)):
+                ec2.revoke_security_group_ingress(GroupId=group.id, IpPermissions=[revoke])
+            revoked += 1
+    for permission in group.egress:
+        revoke = _without_group_pairs(permission, group_ids)
+        if revoke is not None:
+            with aws_call("ec2", "RevokeSecurityGroupEgress", ignore=("InvalidPermission.NotFound",)):
+                ec2.revoke_security_group_egress(GroupId=group.id, IpPermissions=[revoke])
+            revoked += 1
+    return revoked
+
+
+def groups_referencing(clients: AwsClients, group_id: str) -> list[SecurityGroup]:
+    """Every other group with an ingress or egress rule that names `group_id`."""
+    ec2 = clients.ec2
+    found: dict[str, SecurityGroup] = {}
+    for key in ("ip-permission.group-id", "egress.ip-permission.group-id"):
+        with aws_call("ec2", "DescribeSecurityGroups"):
+            groups = ec2.describe_security_groups(Filters=[{"Name": key, "Values": [group_id]}])
+        for raw in groups.get("SecurityGroups", []):
+            if raw["GroupId"] != group_id:
+                found[raw["GroupId"]] = _group(raw)
+    return sorted(found.values(), key=lambda g: g.id)

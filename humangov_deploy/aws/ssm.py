@@ -69,3 +69,19 @@ def delete_parameter(clients: AwsClients, name: str) -> bool:
     with aws_call("ssm", "DeleteParameter", ignore=("ParameterNotFound",)):
         ssm.delete_parameter(Name=name)
     return True
+
+
+def states_with_secret(clients: AwsClients, root: str) -> list[str]:
+    """States that have a secret under `root` (`/humangov`): a deploy writes it first and destroy last, so
+    a state listed here is deployed, or being deployed or destroyed right now."""
+    ssm = clients.ssm
+    found: set[str] = set()
+    with aws_call("ssm", "DescribeParameters"):
+        for page in ssm.get_paginator("describe_parameters").paginate(
+            ParameterFilters=[{"Key": "Path", "Option": "Recursive", "Values": [root]}]
+        ):
+            for parameter in page.get("Parameters", []):
+                parts = str(parameter["Name"]).strip("/").split("/")
+                if len(parts) == 3 and parts[2] == "secret-key":
+                    found.add(parts[1])
+    return sorted(found)

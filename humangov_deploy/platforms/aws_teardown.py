@@ -24,9 +24,12 @@ from humangov_deploy.aws import logs as logs_api
 from humangov_deploy.aws import ssm as ssm_api
 from humangov_deploy.aws.call import AwsError, aws_call
 from humangov_deploy.aws.tagging import find_tagged, from_list
+from humangov_deploy.errors import DeploymentFailed
 from humangov_deploy.naming import (
+    CLUSTER,
     IAM_PATH,
     MANAGED_BY,
+    PREFIX,
     SHARED_STATE,
     TAG_CREATED_AT,
     TAG_DATA,
@@ -129,24 +132,7 @@ def destroy_stack(
         progress(f"deleted {len(inactive)} revision(s) of task definition {names.family}")
         removed.append(f"task definition {names.family}")
 
-    for group_name in (names.task_security_group, names.lb_security_group):
-        group = ec2_api.find_security_group(clients, group_name)
-        if group is None:
-            continue
-        progress(f"deleting security group {group_name}")
-
-        def delete_group(group_id: str = group.id) -> bool:
-            ec2_api.delete_security_group(clients, group_id)
-            return True
-
-        _until_done(
-            platform,
-            f"security group {group_name} to be released",
-            delete_group,
-            deadline,
-            hint="network interfaces of stopped tasks or of the load balancer can take a few minutes to go",
-        )
-        removed.append(f"security group {group_name}")
+    blocked = _delete_security_groups(platform, names, deadline, progress, removed)
 
     if logs_api.delete_log_group(clients, names.log_group):
         progress(f"deleted log group {names.log_group}")
@@ -172,15 +158,77 @@ def destroy_stack(
         removed.append(f"parameter {names.secret_parameter}")
 
     if not options.keep_shared and ecs_api.find_cluster(clients, names.cluster) is not None:
-        others = ecs_api.active_service_names(clients, names.cluster)
-        if others:
-            progress(f"keeping cluster {names.cluster}: {len(others)} other service(s) use it")
+        users = _cluster_users(platform, names.cluster, {names.state})
+        if users:
+            progress(f"keeping cluster {names.cluster}: still used by {', '.join(users)}")
         else:
             progress(f"deleting cluster {names.cluster} (no state uses it)")
             ecs_api.delete_cluster(clients, names.cluster)
             removed.append(f"cluster {names.cluster}")
     progress(f"{names.state}: " + ("removed " + ", ".join(removed) if removed else "nothing to remove"))
+    if blocked:
+        raise DeploymentFailed("; ".join(blocked))
     return removed
+
+
+def _delete_security_groups(
+    platform: AwsPlatform, names: StackNames, deadline: Deadline, progress: Progress, removed: list[str]
+) -> list[str]:
+    """Delete the tasks' and the load balancer's groups; returns why any could not go.
+
+    The two groups name each other (the tasks accept from the load balancer's group, which sends only to
+    the tasks' group), and AWS never deletes a group that another group's rule names: revoke those rules
+    first. A rule of some other group naming ours never clears by waiting either: report it, do not poll.
+    """
+    clients = platform.clients
+    groups = [
+        group
+        for group in (
+            ec2_api.find_security_group(clients, names.task_security_group),
+            ec2_api.find_security_group(clients, names.lb_security_group),
+        )
+        if group is not None
+    ]
+    ours = {group.id for group in groups}
+    for group in groups:
+        if ec2_api.revoke_group_references(clients, group, ours - {group.id}):
+            progress(f"revoked the rules of {group.name} that name the other group")
+    blocked: list[str] = []
+    for group in groups:
+        foreign = [g for g in ec2_api.groups_referencing(clients, group.id) if g.id not in ours]
+        if foreign:
+            named = ", ".join(f"{g.name} ({g.id})" for g in foreign)
+            blocked.append(
+                f"security group {group.name} ({group.id}) is named by rules of {named}: AWS will not "
+                "delete it until those rules are removed; remove them and run destroy again"
+            )
+            continue
+        progress(f"deleting security group {group.name}")
+
+        def delete_group(group_id: str = group.id) -> bool:
+            ec2_api.delete_security_group(clients, group_id)
+            return True
+
+        _until_done(
+            platform,
+            f"security group {group.name} to be released",
+            delete_group,
+            deadline,
+            hint="network interfaces of stopped tasks or of the load balancer can take a few minutes to go",
+        )
+        removed.append(f"security group {group.name}")
+    return blocked
+
+
+def _cluster_users(platform: AwsPlatform, cluster: str, ignore: set[str]) -> list[str]:
+    """Who still needs the shared cluster, apart from the states in `ignore`: services, and states that
+    are deployed or being deployed (their secret is a deploy's first write and a destroy's last), so a
+    parallel deploy between its cluster check and its CreateService does not lose the cluster."""
+    clients = platform.clients
+    users = [f"service {name}" for name in ecs_api.active_service_names(clients, cluster)]
+    states = ssm_api.states_with_secret(clients, f"/{PREFIX}")
+    users += [f"state {other}" for other in states if other not in ignore]
+    return users
 
 
 # --- sweep ---------------------------------------------------------------------------------------------
@@ -311,6 +359,12 @@ def sweep(
                 continue
             if remaining_states:
                 report.skipped[leftover.id] = f"still used by {', '.join(sorted(remaining_states))}"
+                continue
+            # The tagging API lags behind new resources: a state whose deploy started a moment ago may be
+            # in no leftover yet, but its secret (a deploy's first write) is already there.
+            users = _cluster_users(platform, CLUSTER, set(report.removed_states))
+            if users:
+                report.skipped[leftover.id] = f"still used by {', '.join(users)}"
                 continue
             report.removed_shared.append(leftover.id)
             if not dry_run:
