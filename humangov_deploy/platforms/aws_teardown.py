@@ -41,7 +41,7 @@ from humangov_deploy.naming import (
     parse_time,
     run_id_time,
 )
-from humangov_deploy.platforms.aws_data import find_data
+from humangov_deploy.platforms.aws_data import data_leftovers, find_data
 from humangov_deploy.platforms.base import Leftover, Progress, SweepReport
 from humangov_deploy.waits import Deadline, Poll, poll_until
 
@@ -298,6 +298,10 @@ def find_leftovers(platform: AwsPlatform) -> list[Leftover]:
                     tags.get(TAG_RUN_ID),
                 )
             )
+    # Tables and buckets by name, whoever made them: Terraform tags them managed-by=terraform, and data
+    # of a lost runner may carry no tag of ours at all.
+    known = {f.id for f in found}
+    found += [leftover for leftover in data_leftovers(clients) if leftover.id not in known]
     return sorted(found, key=lambda f: (f.state, f.kind, f.id))
 
 
