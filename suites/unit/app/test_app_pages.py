@@ -198,7 +198,7 @@ def test_pdf_link_redirects_to_a_short_lived_presigned_url(client: FlaskClient) 
     query = parse_qs(url.query)
     assert BUCKET in url.netloc + url.path
     assert url.path.endswith(record["document"])
-    # The contract (README, HTTP interface): a presigned URL valid 5 minutes, not up to SigV4's maximum.
+    # The contract (README, HTTP interface): the presigned URL is valid 5 minutes, exactly.
     assert query["X-Amz-Expires"] == ["300"]
     assert query["response-content-type"] == ["application/pdf"]
     assert query["response-content-disposition"] == ['inline; filename="Signed_Contract.pdf"']
