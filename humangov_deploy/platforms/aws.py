@@ -93,7 +93,8 @@ class AwsPlatform:
         self.now = now
         self.run_id = run_id or new_run_id(now())
         self.images = images or built_images(clients)
-        self._data = data or (lambda kind: data_provider(kind, clients, now))
+        # The data's retries sleep with the platform's sleep (tests pass a fake one).
+        self._data = data or (lambda kind: data_provider(kind, clients, now, self.sleep))
         self.clock, self.sleep = clock, sleep
         self._account: spec.Account | None = None
 
@@ -128,7 +129,7 @@ class AwsPlatform:
         images = check_images(self.images(progress))
         provider = self.data_provider(options.data)
         progress(f"data: {provider.kind}")
-        data = provider.ensure(names.state, run_id=self.run_id, progress=progress)
+        data = provider.ensure(names.state, run_id=self.run_id, progress=progress, deadline=deadline)
 
         log_group = logs_api.ensure_log_group(
             clients, names.log_group, retention_days=options.log_retention_days, tags=tags

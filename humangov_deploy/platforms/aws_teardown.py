@@ -150,7 +150,9 @@ def destroy_stack(
             kind = "boto3"
         if kind is not None:
             progress(f"removing data ({kind})")
-            platform.data_provider(kind).destroy(names.state, run_id=platform.run_id, progress=progress)
+            platform.data_provider(kind).destroy(
+                names.state, run_id=platform.run_id, progress=progress, deadline=deadline
+            )
             removed.append(f"data ({kind})")
 
     if ssm_api.delete_parameter(clients, names.secret_parameter):
