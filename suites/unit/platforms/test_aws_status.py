@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
 from aws_testkit import ACCOUNT, REGION, moto_platform, target
+from moto import mock_aws
 
 from humangov_deploy.clients import AwsClients
 from humangov_deploy.naming import CLUSTER, names_for
@@ -86,19 +88,37 @@ class TargetsOverlay:
         return getattr(self.real, name)
 
 
+@pytest.fixture(scope="module")
+def _stack() -> Iterator[boto3.session.Session]:
+    """One texas stack on moto for the module (status only reads it); each test gets fresh clients."""
+    with pytest.MonkeyPatch.context() as patch, mock_aws():
+        # Credentials as suites/unit/conftest.py sets them (its fixture is per test, this one per module);
+        # MOTO_ECS_SERVICE_RUNNING: moto's service would report no running task (DESIGN.md).
+        for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
+                            ("AWS_SESSION_TOKEN", "testing"), ("MOTO_ECS_SERVICE_RUNNING", "2")):  # fmt: skip
+            patch.setenv(name, value)
+        for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+            patch.delenv(name, raising=False)
+        # One session: clients made from it reuse its loaded service models (a new session reloads them).
+        session = boto3.session.Session(region_name=REGION)
+        moto_platform(AwsClients(region=REGION, session=session)).deploy(
+            "texas", timeout=300, progress=lambda _m: None
+        )
+        yield session
+
+
 @pytest.fixture
-def deployed(moto_clients: AwsClients) -> AwsClients:
-    moto_platform(moto_clients).deploy("texas", timeout=300, progress=lambda _m: None)
-    return moto_clients
+def deployed(_stack: boto3.session.Session) -> AwsClients:
+    return AwsClients(region=REGION, session=_stack)
 
 
 def status_with(
-    clients: AwsClients, tasks: list[dict[str, Any]], targets: list[dict[str, Any]]
+    clients: AwsClients, tasks: list[dict[str, Any]], targets: list[dict[str, Any]], state: str = "texas"
 ) -> tuple[dict[str, TaskInfo], TasksOverlay]:
     ecs = TasksOverlay(clients.ecs, tasks)
     clients._cache["ecs"] = ecs
     clients._cache["elbv2"] = TargetsOverlay(clients.elbv2, targets)
-    result = stack_status(clients, names_for("texas"))
+    result = stack_status(clients, names_for(state))
     return {t.id: t for t in result.tasks}, ecs
 
 
@@ -166,6 +186,64 @@ def test_tasks_carry_their_az_and_last_status_and_only_running_ones_are_listed(d
     assert {(c["cluster"], c["serviceName"]) for c in ecs.list_calls} == {(CLUSTER, "humangov-texas-service")}
 
 
-def test_without_a_service_no_task_is_reported(moto_clients: AwsClients) -> None:
-    found, ecs = status_with(moto_clients, [task("t-1", "10.0.1.10")], [target("10.0.1.10", "healthy")])
+def test_without_a_service_no_task_is_reported(deployed: AwsClients) -> None:
+    # utah has no service in the (shared) cluster: its status lists no task, and asks ECS for none.
+    found, ecs = status_with(deployed, [task("t-1", "10.0.1.10")], [target("10.0.1.10", "healthy")], "utah")
     assert found == {} and ecs.list_calls == []
+
+
+def test_status_lists_every_resource_of_the_stack(deployed: AwsClients) -> None:
+    targets = [target("10.0.1.10", "healthy"), target("10.0.2.10", "unhealthy", "Target.FailedHealthChecks")]
+    clients = deployed
+    clients._cache["elbv2"] = TargetsOverlay(clients.elbv2, targets)
+    result = stack_status(clients, names_for("texas"), platform="aws-test")
+    assert (result.state, result.platform, result.region) == ("texas", "aws-test", "us-east-1")
+    assert result.table == "humangov-texas-dynamodb"
+    assert result.bucket is not None and result.bucket.startswith("humangov-texas-s3-")
+    resources = result.resources
+    assert set(resources) == {
+        "cluster",
+        "load_balancer",
+        "target_group",
+        "service",
+        "lb_security_group",
+        "task_security_group",
+        "task_role",
+        "execution_role",
+        "log_group",
+        "secret_parameter",
+        "task_definition",
+    }
+    lb = resources["load_balancer"]
+    assert result.url == f"http://{clients.elbv2.describe_load_balancers()['LoadBalancers'][0]['DNSName']}"
+    assert (
+        lb["state"] == "active"
+        and len(lb["azs"]) >= 2
+        and lb["arn"].startswith("arn:aws:elasticloadbalancing:")
+    )
+    assert resources["target_group"]["targets"] == [
+        "10.0.1.10:80 healthy",
+        "10.0.2.10:80 unhealthy (Target.FailedHealthChecks: Target.FailedHealthChecks)",
+    ]
+    service = resources["service"]
+    assert (service["status"], service["desired"], service["running"]) == ("ACTIVE", 2, 2)
+    assert service["task_definition"] == resources["task_definition"]
+    assert service["task_definition"].endswith(":task-definition/humangov-texas-fullstack:1")
+    assert [set(d) for d in service["deployments"]] == [{"id", "status", "rollout", "task_definition"}]
+    assert service["deployments"][0]["status"] == "PRIMARY"
+    assert resources["cluster"].endswith(f":cluster/{CLUSTER}")
+    assert resources["task_role"].endswith("/humangov-texas-task-role")
+    assert resources["execution_role"].endswith("/humangov-texas-execution-role")
+    assert resources["lb_security_group"].startswith("sg-") and resources["task_security_group"].startswith(
+        "sg-"
+    )
+    assert resources["lb_security_group"] != resources["task_security_group"]
+    assert resources["log_group"] == "/ecs/humangov-texas"
+    assert resources["secret_parameter"] == "/humangov/texas/secret-key"
+
+
+def test_the_shared_cluster_alone_is_not_a_states_stack(deployed: AwsClients) -> None:
+    other = stack_status(deployed, names_for("utah"))
+    assert (other.resources, other.tasks, other.url, other.table, other.bucket) == ({}, [], None, None, None)
+    assert not other.exists
+    assert stack_status(deployed, names_for("texas")).exists
