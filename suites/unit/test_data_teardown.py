@@ -32,7 +32,15 @@ def clock() -> FakeClock:
 
 
 def test_a_created_table_is_protected_against_deletion(clients: AwsClients) -> None:
+    operations: list[str] = []
+    clients.dynamodb.meta.events.register(
+        "before-call.dynamodb.*", lambda model, **_: operations.append(model.name)
+    )
+
     data = create_state_data(clients, "kansas")
+
+    # Protected from its first moment: CreateTable carries it, no UpdateTable comes after.
+    assert "CreateTable" in operations and "UpdateTable" not in operations
 
     table = clients.dynamodb.describe_table(TableName=data.table)["Table"]
     assert table["DeletionProtectionEnabled"] is True
