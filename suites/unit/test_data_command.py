@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from botocore.exceptions import ClientError
 
+from humangov_deploy import appsrc
 from humangov_deploy.cli import main
 from humangov_deploy.clients import AwsClients
 from humangov_deploy.emulator import EmbeddedAws
@@ -63,3 +64,33 @@ def test_missing_credentials_are_explained(
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     assert main(["data", "show", "--state", "texas"]) == 1
     assert "no AWS credentials found" in capsys.readouterr().err
+
+
+def test_destroy_removes_data_terraform_made_protected_table_and_every_bucket(
+    endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # As Terraform's module leaves it, and as a second deploy with a lost state used to duplicate it.
+    clients = AwsClients(endpoint_url=endpoint)
+    clients.dynamodb.create_table(
+        **appsrc.schema().create_table_kwargs("humangov-nevada-dynamodb"), DeletionProtectionEnabled=True
+    )
+    for bucket in ("humangov-nevada-s3-abcd", "humangov-nevada-s3-wxyz"):
+        clients.s3.create_bucket(Bucket=bucket)
+        clients.s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+        clients.s3.put_object(Bucket=bucket, Key="documents/a/1.pdf", Body=b"%PDF-1.4")
+
+    args = ["data", "destroy", "--state", "nevada", "--endpoint-url", endpoint, "--json", "--timeout", "60"]
+    assert main(args) == 0
+
+    assert json.loads(capsys.readouterr().out) == {"state": "nevada", "removed": True}
+    assert "humangov-nevada-dynamodb" not in clients.dynamodb.list_tables()["TableNames"]
+    assert not [b for b in clients.s3.list_buckets()["Buckets"] if "nevada" in b["Name"]]
+
+
+def test_created_tables_are_protected(endpoint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["data", "create", "--state", "alaska", "--endpoint-url", endpoint, "--json"]) == 0
+    table = json.loads(capsys.readouterr().out)["table"]
+    described = AwsClients(endpoint_url=endpoint).dynamodb.describe_table(TableName=table)["Table"]
+    assert described["DeletionProtectionEnabled"] is True
+    assert main(["data", "destroy", "--state", "alaska", "--endpoint-url", endpoint]) == 0
+    assert "alaska: removed" in capsys.readouterr().out
