@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
+
+from suites import infra
 
 SUITES = ("unit", "container", "live")
 ROOT = Path(__file__).resolve().parent
@@ -30,6 +34,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         default=False,
         help="fail, do not skip, when the live platform is unavailable (nightly runs)",
+    )
+    group.addoption(
+        infra.OPTION,
+        action="store_true",
+        default=False,
+        help="fail, do not skip, when Docker, Chromium or terraform is missing "
+        f"(on by default under CI=true or {infra.ENV_FLAG}=1)",
     )
     group.addoption(
         "--keep",
@@ -65,3 +76,14 @@ def state(states: list[str]) -> str:
 @pytest.fixture(scope="session")
 def platform_name(pytestconfig: pytest.Config) -> str:
     return str(pytestconfig.getoption("--platform") or "aws")
+
+
+@pytest.fixture(scope="session")
+def infra_unavailable(pytestconfig: pytest.Config) -> Callable[[str], NoReturn]:
+    """Call it with what is missing: it skips, or fails where CI must not pass by skipping (suites/infra)."""
+    require, because = infra.config_requires(pytestconfig)
+
+    def unavailable(reason: str) -> NoReturn:
+        infra.unavailable(reason, require=require, because=because)
+
+    return unavailable

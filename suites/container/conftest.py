@@ -1,7 +1,8 @@
 """Container suite: the images built once per session (local bases), tasks started as Fargate does.
 
-Skips, never fails, where no Docker daemon answers. Every container carries the run's label and prefix
-and is removed afterwards, also when a test or the start itself fails.
+Where no Docker daemon answers, it skips with the reason, or fails under CI=true, HUMANGOV_REQUIRE_INFRA=1
+or --no-skip-infra (suites/infra.py): CI never passes by skipping. Every container carries the run's
+label and prefix and is removed afterwards, also when a test or the start itself fails.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from container_kit import LABEL, RUN_ID, TASK_MAX_UPLOAD_MB, Task, build_aws_sidecar, start_task
@@ -20,16 +21,25 @@ from humangov_deploy import baseimage, images
 REPORT: dict[str, str] = {}
 
 
-@pytest.fixture(scope="session")
-def docker_client() -> Any:
-    try:
-        import docker
+def _docker() -> Any:
+    import docker
 
-        client = docker.from_env()
+    return docker.from_env()
+
+
+def connect_docker(unavailable: Callable[[str], NoReturn], connect: Callable[[], Any] = _docker) -> Any:
+    """A Docker client that answered a ping, or `unavailable` with the reason."""
+    try:
+        client = connect()
         client.ping()
     except Exception as exc:
-        pytest.skip(f"no Docker daemon answers ({exc}): the container suite needs one")
+        unavailable(f"no Docker daemon answers ({exc}): the container suite needs one")
     return client
+
+
+@pytest.fixture(scope="session")
+def docker_client(infra_unavailable: Callable[[str], NoReturn]) -> Any:
+    return connect_docker(infra_unavailable)
 
 
 def _progress(line: str) -> None:

