@@ -12,7 +12,7 @@ from fake_clock import FakeClock
 from moto import mock_aws
 
 from humangov_deploy.clients import AwsClients
-from humangov_deploy.data import create_state_data, find_state_data, tls_only_policy
+from humangov_deploy.data import create_state_data, find_state_data, state_buckets, tls_only_policy
 from humangov_deploy.data_teardown import destroy_state_data, empty_bucket
 from humangov_deploy.errors import AwsCallError, ConfigError
 from humangov_deploy.waits import Deadline
@@ -101,8 +101,6 @@ def test_a_bucket_in_another_region_is_not_this_regions_state_data() -> None:
         }
         stubber.add_response("list_buckets", listing, {"Prefix": "humangov-"})
         with stubber:
-            from humangov_deploy.data import state_buckets
-
             assert state_buckets(stubbed, "maine") == ["humangov-maine-s3-wxyz"]
 
 

@@ -21,6 +21,7 @@ from terraform_support import (
     make_data_as_terraform_does,
 )
 
+from humangov_deploy import appsrc
 from humangov_deploy import data as data_api
 from humangov_deploy.clients import AwsClients
 from humangov_deploy.data import create_state_data
@@ -197,9 +198,9 @@ def test_data_leftovers_lists_every_states_data_by_name_whoever_made_it(clients:
         clients, "utah", run_id="boto3-run", created_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     )
     bare = "humangov-ohio-dynamodb"  # no tag at all: made by hand, or by a run killed mid-way
-    clients.dynamodb.create_table(**data_api.appsrc.schema().create_table_kwargs(bare))
+    clients.dynamodb.create_table(**appsrc.schema().create_table_kwargs(bare))
     for stranger in ("humangov-atlantis-dynamodb", "payroll"):
-        clients.dynamodb.create_table(**data_api.appsrc.schema().create_table_kwargs(stranger))
+        clients.dynamodb.create_table(**appsrc.schema().create_table_kwargs(stranger))
     for stranger in ("humangov-atlantis-s3-abcd", "humangov-texas-s3-toolong", "humangov-texas-logs"):
         clients.s3.create_bucket(Bucket=stranger)
 
