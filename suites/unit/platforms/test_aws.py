@@ -135,7 +135,8 @@ def test_destroy_uses_the_data_backend_recorded_at_deploy(moto_clients: AwsClien
     class Recorder:
         kind = "recorded"
 
-        def destroy(self, state: str, *, run_id: str, progress: Any) -> None:
+        def destroy(self, state: str, *, run_id: str, progress: Any, deadline: Any = None) -> None:
+            assert deadline is not None  # the destroy's one deadline is handed down
             used.append(state)
 
     platform = moto_platform(moto_clients, data="terraform")  # deploy's default; destroy must not use it
