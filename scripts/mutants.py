@@ -238,19 +238,17 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.monotonic()
     scores: list[Score] = []
-    report = [f"# Surviving mutants (workdir {workdir})\n"]
     for target in targets:
         print(f"== {target.path} ({', '.join(target.tests)})", flush=True)
         score, diffs = run_target(target, workdir, args.jobs)
         scores.append(score)
         print(f"   {score.killed}/{score.total} killed in {score.seconds:.0f} s {score.error}", flush=True)
-        report.append(diffs)
-    (workdir / "survivors.md").write_text("\n".join(report), encoding="utf-8")
+        (workdir / f"{target.name}-survivors.md").write_text(diffs or "none\n", encoding="utf-8")
 
     print()
     print("\n".join(scores_table(scores, equivalents)))
     print(f"wall time {time.monotonic() - started:.0f} s on {os.cpu_count()} cores (load {_load()})")
-    print(f"survivors and their diffs: {workdir / 'survivors.md'}")
+    print(f"survivors and their diffs: {workdir}/<module>-survivors.md")
     failing = [s for s in scores if s.error or s.percent < args.fail_under]
     for score in failing:
         print(f"FAIL {score.target.path}: {score.error or f'{score.percent:.1f}% < {args.fail_under}%'}")
