@@ -96,7 +96,8 @@ def ecs_tasks_trust(account: Account | None = None) -> dict[str, Any]:
 
 
 def task_role_policy(data: DataRefs) -> dict[str, Any]:
-    """The app's rights: its own state's table (and indexes) and bucket objects, nothing else."""
+    """The app's rights: its own state's table (and indexes) and bucket objects, nothing else: exactly the
+    calls the app makes (suites/unit/platforms/test_task_role_actions.py records them on moto)."""
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -107,17 +108,15 @@ def task_role_policy(data: DataRefs) -> dict[str, Any]:
                     "dynamodb:DescribeTable",
                     "dynamodb:GetItem",
                     "dynamodb:PutItem",
-                    "dynamodb:UpdateItem",
                     "dynamodb:DeleteItem",
                     "dynamodb:Query",
-                    "dynamodb:ConditionCheckItem",
                 ],
                 "Resource": [data.table_arn, f"{data.table_arn}/index/*"],
             },
             {
                 "Sid": "StateBucket",
                 "Effect": "Allow",
-                "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
+                "Action": ["s3:ListBucket"],
                 "Resource": [data.bucket_arn],
             },
             {
@@ -206,10 +205,8 @@ def permissions_boundary_policy(partition: str) -> dict[str, Any]:
                     "dynamodb:DescribeTable",
                     "dynamodb:GetItem",
                     "dynamodb:PutItem",
-                    "dynamodb:UpdateItem",
                     "dynamodb:DeleteItem",
                     "dynamodb:Query",
-                    "dynamodb:ConditionCheckItem",
                 ],
                 # `*` also covers the tables' indexes (table/NAME/index/INDEX).
                 "Resource": [f"arn:{partition}:dynamodb:*:*:table/{names}"],
@@ -217,7 +214,7 @@ def permissions_boundary_policy(partition: str) -> dict[str, Any]:
             {
                 "Sid": "StateBuckets",
                 "Effect": "Allow",
-                "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
+                "Action": ["s3:ListBucket"],
                 "Resource": [f"arn:{partition}:s3:::{names}"],
             },
             {

@@ -80,7 +80,7 @@ def current_storage() -> Storage:
     return storage
 
 
-# Presigned document links expire well within the 15 minutes the contract allows.
+# Presigned document links expire after the 5 minutes the contract (README) gives them.
 DOCUMENT_URL_SECONDS = 300
 
 

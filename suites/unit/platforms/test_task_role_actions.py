@@ -28,17 +28,15 @@ REFS = spec.DataRefs(TABLE, BUCKET, TABLE_ARN, BUCKET_ARN)
 EXPECTED = {
     "StateTable": (
         {
-            "dynamodb:ConditionCheckItem",
             "dynamodb:DeleteItem",
             "dynamodb:DescribeTable",
             "dynamodb:GetItem",
             "dynamodb:PutItem",
             "dynamodb:Query",
-            "dynamodb:UpdateItem",
         },
         [TABLE_ARN, f"{TABLE_ARN}/index/*"],
     ),
-    "StateBucket": ({"s3:GetBucketLocation", "s3:ListBucket"}, [BUCKET_ARN]),
+    "StateBucket": ({"s3:ListBucket"}, [BUCKET_ARN]),
     "StateDocuments": ({"s3:DeleteObject", "s3:GetObject", "s3:PutObject"}, [f"{BUCKET_ARN}/*"]),
 }
 DESTRUCTIVE = {
