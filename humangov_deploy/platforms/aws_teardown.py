@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from humangov_deploy import data as data_api
 from humangov_deploy.aws import ec2 as ec2_api
 from humangov_deploy.aws import ecs as ecs_api
 from humangov_deploy.aws import elbv2 as elbv2_api
@@ -41,7 +42,7 @@ from humangov_deploy.naming import (
     parse_time,
     run_id_time,
 )
-from humangov_deploy.platforms.aws_data import data_leftovers, find_data
+from humangov_deploy.platforms.aws_data import data_leftovers
 from humangov_deploy.platforms.base import Leftover, Progress, SweepReport
 from humangov_deploy.waits import Deadline, Poll, poll_until
 
@@ -145,7 +146,7 @@ def destroy_stack(
 
     if not options.keep_data:
         kind = options.data if options.data_given else recorded
-        if kind is None and find_data(clients, names.state) is not None:
+        if kind is None and data_api.any_state_data(clients, names.state):
             # Made outside a deploy (`humangov data create`, or a deploy killed before its first step).
             kind = "boto3"
         if kind is not None:

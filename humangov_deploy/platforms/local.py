@@ -87,7 +87,9 @@ class LocalPlatform:
         deadline = Deadline(timeout, self.clock)
         names = spec.LocalNames(state)
         images = self.images(progress)
-        labels = self._identity(state)
+        # What this deploy creates carries its own creation time (the stack keeps its run id): a sweep judges
+        # a state by its newest object, so a stack redeployed a moment ago is never taken for an old one.
+        labels = {**self._identity(state), spec.LABEL_CREATED_AT: format_time(self.now())}
         progress(f"{state}: run {labels[spec.LABEL_RUN_ID]}, networks {', '.join(names.networks)}")
         data_network = dock.ensure_network(
             self.docker,
@@ -144,7 +146,7 @@ class LocalPlatform:
         return self._images
 
     def _identity(self, state: str) -> dict[str, str]:
-        """Labels of every object of the stack: an existing stack keeps its run id and creation time."""
+        """Labels of the stack: an existing stack keeps its run id (and its networks their creation time)."""
         for network in dock.list_networks(self.docker, state):
             labels = dock.labels_of(network)
             if labels.get(spec.LABEL_RUN_ID):

@@ -52,3 +52,22 @@ def test_sweep_keeps_young_terraform_data(strict_aws: StrictAws) -> None:
     report = platform.sweep(older_than=7200, dry_run=False, timeout=600, progress=QUIET)
     assert report.removed_states == []
     assert strict_aws.clients.dynamodb.list_tables()["TableNames"] == ["humangov-texas-dynamodb"]
+
+
+def test_sweep_removes_a_states_stray_second_bucket_and_a_lone_bucket(strict_aws: StrictAws) -> None:
+    terraform_made_data(strict_aws)
+    clients = strict_aws.clients
+    tagging = {"TagSet": [{"Key": k, "Value": v} for k, v in TERRAFORM_TAGS.items()]}
+    clients.s3.create_bucket(Bucket="humangov-texas-s3-efgh")  # a second apply's duplicate
+    clients.s3.put_bucket_tagging(Bucket="humangov-texas-s3-efgh", Tagging=tagging)
+    utah = {**TERRAFORM_TAGS, "humangov:state": "utah"}
+    clients.s3.create_bucket(Bucket="humangov-utah-s3-wxyz")  # a bucket whose table is already gone
+    clients.s3.put_bucket_tagging(
+        Bucket="humangov-utah-s3-wxyz", Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in utah.items()]}
+    )
+    strict_aws.clock.sleep(3600)
+    platform = moto_platform(clients, clock=strict_aws.clock, now=NOW + timedelta(hours=3))
+    report = platform.sweep(older_than=7200, dry_run=False, timeout=600, progress=QUIET)
+    assert report.removed_states == ["texas", "utah"]
+    assert clients.s3.list_buckets()["Buckets"] == []
+    assert clients.dynamodb.list_tables()["TableNames"] == []

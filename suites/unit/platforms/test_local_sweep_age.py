@@ -70,3 +70,22 @@ def test_the_threshold_is_inclusive_and_objects_without_a_time_are_ignored() -> 
         "ohio": "no creation time on any of its objects",
     }
     assert len(engine.by_name) == 4  # a dry run removes nothing
+
+
+def test_a_redeploy_hours_later_makes_the_state_young_again() -> None:
+    """A stack deployed 3 h ago and redeployed with a new image now is not swept as 3 h old."""
+    from moto import mock_aws
+    from test_local import IMAGES, make_platform, quiet
+
+    from humangov_deploy.platforms.local_tasks import Images
+
+    engine = FakeDocker()
+    with mock_aws():
+        first = NOW - timedelta(hours=3)
+        make_platform(engine, now=lambda: first).deploy("texas", timeout=60, progress=quiet)
+        engine.image_tags.add("app:2")
+        images = Images(app="app:2", nginx=IMAGES.nginx, lb=IMAGES.lb, emulator=IMAGES.emulator)
+        make_platform(engine, images=images, now=lambda: NOW).deploy("texas", timeout=60, progress=quiet)
+        removed, skipped = run_sweep(engine)
+    assert removed == []
+    assert skipped["texas"].startswith("its newest object is only 0s old")
