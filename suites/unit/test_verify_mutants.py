@@ -381,3 +381,17 @@ def test_a_check_that_raises_fails_with_the_exception_named() -> None:
     report, _ = run(platform, app)
 
     assert checks(report)[2] == ("http", "fail", "ValueError: no answer")
+
+
+@pytest.mark.parametrize(
+    ("url", "base"),
+    [("http://lb.example", "http://lb.example"), ("http://HUMANGOV-LB-X/", "http://HUMANGOV-LB-X")],
+)
+def test_the_url_is_used_as_given_without_its_trailing_slash(url: str, base: str) -> None:
+    platform, app = make(url=url)
+
+    run(platform, app)
+
+    assert [u for _, u, _ in app.sent] == [f"{base}/", f"{base}/api/employees"] + [
+        f"{base}/api/employees/{RECORD}"
+    ] * 2
