@@ -16,17 +16,22 @@ import pytest
 from botocore.exceptions import ClientError
 from fake_clock import FakeClock
 
+from humangov_deploy import data as data_api
 from humangov_deploy.aws import ec2 as ec2_api
 from humangov_deploy.aws import ecs as ecs_api
+from humangov_deploy.aws import elbv2 as elbv2_api
 from humangov_deploy.aws import iam as iam_api
+from humangov_deploy.aws import logs as logs_api
+from humangov_deploy.aws import ssm as ssm_api
 from humangov_deploy.aws.call import AwsError
 from humangov_deploy.aws.ec2 import SecurityGroup
 from humangov_deploy.aws.iam import Role
 from humangov_deploy.aws.tagging import TaggedResource
-from humangov_deploy.errors import DeployTimeout
+from humangov_deploy.errors import DeploymentFailed, DeployTimeout
 from humangov_deploy.naming import (
     SHARED_STATE,
     TAG_CREATED_AT,
+    TAG_DATA,
     TAG_MANAGED_BY,
     TAG_RUN_ID,
     TAG_STATE,
@@ -466,3 +471,218 @@ def test_a_security_group_that_stays_in_use_times_out_with_the_hint(monkeypatch:
     assert timeout.value.hint == (
         "network interfaces of stopped tasks or of the load balancer can take a few minutes to go"
     )
+
+
+# -- destroy, step by step ----------------------------------------------------------------------------
+class World:
+    """What destroy_stack finds of one state, behind the `humangov_deploy.aws.*` calls it makes."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, **found: Any) -> None:
+        self.found = found
+        self.done: list[tuple[Any, ...]] = []
+        self.data: list[tuple[str, dict[str, Any]]] = []
+        names = names_for("texas")
+        self.names = names
+        tags = found.get
+
+        def obj(**attrs: Any) -> Any:
+            return SimpleNamespace(**attrs)
+
+        secret_tags, role_tags = tags("secret_tags"), tags("role_tags")
+        patch = monkeypatch.setattr
+        patch(
+            ssm_api,
+            "find_parameter",
+            lambda _c, name: obj(tags=secret_tags) if secret_tags is not None else None,
+        )
+        patch(iam_api, "get_role", lambda _c, name: obj(tags=role_tags) if role_tags is not None else None)
+        gone = tags("never_gone") is None
+        services = [obj(name=names.service)] if tags("service") else []
+        patch(ecs_api, "find_service", lambda _c, _cl, _n: services[0] if services else None)
+        patch(
+            ecs_api,
+            "delete_service",
+            lambda _c, cl, n: (self.done.append(("delete_service", n)), gone and services.clear()),
+        )
+        lbs = [obj(arn="lb-arn")] if tags("lb") else []
+        patch(elbv2_api, "find_load_balancer", lambda _c, _n: lbs[0] if lbs else None)
+        patch(
+            elbv2_api,
+            "delete_load_balancer",
+            lambda _c, arn: (self.done.append(("delete_lb", arn)), gone and lbs.clear()),
+        )
+        patch(elbv2_api, "find_target_group", lambda _c, _n: obj(arn="tg-arn") if tags("tg") else None)
+
+        def delete_tg(_c: Any, arn: str) -> None:
+            self.done.append(("delete_tg", arn))
+            if not gone:
+                raise AwsError("elbv2", "DeleteTargetGroup", "ResourceInUse", "in use")
+
+        patch(elbv2_api, "delete_target_group", delete_tg)
+        revisions = {"ACTIVE": tags("active", []), "INACTIVE": tags("inactive", [])}
+        patch(ecs_api, "task_definition_arns", lambda _c, family, status: list(revisions[status]))
+        patch(ecs_api, "deregister_task_definition", lambda _c, arn: self.done.append(("deregister", arn)))
+        patch(
+            ecs_api, "delete_task_definitions", lambda _c, arns: self.done.append(("delete_revisions", arns))
+        )
+        patch(aws_teardown, "_delete_security_groups", lambda *_a: list(tags("blocked", [])))
+        patch(logs_api, "delete_log_group", lambda _c, name: bool(tags("logs")))
+        patch(iam_api, "delete_role", lambda _c, name: bool(tags("roles")))
+        patch(data_api, "any_state_data", lambda _c, state: bool(tags("untagged_data")) and state == "texas")
+        patch(ssm_api, "delete_parameter", lambda _c, name: secret_tags is not None)
+        patch(ecs_api, "find_cluster", lambda _c, name: obj() if tags("cluster") else None)
+        patch(aws_teardown, "_cluster_users", lambda _p, _cl, ignore: list(tags("users", [])))
+        patch(ecs_api, "delete_cluster", lambda _c, name: self.done.append(("delete_cluster", name)))
+
+    def destroy(self, **options: Any) -> tuple[list[str], list[str]]:
+        world = self
+        target = platform()
+
+        class Provider:
+            def __init__(self, kind: str) -> None:
+                self.kind = kind
+
+            def destroy(self, state: str, **kwargs: Any) -> None:
+                world.data.append((self.kind, {"state": state, **kwargs}))
+
+        defaults = {"keep_data": False, "data": "boto3", "data_given": False, "keep_shared": False}
+        target.options = SimpleNamespace(poll_interval=5.0, **(defaults | options))
+        target.data_provider = Provider
+        target.run_id = "run-7"
+        self.deadline = Deadline(60, target.clock)
+        lines: list[str] = []
+        removed = aws_teardown.destroy_stack(
+            target, self.names, deadline=self.deadline, progress=lines.append
+        )
+        return removed, lines
+
+
+def test_the_data_is_removed_as_the_secret_records_it_before_what_the_role_says(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    world = World(monkeypatch, secret_tags={TAG_DATA: "terraform"}, role_tags={TAG_DATA: "boto3"})
+
+    removed, lines = world.destroy()
+
+    ((kind, call),) = world.data
+    assert kind == "terraform"
+    assert (call["state"], call["run_id"], call["deadline"]) == ("texas", "run-7", world.deadline)
+    assert set(call) == {"state", "run_id", "progress", "deadline"} and callable(call["progress"])
+    assert removed == ["data (terraform)", "parameter /humangov/texas/secret-key"]
+    assert lines == [
+        "removing data (terraform)",
+        "deleted parameter /humangov/texas/secret-key",
+        "texas: removed data (terraform), parameter /humangov/texas/secret-key",
+    ]
+
+
+def test_without_a_secret_the_role_says_how_the_data_was_made(monkeypatch: pytest.MonkeyPatch) -> None:
+    world = World(monkeypatch, role_tags={TAG_DATA: "terraform"})
+    world.destroy()
+    assert [kind for kind, _ in world.data] == ["terraform"]
+
+    untagged = World(monkeypatch, secret_tags={}, role_tags={TAG_DATA: "terraform"})
+    untagged.destroy()
+    assert [kind for kind, _ in untagged.data] == ["terraform"]
+
+
+def test_data_made_outside_a_deploy_is_removed_as_boto3_and_no_data_is_left_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    world = World(monkeypatch, untagged_data=True)
+    world.destroy()
+    assert [kind for kind, _ in world.data] == ["boto3"]
+
+    nothing = World(monkeypatch, role_tags={})
+    removed, lines = nothing.destroy()
+    assert nothing.data == [] and removed == [] and lines == ["texas: nothing to remove"]
+
+    recorded = World(monkeypatch, secret_tags={TAG_DATA: "terraform"}, untagged_data=True)
+    recorded.destroy()
+    assert [kind for kind, _ in recorded.data] == ["terraform"]
+
+
+def test_the_data_option_wins_over_what_was_recorded_and_keep_data_keeps_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    given = World(monkeypatch, secret_tags={TAG_DATA: "terraform"})
+    given.destroy(data="boto3", data_given=True)
+    assert [kind for kind, _ in given.data] == ["boto3"]
+
+    default = World(monkeypatch, secret_tags={TAG_DATA: "terraform"})
+    default.destroy(data="boto3", data_given=False)
+    assert [kind for kind, _ in default.data] == ["terraform"]
+
+    kept = World(monkeypatch, secret_tags={TAG_DATA: "terraform"})
+    kept.destroy(keep_data=True)
+    assert kept.data == []
+
+
+@pytest.mark.parametrize(
+    ("active", "inactive", "deleted"),
+    [
+        (["td:2"], ["td:1"], ["td:1", "td:2"]),
+        ([], ["td:1"], ["td:1"]),
+        (["td:2"], [], ["td:2"]),
+    ],
+)
+def test_every_revision_is_deregistered_then_deleted(
+    monkeypatch: pytest.MonkeyPatch, active: list[str], inactive: list[str], deleted: list[str]
+) -> None:
+    world = World(monkeypatch, active=active, inactive=inactive)
+
+    removed, lines = world.destroy()
+
+    assert world.done == [("deregister", a) for a in active] + [("delete_revisions", deleted)]
+    assert f"deleted {len(deleted)} revision(s) of task definition humangov-texas-fullstack" in lines
+    assert removed == ["task definition humangov-texas-fullstack"]
+
+
+def test_the_shared_cluster_goes_only_when_nobody_uses_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    used = World(monkeypatch, cluster=True, users=["service a", "state ohio"])
+    _removed, lines = used.destroy()
+    assert "keeping cluster humangov-cluster: still used by service a, state ohio" in lines
+    assert ("delete_cluster", "humangov-cluster") not in used.done
+
+    free = World(monkeypatch, cluster=True)
+    removed, lines = free.destroy()
+    assert free.done == [("delete_cluster", "humangov-cluster")] and removed == ["cluster humangov-cluster"]
+    assert lines == [
+        "deleting cluster humangov-cluster (no state uses it)",
+        "texas: removed cluster humangov-cluster",
+    ]
+
+    kept = World(monkeypatch, cluster=True)
+    assert kept.destroy(keep_shared=True) == ([], ["texas: nothing to remove"]) and kept.done == []
+
+
+def test_blocked_security_groups_fail_the_destroy_with_every_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    world = World(monkeypatch, blocked=["group a is named", "group b is named"])
+    with pytest.raises(DeploymentFailed, match=r"^group a is named; group b is named$"):
+        world.destroy()
+
+
+@pytest.mark.parametrize(
+    ("found", "what"),
+    [
+        ("service", "service humangov-texas-service to drain"),
+        ("lb", "load balancer humangov-texas-lb to go"),
+        ("tg", "target group humangov-texas-tg to be released"),
+    ],
+)
+def test_each_wait_of_destroy_says_what_it_waits_for(
+    monkeypatch: pytest.MonkeyPatch, found: str, what: str
+) -> None:
+    world = World(monkeypatch, never_gone=True, **{found: True})
+    with pytest.raises(DeployTimeout) as timeout:
+        world.destroy()
+    assert timeout.value.what == what
+
+
+def test_who_uses_the_cluster_services_first_then_other_states(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ecs_api, "active_service_names", lambda _c, cluster: ["humangov-utah-service"])
+    monkeypatch.setattr(
+        ssm_api, "states_with_secret", lambda _c, root: ["ohio", "texas"] if root == "/humangov" else []
+    )
+    users = aws_teardown._cluster_users(platform(), "humangov-cluster", {"texas"})
+    assert users == ["service humangov-utah-service", "state ohio"]
