@@ -134,7 +134,8 @@ class DynamoStorage:
             found.extend(items)
             if last_key is None or len(found) == limit or read >= budget:
                 return Page([from_item(i) for i in found], _token(last_key), read)
-            start = last_key
+            # DynamoDB's key is typed ({'S': ...}); _query takes the plain values a cursor holds.
+            start = {attr: last_key[attr]["S"] for attr in cursor.KEY_ATTRS}
 
     def _query(
         self,
