@@ -398,3 +398,29 @@ def test_the_first_crashing_member_fails_the_deploy() -> None:
         lt.fatal_reason([calm, loud])
         == "the nginx of task t2 keeps exiting (5 restarts); its last output:\nbad config"
     )
+
+
+def test_a_value_with_equals_signs_is_read_back_whole() -> None:
+    env = [item for item in app_env() if not item.startswith("SECRET_KEY=")] + ["SECRET_KEY=c2VjcmV0=="]
+    found = task(Container(), app=Container(env=env), nginx=Container())
+    assert lt.definition_of(found).environment["SECRET_KEY"] == "c2VjcmV0=="  # type: ignore[union-attr]
+
+
+def test_an_app_without_endpoint_or_state_reads_back_as_port_zero_and_no_state() -> None:
+    env = [i for i in app_env() if not i.startswith(("AWS_ENDPOINT_URL=", "US_STATE="))]
+    found = task(Container(), app=Container(env=env), nginx=Container())
+    definition = lt.definition_of(found)
+    assert definition is not None
+    assert (definition.emulator_port, definition.emulator_host) == (0, "humangov--emulator")
+    assert "AWS_ENDPOINT_URL" not in definition.environment
+
+
+def test_an_emulator_without_an_image_name_gives_an_empty_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = Engine(monkeypatch, [full("dead", 1, status="exited")], emulator=None)
+    monkeypatch.setattr(
+        dock,
+        "list_containers",
+        lambda _c, _s, **labels: [type("Bare", (), {"attrs": {"Config": None}})()] if labels else [],
+    )
+    lt.replace_stopped(None, "texas", labels={}, progress=lambda _m: None)
+    assert engine.started[0][1].images.emulator == ""
