@@ -202,27 +202,36 @@ class AwsPlatform:
         # Every role the library makes carries the bootstrap's boundary: the CI role may create and
         # re-policy roles only with it, so no role it makes can exceed what a HumanGov task needs.
         boundary = spec.permissions_boundary_arn(account)
-        task_role, _ = iam_api.ensure_role(
-            self.clients,
-            names.task_role,
-            trust=spec.ecs_tasks_trust(account),
-            description=f"HumanGov {names.state} tasks: this state's table and bucket only",
-            path=IAM_PATH,
-            tags=tags,
-            permissions_boundary=boundary,
-        )
-        iam_api.ensure_inline_policy(
-            self.clients, names.task_role, names.task_policy, spec.task_role_policy(data)
-        )
-        execution_role, _ = iam_api.ensure_role(
-            self.clients,
-            names.execution_role,
-            trust=spec.ecs_tasks_trust(),
-            description=f"HumanGov {names.state} ECS agent: pull images, write logs, read the secret key",
-            path=IAM_PATH,
-            tags=tags,
-            permissions_boundary=boundary,
-        )
+        try:
+            task_role, _ = iam_api.ensure_role(
+                self.clients,
+                names.task_role,
+                trust=spec.ecs_tasks_trust(account),
+                description=f"HumanGov {names.state} tasks: this state's table and bucket only",
+                path=IAM_PATH,
+                tags=tags,
+                permissions_boundary=boundary,
+            )
+            iam_api.ensure_inline_policy(
+                self.clients, names.task_role, names.task_policy, spec.task_role_policy(data)
+            )
+            execution_role, _ = iam_api.ensure_role(
+                self.clients,
+                names.execution_role,
+                trust=spec.ecs_tasks_trust(),
+                description=f"HumanGov {names.state} ECS agent: pull images, write logs, read the secret key",
+                path=IAM_PATH,
+                tags=tags,
+                permissions_boundary=boundary,
+            )
+        except AwsError as exc:
+            # AWS refuses a boundary that does not exist (NoSuchEntity): an account without the bootstrap.
+            if exc.code == "NoSuchEntity" and exc.operation in ("CreateRole", "PutRolePermissionsBoundary"):
+                raise ConfigError(
+                    f"the permissions boundary {boundary} does not exist in this account: apply "
+                    "terraform/bootstrap once (README, 'Set it up in a new AWS account'), then deploy again"
+                ) from exc
+            raise
         policy = spec.execution_role_policy(
             account=account, log_group_arn=log_group_arn, secret_arn=secret_arn, images=list(images.values())
         )

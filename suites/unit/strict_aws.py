@@ -14,6 +14,7 @@ Rules that AWS applies "for a few seconds" and that the code can only meet by re
 from __future__ import annotations
 
 import inspect
+import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -73,6 +74,11 @@ RULES: dict[str, Rule] = {
         f"a role cannot be assumed by ECS for {IAM_PROPAGATION:.0f} s after CreateRole: "
         "RegisterTaskDefinition naming it fails with ClientException (ECS was unable to assume the role)",
         "https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency",
+    ),
+    "iam-boundary-must-exist": Rule(
+        "CreateRole/PutRolePermissionsBoundary naming a permissions boundary policy that does not exist "
+        "fail with NoSuchEntity",
+        "https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html",
     ),
     "ecs-inactive-cluster": Rule(
         "a deleted cluster stays visible as INACTIVE, and CreateService/UpdateService on it fail with "
@@ -193,7 +199,8 @@ class StrictAws:
         wrap(EC2ContainerServiceBackend, "delete_service", self._delete_service)
         wrap(EC2ContainerServiceBackend, "describe_services", self._describe_services)
         wrap(EC2ContainerServiceBackend, "register_task_definition", self._register_task_definition)
-        wrap(IAMBackend, "create_role", self._record_birth)
+        wrap(IAMBackend, "create_role", self._create_role)
+        wrap(IAMBackend, "put_role_permissions_boundary", self._put_role_permissions_boundary)
         wrap(DynamoDBBackend, "create_table", self._record_birth)
         wrap(DynamoDBBackend, "update_continuous_backups", self._update_continuous_backups)
         wrap(ECRBackend, "put_image", self._put_image)
@@ -217,6 +224,46 @@ class StrictAws:
             return made
 
         return record
+
+    # --- IAM ---------------------------------------------------------------------------------------------
+
+    def _check_boundary(self, iam: Any, boundary: str | None) -> None:
+        if boundary and self.on("iam-boundary-must-exist") and boundary not in iam.managed_policies:
+            raise self.refuse(
+                "iam-boundary-must-exist",
+                "NoSuchEntity",
+                f"Scope ARN: {boundary} does not exist or is not attachable.",
+            )
+
+    def _create_role(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        strict, record = self, self._record_birth(original)
+
+        def create(backend: Any, *args: Any, **kwargs: Any) -> Any:
+            boundary = _args(original, backend, args, kwargs).get("permissions_boundary")
+            strict._check_boundary(backend, boundary)
+            return record(backend, *args, **kwargs)
+
+        return create
+
+    def _put_role_permissions_boundary(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        strict = self
+
+        def put(backend: Any, *args: Any, **kwargs: Any) -> Any:
+            boundary = _args(original, backend, args, kwargs).get("permissions_boundary")
+            strict._check_boundary(backend, boundary)
+            return original(backend, *args, **kwargs)
+
+        return put
+
+    def apply_bootstrap_boundary(self) -> str:
+        """What terraform/bootstrap makes that every deploy needs: the roles' permissions boundary."""
+        from humangov_deploy.naming import PERMISSIONS_BOUNDARY
+        from humangov_deploy.platforms.aws_spec import permissions_boundary_policy
+
+        policy = self.clients.iam.create_policy(
+            PolicyName=PERMISSIONS_BOUNDARY, PolicyDocument=json.dumps(permissions_boundary_policy("aws"))
+        )
+        return str(policy["Policy"]["Arn"])
 
     # --- EC2 ---------------------------------------------------------------------------------------------
 

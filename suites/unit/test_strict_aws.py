@@ -320,3 +320,17 @@ def test_bucket_settings_right_after_create_can_miss_the_bucket(strict_aws: Stri
     strict_aws.off("s3-bucket-settings-after-create")
     s3.create_bucket(Bucket="strict-bucket-2")
     s3.put_bucket_versioning(Bucket="strict-bucket-2", VersioningConfiguration={"Status": "Enabled"})
+
+
+def test_a_role_cannot_name_a_boundary_that_does_not_exist(strict_aws: StrictAws) -> None:
+    iam = strict_aws.clients.iam
+    boundary = "arn:aws:iam::123456789012:policy/humangov-permissions-boundary"
+    create = lambda name: iam.create_role(  # noqa: E731
+        RoleName=name, AssumeRolePolicyDocument=TRUST, PermissionsBoundary=boundary
+    )
+    assert code_of(lambda: create("r1")) == "NoSuchEntity"
+    assert strict_aws.apply_bootstrap_boundary() == boundary
+    create("r1")
+    strict_aws.clients.iam.delete_policy(PolicyArn=boundary)
+    strict_aws.off("iam-boundary-must-exist")
+    create("r2")

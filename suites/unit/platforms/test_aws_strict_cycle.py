@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from aws_testkit import APP_IMAGE, NOW, inventory, moto_platform
 from strict_aws import RULES, TAGGING_LAG, StrictAws
 
@@ -13,6 +14,11 @@ from humangov_deploy.naming import CLUSTER
 
 HOUR = 3600.0
 QUIET = lambda _m: None  # noqa: E731
+
+
+@pytest.fixture(autouse=True)
+def _bootstrapped(strict_aws: StrictAws) -> None:
+    strict_aws.apply_bootstrap_boundary()  # what terraform/bootstrap makes once per account
 
 
 def cluster_status(strict: StrictAws) -> str | None:

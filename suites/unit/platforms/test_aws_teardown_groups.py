@@ -8,10 +8,15 @@ from strict_aws import StrictAws
 
 from humangov_deploy.aws import ec2 as ec2_api
 from humangov_deploy.aws import ssm as ssm_api
-from humangov_deploy.errors import DeploymentFailed
+from humangov_deploy.errors import ConfigError, DeploymentFailed
 from humangov_deploy.naming import CLUSTER, names_for
 
 QUIET = lambda _m: None  # noqa: E731
+
+
+@pytest.fixture(autouse=True)
+def _bootstrapped(strict_aws: StrictAws) -> None:
+    strict_aws.apply_bootstrap_boundary()  # what terraform/bootstrap makes once per account
 
 
 def cluster_status(strict: StrictAws) -> str:
@@ -91,3 +96,11 @@ def test_sweep_keeps_shared_resources_while_a_state_is_being_deployed(strict_aws
     assert report.removed_shared == []
     assert any("state california" in why for why in report.skipped.values())
     assert cluster_status(strict_aws) == "ACTIVE"
+
+
+def test_a_deploy_to_an_account_without_the_bootstrap_says_so(strict_aws: StrictAws) -> None:
+    boundary = "arn:aws:iam::123456789012:policy/humangov-permissions-boundary"
+    strict_aws.clients.iam.delete_policy(PolicyArn=boundary)
+    platform = moto_platform(strict_aws.clients, clock=strict_aws.clock, poll_interval=15.0)
+    with pytest.raises(ConfigError, match="apply terraform/bootstrap"):
+        platform.deploy("texas", timeout=600, progress=QUIET)
