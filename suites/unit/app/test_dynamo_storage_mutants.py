@@ -357,7 +357,9 @@ def test_readiness_logs_what_did_not_answer(caplog: pytest.LogCaptureFixture) ->
         target.readiness()
     messages = [r.getMessage() for r in caplog.records]
     assert messages[0].startswith(f"readiness: table {TABLE} does not answer: ")
+    assert messages[0].endswith("(ResourceNotFoundException) when calling the Op operation: no")
     assert messages[1].startswith(f"readiness: bucket {BUCKET} does not answer: ")
+    assert messages[1].endswith("(403) when calling the Op operation: no")
 
 
 # -- the clients -------------------------------------------------------------------------------------------
@@ -395,3 +397,47 @@ def test_one_session_per_region() -> None:
     assert dynamo_storage._session("eu-west-1") is dynamo_storage._session("eu-west-1")
     assert dynamo_storage._session("eu-west-1").region_name == "eu-west-1"
     assert schema.HASH_KEY == "id"
+
+
+def test_a_page_reports_what_dynamodb_read_not_what_it_returned() -> None:
+    found = items("a", "b")
+    page = storage(Client(query={"Items": found, "ScannedCount": 9})).list_records(5, None)
+    assert page.read_count == 9
+
+
+def test_a_page_exactly_as_long_as_the_limit_is_the_last_one() -> None:
+    found = items("a", "b")
+    assert storage(Client(query={"Items": found, "ScannedCount": 2})).list_records(2, None) == Page(
+        [from_item(i) for i in found], None, 2
+    )
+
+
+def test_an_empty_answer_is_an_empty_last_page() -> None:
+    assert storage(Client(query={})).list_records(5, None) == Page([], None, 0)
+    assert storage(Client(query={})).search_records("x", 5, None) == Page([], None, 0)
+
+
+def test_search_fills_the_page_across_queries_and_counts_every_read() -> None:
+    first, second = items("ann"), items("anna", "annie", "annabel")
+    dynamodb = Client(
+        query=[
+            {"Items": first, "ScannedCount": 30, "LastEvaluatedKey": key_of(first[0])},
+            {"Items": second, "LastEvaluatedKey": key_of(second[2])},
+        ]
+    )
+
+    page = storage(dynamodb, budget=50).search_records("an", 2, None)
+
+    assert [c[1]["Limit"] for c in dynamodb.calls] == [50, 20]
+    assert "ExclusiveStartKey" not in dynamodb.calls[0][1]
+    assert dynamodb.calls[1][1]["ExclusiveStartKey"] == key_of(first[0])
+    assert page.items == [from_item(first[0]), from_item(second[0])]
+    assert (page.next_cursor, page.read_count) == (token(second[0]), 30)
+
+
+def test_a_search_page_filled_exactly_goes_on_from_dynamodbs_key() -> None:
+    found, later = items("an", "ann"), items("zz")[0]
+    dynamodb = Client(query={"Items": found, "ScannedCount": 5, "LastEvaluatedKey": key_of(later)})
+    assert storage(dynamodb).search_records("an", 2, None) == Page(
+        [from_item(i) for i in found], token(later), 5
+    )
