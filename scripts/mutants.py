@@ -4,7 +4,9 @@
 Each module is mutated in its own copy of the checkout (never in place), with only the unit tests that
 cover it, and the score is printed per module: killed/total. A mutant that times out counts as killed
 (the tests noticed it). Survivors are written out with their diff, next to the score, so each one can be
-killed by a new test or listed with its reason in suites/unit/mutants_equivalent.md.
+killed by a new test or listed with its reason in suites/unit/mutants_equivalent.md. Listed mutants are
+not run (they would only run every covering test to no end): they count as survivors, and their diffs
+stay in the survivors file, so a list gone stale after an edit shows there.
 
     python scripts/mutants.py [--module aws_wait ...] [--fail-under 90] [--workdir DIR] [--jobs N]
 """
@@ -180,7 +182,34 @@ for name in sys.argv[1:]:
 """
 
 
-def run_target(target: Target, workdir: Path, jobs: int) -> tuple[Score, str]:
+# mutmut's own first step (mutmut/__main__.py `_run`, 3.8.1), alone: the mutants and their .meta files,
+# so the listed equivalent mutants can be marked before `mutmut run`, which then skips them.
+GENERATE = """
+import os, sys
+from mutmut.__main__ import copy_also_copy_files, copy_src_dir, create_mutants, set_mutant_under_test
+set_mutant_under_test("mutant_generation")
+os.makedirs("mutants", exist_ok=True)
+copy_src_dir()
+copy_also_copy_files()
+create_mutants(int(sys.argv[1]))
+"""
+
+
+def mark_equivalents(copy: Path, target: Target, equivalents: set[str]) -> int:
+    """Record the listed equivalent mutants as survivors without running them (their diffs still show)."""
+    mutated = Path("src/humangov") / target.path.name if target.in_app else target.path
+    meta = copy / "mutants" / f"{mutated}.meta"
+    data = json.loads(meta.read_text(encoding="utf-8"))
+    marked = [name for name in data["exit_code_by_key"] if name in equivalents]
+    for name in marked:
+        data["exit_code_by_key"][name] = 0
+    meta.write_text(json.dumps(data), encoding="utf-8")
+    return len(marked)
+
+
+def run_target(
+    target: Target, workdir: Path, jobs: int, equivalents: set[str] | None = None
+) -> tuple[Score, str]:
     started = time.monotonic()
     score = Score(target)
     try:
@@ -191,12 +220,26 @@ def run_target(target: Target, workdir: Path, jobs: int) -> tuple[Score, str]:
     log = workdir / f"{target.name}.log"
     with log.open("w", encoding="utf-8") as out:
         result = subprocess.run(
-            [sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs)],
+            [sys.executable, "-c", GENERATE, str(jobs)],
             cwd=copy,
             stdout=out,
             stderr=subprocess.STDOUT,
             check=False,
         )
+        if result.returncode == 0 and equivalents:
+            print(
+                f"equivalent mutants not run: {mark_equivalents(copy, target, equivalents)}",
+                file=out,
+                flush=True,
+            )
+        if result.returncode == 0:
+            result = subprocess.run(
+                [sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs)],
+                cwd=copy,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                check=False,
+            )
     score.seconds = time.monotonic() - started
     try:
         score.statuses = read_statuses(copy, target)
@@ -240,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     scores: list[Score] = []
     for target in targets:
         print(f"== {target.path} ({', '.join(target.tests)})", flush=True)
-        score, diffs = run_target(target, workdir, args.jobs)
+        score, diffs = run_target(target, workdir, args.jobs, equivalents)
         scores.append(score)
         print(f"   {score.killed}/{score.total} killed in {score.seconds:.0f} s {score.error}", flush=True)
         (workdir / f"{target.name}-survivors.md").write_text(diffs or "none\n", encoding="utf-8")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import configparser
 import importlib.util
+import json
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -203,3 +204,27 @@ def test_tox_env_pins_mutmut_and_fails_under_90_percent() -> None:
     env = tox["testenv:mutants"]
     assert _lines(env["deps"]) == ["mutmut==3.8.1"]
     assert env["commands"] == "python scripts/mutants.py {posargs:--fail-under 90}"
+
+
+def test_listed_equivalent_mutants_are_recorded_as_survivors_without_being_run(tmp_path: Path) -> None:
+    target = next(t for t in mutants.TARGETS if t.name == "service")
+    meta = tmp_path / "mutants" / "src" / "humangov" / "service.py.meta"
+    meta.parent.mkdir(parents=True)
+    names = {"humangov.service.x_now__mutmut_1": None, "humangov.service.x_now__mutmut_2": None}
+    meta.write_text(json.dumps({"exit_code_by_key": names, "durations_by_key": {}}), encoding="utf-8")
+
+    marked = mutants.mark_equivalents(
+        tmp_path, target, {"humangov.service.x_now__mutmut_2", "other__mutmut_1"}
+    )
+
+    assert marked == 1
+    data = json.loads(meta.read_text(encoding="utf-8"))
+    assert data["exit_code_by_key"] == {
+        "humangov.service.x_now__mutmut_1": None,
+        "humangov.service.x_now__mutmut_2": 0,
+    }
+    assert data["durations_by_key"] == {}
+    assert mutants.read_statuses(tmp_path, target) == {
+        "humangov.service.x_now__mutmut_1": "not checked",
+        "humangov.service.x_now__mutmut_2": "survived",
+    }
