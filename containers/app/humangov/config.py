@@ -21,6 +21,7 @@ MAX_MAX_UPLOAD_MB = 100
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 _TABLE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_ASCII_NUMBER = re.compile(r"[0-9]{1,9}")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
 
@@ -124,6 +125,7 @@ def _max_upload_mb(env: Mapping[str, Any]) -> int:
     raw = str(env.get("MAX_UPLOAD_MB") or "").strip()
     if not raw:
         return DEFAULT_MAX_UPLOAD_MB
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_MAX_UPLOAD_MB:
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses with a ValueError.
+    if not _ASCII_NUMBER.fullmatch(raw) or not 1 <= int(raw) <= MAX_MAX_UPLOAD_MB:
         raise SettingsError("MAX_UPLOAD_MB", f"{raw!r} is not a whole number from 1 to {MAX_MAX_UPLOAD_MB}")
     return int(raw)

@@ -25,15 +25,24 @@ def decode(token: str) -> dict[str, str]:
         raise BadCursorError("cursor is empty or too long")
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        # A token of a few thousand "[" nests deeper than json's recursion allows: RecursionError.
         values = json.loads(raw)
-    except (binascii.Error, ValueError) as exc:
+    except (binascii.Error, ValueError, RecursionError) as exc:
         raise BadCursorError("cursor is not one this app issued") from exc
     if (
         not isinstance(values, list)
         or len(values) != len(KEY_ATTRS)
-        # DynamoDB refuses key values over 1 KB: that would be a 503 instead of this 400.
-        or not all(isinstance(v, str) and v and len(v.encode()) <= MAX_KEY_BYTES for v in values)
+        # DynamoDB refuses key values over 1 KB, and strings that are not UTF-8 (a lone surrogate
+        # such as "\ud800" decodes from JSON but cannot be encoded): a 503 or 500 instead of this 400.
+        or not all(isinstance(v, str) and v and _storable_key(v) for v in values)
         or values[1] != schema.LIST_PARTITION_VALUE
     ):
         raise BadCursorError("cursor is not one this app issued")
     return dict(zip(KEY_ATTRS, values, strict=True))
+
+
+def _storable_key(value: str) -> bool:
+    try:
+        return len(value.encode("utf-8")) <= MAX_KEY_BYTES
+    except UnicodeEncodeError:
+        return False

@@ -9,8 +9,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from humangov import api, health, records, states
 from humangov.config import Settings, load_settings
@@ -24,6 +26,9 @@ log = logging.getLogger("humangov")
 
 # Room for the text fields and multipart framing on top of the largest accepted PDF.
 FORM_OVERHEAD_BYTES = 64 * 1024
+# Largest text field of a multipart form (werkzeug answers 413 above it; Flask's default is 500 KB). Not
+# lower: werkzeug's multipart decoder applies it to its buffer too, which holds 64 KiB reads of the PDF.
+MAX_FORM_FIELD_BYTES = 256 * 1024
 # A form stays valid for a working day; the token is bound to the session, signed with SECRET_KEY.
 CSRF_TIME_LIMIT_SECONDS = 8 * 3600
 
@@ -48,6 +53,11 @@ def create_app(config: Mapping[str, Any] | None = None, storage: Storage | None 
     _configure_logging()
 
     app = Flask("humangov")
+    # nginx (the only client of gunicorn in the task) sets X-Forwarded-Proto, overwriting what a client
+    # sent: the ALB's value, https when it terminated TLS. Trust exactly that one hop, and only the scheme.
+    # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/x-forwarded-headers.html
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=0, x_proto=1, x_host=0, x_port=0, x_prefix=0)  # type: ignore[method-assign]
+    app.session_interface = _SessionInterface()
     app.config.update(
         TESTING=settings.testing,
         # Tests without a key get a random one: the same code path, signed sessions and CSRF.
@@ -55,6 +65,7 @@ def create_app(config: Mapping[str, Any] | None = None, storage: Storage | None 
         MAX_CONTENT_LENGTH=settings.max_upload_bytes + FORM_OVERHEAD_BYTES,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        MAX_FORM_MEMORY_SIZE=MAX_FORM_FIELD_BYTES,
         WTF_CSRF_TIME_LIMIT=CSRF_TIME_LIMIT_SECONDS,
         HUMANGOV_SETTINGS=settings,
     )
@@ -82,6 +93,14 @@ def create_app(config: Mapping[str, Any] | None = None, storage: Storage | None 
     return app
 
 
+class _SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with `Secure` whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        # A Secure cookie over plain HTTP (humangov dev, the ALB's http listener) would never come back.
+        return request.is_secure or bool(app.config["SESSION_COOKIE_SECURE"])
+
+
 def settings_of(app: Flask) -> Settings:
     settings: Settings = app.config["HUMANGOV_SETTINGS"]
     return settings
@@ -100,8 +119,7 @@ def _register_error_handlers(app: Flask) -> None:
         if status < 400:  # redirects raised as exceptions pass through untouched
             return exc
         if status == 413:
-            limit = settings_of(app).max_upload_mb
-            return error_response(413, f"The upload is too large: a PDF may be at most {limit} MB.")
+            return error_response(413, _too_large_message(app, exc))
         if status >= 500:
             return error_response(status, "Something went wrong on our side; the error was logged.")
         # A view's own description (abort(400, "...")) says more than the generic one.
@@ -128,6 +146,24 @@ def _register_error_handlers(app: Flask) -> None:
     def storage_error(exc: StorageError) -> tuple[Response | str, int]:
         log.error("storage error on %s %s: %s", request.method, request.path, exc, exc_info=exc)
         return error_response(503, _MESSAGES[503])
+
+
+def _too_large_message(app: Flask, exc: HTTPException) -> str:
+    """Which limit a 413 is about: the PDF's (our own check), the whole request's, or one form field's."""
+    if exc.description != type(exc).description:  # abort(413, "...") from the PDF check
+        return str(exc.description)
+    limit_mb = settings_of(app).max_upload_mb
+    max_request = app.config["MAX_CONTENT_LENGTH"]
+    if request.content_length is None or request.content_length > max_request:
+        return (
+            f"The request is too large: a PDF may be at most {limit_mb} MB, "
+            f"and the other fields together at most {FORM_OVERHEAD_BYTES // 1024} KB."
+        )
+    # The body fits, so werkzeug's parser refused one text field over MAX_FORM_MEMORY_SIZE.
+    return (
+        f"A form field is too large: each text field may be at most {MAX_FORM_FIELD_BYTES // 1024} KB "
+        "(names and role at most 100 characters)."
+    )
 
 
 def _register_template_helpers(app: Flask, settings: Settings) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import abort, current_app, request
@@ -11,6 +12,7 @@ from humangov.model import TooLargeError, Upload, ValidationError, validate_fiel
 PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
 MAX_SEARCH_LENGTH = 100
+_ASCII_NUMBER = re.compile(r"[0-9]{1,9}")
 
 
 def uploaded_pdf(*, required: bool) -> Upload | None:
@@ -25,8 +27,8 @@ def uploaded_pdf(*, required: bool) -> Upload | None:
         return None
     try:
         return validate_pdf(file.filename, body, settings.max_upload_bytes)
-    except TooLargeError:
-        abort(413)
+    except TooLargeError as exc:
+        abort(413, f"The PDF is too large: {exc}.")
 
 
 def record_input(*, pdf_required: bool, partial: bool = False) -> tuple[dict[str, Any], Upload | None]:
@@ -50,7 +52,8 @@ def record_input(*, pdf_required: bool, partial: bool = False) -> tuple[dict[str
 def page_limit(raw: str | None) -> int:
     if raw is None or raw == "":
         return PAGE_SIZE
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses (a 500, not a 400).
+    if not _ASCII_NUMBER.fullmatch(raw) or not 1 <= int(raw) <= MAX_PAGE_SIZE:
         raise ValidationError({"limit": f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}"})
     return int(raw)
 

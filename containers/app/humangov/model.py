@@ -6,7 +6,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from werkzeug.utils import secure_filename
@@ -18,6 +18,13 @@ MAX_FILE_NAME_LENGTH = 100
 PDF_MAGIC = b"%PDF-"
 # Ids come from uuid4().hex; anything that cannot be an id is a 404 without a storage call.
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# The one salary format: ASCII digits, optionally grouped by three with commas, then optionally a
+# point and one or two decimals. "1,5" is refused rather than read as 15 (or as 1.5).
+_SALARY = re.compile(r"(?:[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)(?:\.[0-9]{1,2})?")
+SALARY_FORMAT = (
+    "written as digits, optionally with commas between groups of three, and at most 2 decimals "
+    "after a point, such as 52000, 52,000 or 52,000.50"
+)
 _LABELS = {"first_name": "First name", "last_name": "Last name", "role": "Role", "salary": "Salary"}
 
 
@@ -95,7 +102,7 @@ def validate_fields(data: Mapping[str, Any], *, partial: bool = False) -> dict[s
 def validate_pdf(file_name: str | None, body: bytes, max_bytes: int) -> Upload:
     """Accept only a real PDF: judged by its first bytes, and by its name."""
     if len(body) > max_bytes:
-        raise TooLargeError(f"the file is larger than {max_bytes // (1024 * 1024)} MB")
+        raise TooLargeError(f"a PDF may be at most {max_bytes // (1024 * 1024)} MB")
     if not body:
         raise ValidationError({"pdf": "PDF: the file is empty"})
     if not body.startswith(PDF_MAGIC):
@@ -129,6 +136,10 @@ def _text(raw: Any) -> str:
     # Control characters have no place in a name, and \x1f separates the parts of the sort key.
     if any(unicodedata.category(ch) == "Cc" for ch in value):
         raise ValueError("contains control characters")
+    # A lone surrogate (JSON's "\ud800") cannot be encoded as UTF-8, so DynamoDB could not store it;
+    # U+FFFD is what the form parser puts in place of bytes that were not UTF-8 at all.
+    if any(unicodedata.category(ch) == "Cs" or ch == "\ufffd" for ch in value):
+        raise ValueError("is not valid Unicode text (invalid UTF-8 or a lone surrogate)")
     return value
 
 
@@ -137,16 +148,13 @@ def _salary(raw: Any) -> Decimal:
         raise ValueError("required")
     if isinstance(raw, bool) or not isinstance(raw, str | int | float):
         raise ValueError("must be a number")
-    try:
-        value = Decimal(str(raw).strip().replace(",", ""))
-    except InvalidOperation:
-        raise ValueError("must be a number, such as 52000 or 52000.50") from None
-    if not value.is_finite():
-        raise ValueError("must be a number, such as 52000 or 52000.50")
-    if value < 0:
+    # JSON numbers are checked in the same written form: 52000.5 -> "52000.5", 1e9 -> "1000000000.0".
+    text = raw.strip() if isinstance(raw, str) else str(raw)
+    if text.startswith("-") and _SALARY.fullmatch(text[1:]):
         raise ValueError("must not be negative")
+    if not _SALARY.fullmatch(text):
+        raise ValueError(f"must be a number {SALARY_FORMAT}")
+    value = Decimal(text.replace(",", ""))
     if value > MAX_SALARY:
         raise ValueError(f"must be at most {MAX_SALARY:,}")
-    if value != value.quantize(Decimal("0.01")):
-        raise ValueError("at most two decimal places")
     return value.quantize(Decimal("0.01")) if value != value.to_integral_value() else Decimal(int(value))

@@ -21,6 +21,11 @@ LIST_PARTITION_ATTR = "list_pk"
 LIST_PARTITION_VALUE = "employee"
 SORT_NAME_ATTR = "sort_name"
 BY_NAME_INDEX = "by_name"
+# DynamoDB's limit for a sort key value, in UTF-8 bytes (also for an index's sort key):
+# https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Constraints.html#limits-partition-sort-keys
+MAX_SORT_KEY_BYTES = 1024
+# Room per name in SORT_NAME_ATTR: 2 x 400 + 2 separators + a 64-character id = 866 <= 1,024.
+SORT_NAME_PART_BYTES = 400
 
 ATTRIBUTE_TYPES: dict[str, str] = {
     HASH_KEY: "S",
@@ -45,8 +50,20 @@ def document_key(record_id: str, version: str) -> str:
 
 
 def sort_name(first_name: str, last_name: str, record_id: str) -> str:
-    """Sort key for the by-name index: last name, first name, then id to keep keys unique."""
-    return f"{last_name.casefold()}\x1f{first_name.casefold()}\x1f{record_id}"
+    """Sort key for the by-name index: last name, first name, then id to keep keys unique.
+
+    Case folding can triple a name's size ("ΐ" folds to three code points), so each folded name is cut
+    to SORT_NAME_PART_BYTES: with the id (at most 64 ASCII characters) the key stays within DynamoDB's
+    1,024 bytes for a sort key. Names that share their first SORT_NAME_PART_BYTES sort by id.
+    """
+    last = _utf8_prefix(last_name.casefold(), SORT_NAME_PART_BYTES)
+    first = _utf8_prefix(first_name.casefold(), SORT_NAME_PART_BYTES)
+    return f"{last}\x1f{first}\x1f{record_id}"
+
+
+def _utf8_prefix(text: str, max_bytes: int) -> str:
+    # Cut on a character boundary: "ignore" drops the bytes of a character split by the cut.
+    return text.encode("utf-8")[:max_bytes].decode("utf-8", "ignore")
 
 
 def create_table_kwargs(table: str) -> dict[str, Any]:
