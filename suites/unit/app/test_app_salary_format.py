@@ -98,3 +98,12 @@ def test_negative_and_too_large_salaries_keep_their_own_messages() -> None:
             validate_fields({**BASE, "salary": raw})
     with pytest.raises(Exception, match="must be at most 1,000,000,000"):
         validate_fields({**BASE, "salary": "1,000,000,000.01"})
+
+
+def test_the_form_shows_the_format_next_to_the_salary(client: FlaskClient) -> None:
+    page = text(client.get("/new_record"))
+    assert '<p class="hint" id="salary-hint">Digits, optionally with commas between groups of three' in page
+    assert 'aria-describedby="salary-hint"' in page
+    again = text(client.post("/new_record", data=form(client, salary="1,5")))
+    assert 'aria-describedby="salary-hint salary-error" aria-invalid="true"' in again
+    assert 'aria-describedby="role-hint' not in again
