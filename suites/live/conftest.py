@@ -31,8 +31,10 @@ from humangov_deploy.platforms.base import Platform
 
 DEPLOY_TIMEOUT = {"local": 300.0, "aws": 1500.0}
 DESTROY_TIMEOUT = {"local": 120.0, "aws": 1200.0}
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
+# Debian's chromium and chromium-driver; elsewhere (GitHub's runners ship Google Chrome and a matching
+# chromedriver) the two variables name another Chromium-based browser and its driver.
+CHROMIUM = os.environ.get("HUMANGOV_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("HUMANGOV_CHROMEDRIVER", "/usr/bin/chromedriver")
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -80,6 +80,9 @@ def test_live_suite_runs_on_aws_requiring_live_with_a_junit_report(nightly: dict
         "--require-live",
         '--state "$HUMANGOV_STATE"',
         '--junitxml="$REPORT"',
+        # GitHub's runners have Google Chrome, not Debian's chromium: the browser test is told where it is.
+        "HUMANGOV_CHROMIUM=/usr/bin/google-chrome",
+        'HUMANGOV_CHROMEDRIVER="$CHROMEWEBDRIVER/chromedriver"',
     ):
         assert part in command, part
     assert job["env"]["HUMANGOV_STATE"] == "${{ matrix.state }}"
