@@ -129,6 +129,19 @@ def task_role_policy(data: DataRefs) -> dict[str, Any]:
     }
 
 
+def ecr_pull_statements(repositories: list[str]) -> list[dict[str, Any]]:
+    """Log in to ECR (GetAuthorizationToken has no resource to scope to) and pull from `repositories`."""
+    return [
+        {"Sid": "EcrLogin", "Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"], "Resource": "*"},
+        {
+            "Sid": "EcrPull",
+            "Effect": "Allow",
+            "Action": ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
+            "Resource": repositories,
+        },
+    ]
+
+
 def ecr_repository_arn(image: str, account: Account) -> str | None:
     """`<acct>.dkr.ecr.<region>.amazonaws.com/<repo>[:tag|@digest]` -> the repository's ARN (else None)."""
     host, _, rest = image.partition("/")
@@ -161,20 +174,7 @@ def execution_role_policy(
     ]
     repositories = sorted({arn for arn in (ecr_repository_arn(i, account) for i in images) if arn})
     if repositories:
-        statements += [
-            # GetAuthorizationToken has no resource to scope to.
-            {"Sid": "EcrLogin", "Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"], "Resource": "*"},
-            {
-                "Sid": "EcrPull",
-                "Effect": "Allow",
-                "Action": [
-                    "ecr:BatchCheckLayerAvailability",
-                    "ecr:GetDownloadUrlForLayer",
-                    "ecr:BatchGetImage",
-                ],
-                "Resource": repositories,
-            },
-        ]
+        statements += ecr_pull_statements(repositories)
     return {"Version": "2012-10-17", "Statement": statements}
 
 
@@ -246,18 +246,8 @@ def permissions_boundary_policy(partition: str) -> dict[str, Any]:
                     "StringLike": {"kms:ViaService": ["ssm.*.amazonaws.com", "dynamodb.*.amazonaws.com"]}
                 },
             },
-            {"Sid": "EcrLogin", "Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"], "Resource": "*"},
-            {
-                # Any repository: `--app-image/--nginx-image` may name images outside humangov-*.
-                "Sid": "EcrPull",
-                "Effect": "Allow",
-                "Action": [
-                    "ecr:BatchCheckLayerAvailability",
-                    "ecr:GetDownloadUrlForLayer",
-                    "ecr:BatchGetImage",
-                ],
-                "Resource": [f"arn:{partition}:ecr:*:*:repository/*"],
-            },
+            # Any repository: `--app-image/--nginx-image` may name images outside humangov-*.
+            *ecr_pull_statements([f"arn:{partition}:ecr:*:*:repository/*"]),
         ],
     }
 

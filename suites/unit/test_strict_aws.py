@@ -43,6 +43,10 @@ def group(clients: AwsClients, name: str) -> str:
     return str(clients.ec2.create_security_group(GroupName=name, Description=name, VpcId=vpc)["GroupId"])
 
 
+def group_ids(clients: AwsClients) -> set[str]:
+    return {g["GroupId"] for g in clients.ec2.describe_security_groups()["SecurityGroups"]}
+
+
 def load_balancer(clients: AwsClients, group_id: str) -> str:
     _, subnets = vpc_and_subnets(clients)
     lb = clients.elbv2.create_load_balancer(Name="strict-lb", Subnets=subnets, SecurityGroups=[group_id])
@@ -116,6 +120,7 @@ def test_a_load_balancers_group_is_accepted_by_moto_alone(strict_aws: StrictAws)
     load_balancer(clients, sg)
     strict_aws.off("ec2-group-of-load-balancer")
     clients.ec2.delete_security_group(GroupId=sg)
+    assert sg not in group_ids(clients)
 
 
 def service_with_group(strict_aws: StrictAws, sg: str, tg: str | None = None) -> None:
@@ -153,6 +158,7 @@ def test_a_services_group_is_accepted_by_moto_alone(strict_aws: StrictAws) -> No
     service_with_group(strict_aws, sg)
     strict_aws.off("ec2-group-of-service")
     clients.ec2.delete_security_group(GroupId=sg)
+    assert sg not in group_ids(clients)
 
 
 def test_a_deleted_service_drains_before_it_is_inactive(strict_aws: StrictAws) -> None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from test_verify import FakeResponse as Response
 
 from humangov_deploy import appsrc
 from humangov_deploy.errors import VerificationFailed
@@ -26,21 +27,6 @@ TABLE = "humangov-texas-dynamodb"
 BUCKET = "humangov-texas-s3-0f1e"
 RECORD = "r-1"
 DOCUMENT = "records/r-1/verify.pdf"
-
-
-@dataclass
-class Response:
-    status_code: int
-    url: str
-    method: str
-    body: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def request(self) -> Any:
-        return type("Request", (), {"method": self.method})()
-
-    def json(self) -> dict[str, Any]:
-        return self.body
 
 
 class Store:

@@ -7,12 +7,16 @@ the rollout waits are driven by `FakeEcs`/`FakeElbv2`: each poll shows the next 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import boto3
+import pytest
 from botocore.exceptions import ClientError
 from fake_clock import FakeClock
+from moto import mock_aws
 
 from humangov_deploy import appsrc
 from humangov_deploy.clients import AwsClients
@@ -266,3 +270,24 @@ def fake_clients(script: Script) -> AwsClients:
     clients._cache["ecs"] = FakeEcs(script)
     clients._cache["elbv2"] = FakeElbv2(script)
     return clients
+
+
+@contextmanager
+def deployed_stack_session(state: str = "texas") -> Iterator[boto3.session.Session]:
+    """One stack on moto for a whole test module (status tests only read it); clients come from the session.
+
+    Credentials as suites/unit/conftest.py sets them (its fixture is per test, this is per module);
+    MOTO_ECS_SERVICE_RUNNING: moto's service would report no running task (DESIGN.md). One session, so
+    clients made from it reuse its loaded service models (a new session reloads them).
+    """
+    with pytest.MonkeyPatch.context() as patch, mock_aws():
+        for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
+                            ("AWS_SESSION_TOKEN", "testing"), ("MOTO_ECS_SERVICE_RUNNING", "2")):  # fmt: skip
+            patch.setenv(name, value)
+        for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+            patch.delenv(name, raising=False)
+        session = boto3.session.Session(region_name=REGION)
+        moto_platform(AwsClients(region=REGION, session=session)).deploy(
+            state, timeout=300, progress=lambda _m: None
+        )
+        yield session

@@ -12,8 +12,7 @@ from typing import Any
 
 import boto3
 import pytest
-from aws_testkit import ACCOUNT, REGION, moto_platform, target
-from moto import mock_aws
+from aws_testkit import ACCOUNT, REGION, deployed_stack_session, target
 
 from humangov_deploy.clients import AwsClients
 from humangov_deploy.naming import CLUSTER, names_for
@@ -90,20 +89,7 @@ class TargetsOverlay:
 
 @pytest.fixture(scope="module")
 def _stack() -> Iterator[boto3.session.Session]:
-    """One texas stack on moto for the module (status only reads it); each test gets fresh clients."""
-    with pytest.MonkeyPatch.context() as patch, mock_aws():
-        # Credentials as suites/unit/conftest.py sets them (its fixture is per test, this one per module);
-        # MOTO_ECS_SERVICE_RUNNING: moto's service would report no running task (DESIGN.md).
-        for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
-                            ("AWS_SESSION_TOKEN", "testing"), ("MOTO_ECS_SERVICE_RUNNING", "2")):  # fmt: skip
-            patch.setenv(name, value)
-        for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
-            patch.delenv(name, raising=False)
-        # One session: clients made from it reuse its loaded service models (a new session reloads them).
-        session = boto3.session.Session(region_name=REGION)
-        moto_platform(AwsClients(region=REGION, session=session)).deploy(
-            "texas", timeout=300, progress=lambda _m: None
-        )
+    with deployed_stack_session("texas") as session:
         yield session
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
-from aws_testkit import REGION, moto_platform, record_calls
+from aws_testkit import REGION, deployed_stack_session, record_calls
 from moto import mock_aws
 
 from humangov_deploy.clients import AwsClients
@@ -17,17 +17,7 @@ from humangov_deploy.platforms.aws_status import stack_status
 
 @pytest.fixture(scope="module")
 def _texas() -> Iterator[boto3.session.Session]:
-    """One texas stack on moto for the module (status only reads it)."""
-    with pytest.MonkeyPatch.context() as patch, mock_aws():
-        for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
-                            ("AWS_SESSION_TOKEN", "testing"), ("MOTO_ECS_SERVICE_RUNNING", "2")):  # fmt: skip
-            patch.setenv(name, value)
-        for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
-            patch.delenv(name, raising=False)
-        session = boto3.session.Session(region_name=REGION)
-        moto_platform(AwsClients(region=REGION, session=session)).deploy(
-            "texas", timeout=300, progress=lambda _m: None
-        )
+    with deployed_stack_session("texas") as session:
         yield session
 
 
