@@ -77,6 +77,12 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         help="bring a state up (idempotent) and wait until its tasks are healthy behind the load balancer",
     )
     add_stack_arguments(parser, timeout=DEPLOY_TIMEOUT)
+    add_deploy_options(parser)
+    parser.set_defaults(func=run)
+
+
+def add_deploy_options(parser: argparse.ArgumentParser) -> None:
+    """The options of one state's deploy; `rollout` takes them too and applies them to every state."""
     parser.add_argument("--desired-count", type=int, default=None, help="tasks to run (default: 2)")
     images = parser.add_argument_group("images")
     images.add_argument(
@@ -107,7 +113,6 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         "--log-retention-days", type=int, default=None, help="CloudWatch Logs retention (default: 14)"
     )
     add_poll_interval(aws)
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
