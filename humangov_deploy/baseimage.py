@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from humangov_deploy.cache import cache_dir
 from humangov_deploy.errors import ConfigError, ImageBuildError
 
 Progress = Callable[[str], None]
@@ -326,14 +327,6 @@ def _run_streaming(command: Sequence[str], on_line: Progress) -> _Output:
 
 
 # --- the wheelhouse -----------------------------------------------------------------------------------
-
-
-def cache_dir(environ: dict[str, str] | None = None) -> Path:
-    env = os.environ if environ is None else environ
-    if env.get("HUMANGOV_CACHE_DIR"):
-        return Path(env["HUMANGOV_CACHE_DIR"])
-    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "humangov"
 
 
 def wheelhouse_key(requirements: Path) -> str:
