@@ -14,7 +14,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from humangov import api, health, records, states
+from humangov import api, health, openapi, records, states
 from humangov.config import Settings, load_settings
 from humangov.dynamo_storage import DynamoStorage
 from humangov.model import ValidationError, format_salary
@@ -79,6 +79,7 @@ def create_app(config: Mapping[str, Any] | None = None, storage: Storage | None 
     app.register_blueprint(records.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(openapi.bp)
 
     _register_error_handlers(app)
     _register_template_helpers(app, settings)
