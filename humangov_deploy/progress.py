@@ -6,10 +6,11 @@ The API (small on purpose; `build`, `push`, `deploy`, `destroy`, `rollout` use o
         platform.deploy(state, timeout=args.timeout, progress=progress)
 
 - `progress("message")` (a `Progress`: any `Callable[[str], None]` works where one is expected) starts a
-  step: one line `[mm:ss] message`, mm:ss being the time since the command started. On a terminal the
-  newest step stays open, and once it is older than `live_after` seconds a spinner and its own counter
-  are redrawn on that line (`\\r`); the next step closes it with its duration, `(12.3 s)`. Elsewhere
-  (CI, a pipe) every step is one plain line, written when it starts.
+  step: one line `[mm:ss] message`, mm:ss being the time since the command started. On a terminal,
+  once no step has begun for `live_after` seconds (mmdebstrap, image builds, waits), a spinner and the
+  running clock are redrawn at the end of the newest line (`\\r`) until the next step. Elsewhere (CI, a
+  pipe) every step is one plain line, written when it starts. Steps run in parallel, so a step that
+  ends says so itself, with its own duration ("app: built ... in 12.3 s").
 - `detail_sink(progress)(line)`: one line of a tool's output (docker build, mmdebstrap). It goes to a log
   file, `<cache dir>/logs/<command>-<time>.log`, created at the first such line, whose path is shown
   once; with `verbose` the line is also shown; with any other `Progress` it goes to that callable.
@@ -37,7 +38,7 @@ from humangov_deploy.cache import cache_dir
 Progress = Callable[[str], None]
 
 TAIL_LINES = 20
-LIVE_AFTER = 3.0  # seconds a step runs before the terminal shows a spinner and counter for it
+LIVE_AFTER = 3.0  # seconds without a new step before the terminal shows a spinner and the clock
 TICK_INTERVAL = 0.2
 SPINNER = "|/-\\"
 CLEAR_LINE = "\r\x1b[K"
@@ -88,8 +89,7 @@ class Reporter:
         self.log_path: Path | None = None
         self._log: IO[str] | None = None
         self._tail: deque[str] = deque(maxlen=TAIL_LINES)
-        self._open: tuple[str, float] | None = None  # the terminal's open step: its line and start time
-        self._drawn = False  # the open step's live suffix is on the screen
+        self._open: tuple[str, float] | None = None  # the terminal's newest line (no newline yet), its time
         self._spin = 0
         self._lock = threading.RLock()
         self._stop = threading.Event()
@@ -126,26 +126,23 @@ class Reporter:
     # --- the terminal ------------------------------------------------------------------------------
 
     def tick(self) -> None:
-        """Redraw the open step's spinner and counter (the ticker thread calls this a few times a second)."""
+        """Redraw the spinner and the clock on the newest line (a thread calls this a few times a second)."""
         with self._lock:
             if self._open is None:
                 return
             line, started = self._open
-            running = self.clock() - started
-            if running < self.live_after:
+            now = self.clock()
+            if now - started < self.live_after:
                 return
             self._spin = (self._spin + 1) % len(SPINNER)
-            self._out(CLEAR_LINE + self._fit(line, f" {SPINNER[self._spin]} {running:.0f}s"))
-            self._drawn = True
+            live = f" {SPINNER[self._spin]} {elapsed_label(now - self.start)[1:-1]}"
+            self._out(CLEAR_LINE + self._fit(line, live))
 
     def _close_open(self) -> None:
         if self._open is None:
             return
-        line, started = self._open
-        took = self.clock() - started
-        suffix = f" ({took:.1f} s)" if took >= self.live_after else ""
-        self._out(CLEAR_LINE + self._fit(line, suffix) + "\n")
-        self._open, self._drawn = None, False
+        self._out(CLEAR_LINE + self._fit(self._open[0]) + "\n")
+        self._open = None
 
     def _clear_live(self) -> None:
         if self._open is not None:
@@ -154,7 +151,6 @@ class Reporter:
     def _redraw_open(self) -> None:
         if self._open is not None:
             self._out(self._fit(self._open[0]))
-            self._drawn = False
 
     def _fit(self, line: str, suffix: str = "") -> str:
         # A live line longer than the terminal would wrap, and `\r` would then redraw only its last row.
