@@ -17,14 +17,17 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from humangov_deploy.cache import cache_dir
 from humangov_deploy.errors import ConfigError, ImageBuildError
+from humangov_deploy.progress import detail_sink
 
 Progress = Callable[[str], None]
 
@@ -253,10 +256,13 @@ def build_base(
     with tempfile.TemporaryDirectory(prefix=f"humangov-base-{recipe.name}-", dir=workdir) as tmp:
         tarball = Path(tmp) / "rootfs.tar"
         command = mmdebstrap_command(recipe, tarball, mirrors)
+        started = time.monotonic()
         progress(
-            f"base {recipe.name}: mmdebstrap {recipe.suite} +{','.join(recipe.packages)} from {mirrors[0]}"
+            f"base {recipe.name}: mmdebstrap {recipe.suite} +{','.join(recipe.packages)} "
+            f"from {mirrors[0].split()[1]}"
         )
-        output = _run_streaming(command, lambda line: progress(f"base {recipe.name}: {line}"))
+        detail = detail_sink(progress)
+        output = _run_streaming(command, lambda line: detail(f"base {recipe.name}: {line}"))
         if output.returncode != 0:
             raise ImageBuildError(recipe.tag, "\n".join(output.lines[-40:]))
         repository, tag = recipe.tag.split(":", 1)
@@ -266,8 +272,67 @@ def build_base(
             )
         except Exception as exc:
             raise ImageBuildError(recipe.tag, f"docker import failed: {exc}") from exc
-    progress(f"base {recipe.name}: imported as {recipe.tag}")
+    progress(f"base {recipe.name}: imported as {recipe.tag} in {time.monotonic() - started:.1f} s")
     return recipe.tag
+
+
+class BuildInputs:
+    """The bases and wheelhouses some image builds need: each made once, all of them at the same time.
+
+    They are independent of each other and mostly wait on the network (mmdebstrap on the Debian mirror,
+    pip on PyPI), so each starts in the background the moment a build asks for it, and a build waits
+    only for its own. Two images asking for one base (the app and the emulator) share one build.
+    """
+
+    def __init__(self, docker_client: Any | None = None, *, progress: Progress = print) -> None:
+        self.client = connect(docker_client)
+        self.progress = progress
+        self._pool = ThreadPoolExecutor(max_workers=6, thread_name_prefix="humangov-inputs")
+        self._futures: dict[str, Future[Any]] = {}
+        self._lock = threading.Lock()
+
+    def base(self, recipe: Recipe) -> Future[str]:
+        """The base's tag, once it is in the engine (built with mmdebstrap when missing)."""
+        return self._once(f"base {recipe.tag}", lambda: self._base(recipe))
+
+    def wheelhouse(self, requirements: Path) -> Future[Path]:
+        """A wheelhouse of `requirements`, downloaded when the cache has none."""
+        return self._once(
+            f"wheelhouse {requirements.resolve()}",
+            lambda: ensure_wheelhouse(requirements, progress=self.progress),
+        )
+
+    def _base(self, recipe: Recipe) -> str:
+        if image_exists(self.client, recipe.tag):
+            return recipe.tag
+        return build_base(recipe, docker_client=self.client, progress=self.progress)
+
+    def _once(self, key: str, make: Callable[[], Any]) -> Future[Any]:
+        with self._lock:
+            if key not in self._futures:
+                self._futures[key] = self._pool.submit(make)
+            return self._futures[key]
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+    def __enter__(self) -> BuildInputs:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+@contextmanager
+def shared_inputs(
+    inputs: BuildInputs | None, docker_client: Any | None, progress: Progress
+) -> Iterator[BuildInputs]:
+    """The caller's BuildInputs (shared with other builds), or one of its own for this call."""
+    if inputs is not None:
+        yield inputs
+        return
+    with BuildInputs(docker_client, progress=progress) as own:
+        yield own
 
 
 def ensure_bases(
@@ -276,29 +341,10 @@ def ensure_bases(
     docker_client: Any | None = None,
     progress: Progress = print,
 ) -> dict[str, str]:
-    """Tags of the named bases, building (in parallel, they mostly wait on downloads) the missing ones."""
-    client = connect(docker_client)
-    recipes = [RECIPES[name] for name in names]
-    missing = [r for r in recipes if not image_exists(client, r.tag)]
-    for recipe in recipes:
-        if recipe not in missing:
-            progress(f"base {recipe.name}: cached {recipe.tag}")
-    if missing:
-        lock = threading.Lock()
-
-        def say(line: str) -> None:
-            with lock:
-                progress(line)
-
-        mirrors = debian_mirrors()
-        with ThreadPoolExecutor(max_workers=len(missing)) as pool:
-            futures = [
-                pool.submit(build_base, r, docker_client=client, progress=say, mirrors=mirrors)
-                for r in missing
-            ]
-            for future in futures:
-                future.result()
-    return {r.name: r.tag for r in recipes}
+    """Tags of the named bases, building the missing ones (at the same time)."""
+    with BuildInputs(docker_client, progress=progress) as inputs:
+        futures = {name: inputs.base(RECIPES[name]) for name in names}
+        return {name: future.result() for name, future in futures.items()}
 
 
 @dataclass
@@ -361,12 +407,12 @@ def ensure_wheelhouse(
     root = cache or cache_dir()
     target = root / f"wheelhouse-{wheelhouse_key(requirements)}"
     if target.is_dir() and any(target.glob("*.whl")):
-        progress(f"wheelhouse: cached {target}")
         return target
     root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix="wheelhouse-", dir=root))
     try:
-        progress(f"wheelhouse: pip download -r {requirements.name} for CPython 3.11 manylinux x86_64")
+        started = time.monotonic()
+        progress(f"wheelhouse: pip download -r {_short(requirements)} (CPython 3.11, manylinux x86_64)")
         result = run(
             pip_download_command(requirements, staging),
             stdin=subprocess.DEVNULL,
@@ -383,5 +429,10 @@ def ensure_wheelhouse(
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
-    progress(f"wheelhouse: {len(list(target.glob('*.whl')))} wheels in {target}")
+    took = time.monotonic() - started
+    progress(f"wheelhouse: {len(list(target.glob('*.whl')))} wheels in {target} in {took:.1f} s")
     return target
+
+
+def _short(path: Path) -> str:
+    return f"{path.parent.name}/{path.name}"

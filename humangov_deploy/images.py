@@ -19,7 +19,9 @@ import os
 import re
 import subprocess
 import tarfile
-from collections.abc import Callable, Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -27,6 +29,7 @@ from typing import Any, Literal
 from humangov_deploy import __version__, baseimage
 from humangov_deploy.appsrc import APP_DIR, NGINX_DIR
 from humangov_deploy.errors import ConfigError, ImageBuildError
+from humangov_deploy.progress import detail_sink
 
 Progress = Callable[[str], None]
 Base = Literal["local", "official"]
@@ -100,16 +103,13 @@ def build_images(
     docker_client: Any | None = None,
     progress: Progress = print,
     revision: str | None = None,
+    inputs: baseimage.BuildInputs | None = None,
 ) -> ImageSet:
-    """Build both images (Docker's layer cache still applies) and return their tags.
+    """Build both images at once (Docker's layer cache still applies) and return their tags.
 
     `base=None` builds on the official bases when the engine has them, else on local ones (available_base).
     """
-    client = _client(docker_client)
-    base = base or available_base(client)
-    prepared = prepare_images(base=base, docker_client=client, progress=progress, revision=revision)
-    tags = {p.spec.name: build_prepared(p, docker_client=client, progress=progress) for p in prepared}
-    return ImageSet(app=tags["app"], nginx=tags["nginx"])
+    return _build_set(base, docker_client, progress, revision, inputs, skip_existing=False)
 
 
 def ensure_images(
@@ -118,19 +118,49 @@ def ensure_images(
     docker_client: Any | None = None,
     progress: Progress = print,
     revision: str | None = None,
+    inputs: baseimage.BuildInputs | None = None,
 ) -> ImageSet:
     """Like build_images, but an image whose tag already exists is not built again."""
+    return _build_set(base, docker_client, progress, revision, inputs, skip_existing=True)
+
+
+def _build_set(
+    base: Base | None,
+    docker_client: Any | None,
+    progress: Progress,
+    revision: str | None,
+    inputs: baseimage.BuildInputs | None,
+    *,
+    skip_existing: bool,
+) -> ImageSet:
     client = _client(docker_client)
     base = base or available_base(client)
-    prepared = prepare_images(base=base, docker_client=client, progress=progress, revision=revision)
-    tags: dict[str, str] = {}
-    for image in prepared:
-        if baseimage.image_exists(client, image.tag):
-            progress(f"{image.spec.name}: up to date {image.tag}")
-            tags[image.spec.name] = image.tag
-        else:
-            tags[image.spec.name] = build_prepared(image, docker_client=client, progress=progress)
+    prepared = prepare_images(
+        base=base, docker_client=client, progress=progress, revision=revision, inputs=inputs
+    )
+    tags = build_all(prepared, docker_client=client, progress=progress, skip_existing=skip_existing)
     return ImageSet(app=tags["app"], nginx=tags["nginx"])
+
+
+def build_all(
+    prepared: Sequence[PreparedImage],
+    *,
+    docker_client: Any,
+    progress: Progress,
+    skip_existing: bool = True,
+) -> dict[str, str]:
+    """Build the images at the same time (the engine overlaps their steps); tags by image name."""
+    todo = [p for p in prepared if not (skip_existing and baseimage.image_exists(docker_client, p.tag))]
+    for image in prepared:
+        if image not in todo:
+            progress(f"{image.spec.name}: up to date {image.tag}")
+    with ThreadPoolExecutor(max_workers=max(len(todo), 1), thread_name_prefix="humangov-build") as pool:
+        futures = [
+            pool.submit(build_prepared, p, docker_client=docker_client, progress=progress) for p in todo
+        ]
+        for future in futures:
+            future.result()
+    return {p.spec.name: p.tag for p in prepared}
 
 
 def image_specs(
@@ -140,6 +170,7 @@ def image_specs(
     progress: Progress = print,
     app_dir: Path = APP_DIR,
     nginx_dir: Path = NGINX_DIR,
+    inputs: baseimage.BuildInputs | None = None,
 ) -> list[ImageSpec]:
     """What to build for `base`; for "local" this makes sure the bases and the wheelhouse exist."""
     if base == "official":
@@ -152,8 +183,13 @@ def image_specs(
     requirements = app_dir / "requirements.txt"
     if not requirements.is_file():
         raise ConfigError(f"{requirements} is missing: the app image installs its dependencies from it")
-    bases = baseimage.ensure_bases(["app", "nginx"], docker_client=docker_client, progress=progress)
-    wheelhouse = baseimage.ensure_wheelhouse(requirements, progress=progress)
+    with baseimage.shared_inputs(inputs, docker_client, progress) as have:
+        # Ask for all three before waiting on any: they are made at the same time.
+        app_base = have.base(baseimage.RECIPES["app"])
+        nginx_base = have.base(baseimage.RECIPES["nginx"])
+        wheels = have.wheelhouse(requirements)
+        bases = {"app": app_base.result(), "nginx": nginx_base.result()}
+        wheelhouse = wheels.result()
     return [
         ImageSpec(
             "app",
@@ -172,8 +208,9 @@ def prepare_images(
     docker_client: Any | None,
     progress: Progress,
     revision: str | None,
+    inputs: baseimage.BuildInputs | None = None,
 ) -> list[PreparedImage]:
-    specs = image_specs(base=base, docker_client=docker_client, progress=progress)
+    specs = image_specs(base=base, docker_client=docker_client, progress=progress, inputs=inputs)
     return [prepare(spec, revision=revision) for spec in specs]
 
 
@@ -191,10 +228,12 @@ def prepare(spec: ImageSpec, *, revision: str | None = None) -> PreparedImage:
 def build_prepared(
     image: PreparedImage, *, docker_client: Any | None = None, progress: Progress = print
 ) -> str:
-    """Run one build, streaming its output; a failure raises ImageBuildError with the failing step."""
+    """Run one build, its output to `detail_sink(progress)`; a failure is ImageBuildError with its step."""
     client = _client(docker_client)
     name = image.spec.name
+    started = time.monotonic()
     progress(f"{name}: building {image.tag}")
+    detail = detail_sink(progress)
     step: list[str] = []
     try:
         stream = client.api.build(
@@ -215,14 +254,14 @@ def build_prepared(
                 if line.startswith("Step "):
                     step = []
                 step.append(line)
-                progress(f"{name}: {line}")
+                detail(f"{name}: {line}")
     except ImageBuildError:
         raise
     except Exception as exc:  # the daemon refused the build (bad Dockerfile, missing base, ...)
         raise ImageBuildError(image.tag, "\n".join([*step, str(exc)])) from exc
     if not baseimage.image_exists(client, image.tag):
         raise ImageBuildError(image.tag, "\n".join([*step, "the build ended without producing the image"]))
-    progress(f"{name}: built {image.tag}")
+    progress(f"{name}: built {image.tag} in {time.monotonic() - started:.1f} s")
     return image.tag
 
 
