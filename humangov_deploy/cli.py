@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "deploy",
     "status",
     "verify",
+    "bench",
     "destroy",
     "sweep",
 )

@@ -1,0 +1,78 @@
+"""The bench's load profile, run by locust (`locust -f` this file, headless) in a subprocess.
+
+Each simulated user is a clerk sending the mixes of `humangov_deploy.bench.mixes` back to back (no think
+time: a closed loop of `--concurrency` requests in flight). Every request is named by its mix, so
+locust's CSV has one row per mix. A response other than the expected one is a failure, with the status
+in its message. Records this process creates are appended to the plan's `created_log` the moment their
+id is known, so the parent removes them even if this process is killed; the parent also finds them by
+the run's tag in their name, for a create whose answer never arrived.
+
+Never imported by the library or its tests (locust monkey-patches the standard library with gevent).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from typing import Any
+
+from locust import FastHttpUser, constant, task
+from urllib3 import encode_multipart_formdata
+
+from humangov_deploy.bench.mixes import GUARD_HEADER, PLAN_ENV, WEIGHTS, bench_pdf, record_fields
+
+with open(os.environ[PLAN_ENV], encoding="utf-8") as plan_file:
+    PLAN: dict[str, Any] = json.load(plan_file)
+IDS: list[str] = list(PLAN["ids"])
+TAG: str = PLAN["tag"]
+PDF = bench_pdf(TAG)
+
+
+class Clerk(FastHttpUser):
+    wait_time = constant(0)
+    # A request slower than this is a failure, not a stall that would hold the run past its end.
+    network_timeout = 30.0
+    connection_timeout = 10.0
+
+    def _expect(self, method: str, path: str, mix: str, status: int, **kwargs: Any) -> Any:
+        with self.client.request(method, path, name=mix, catch_response=True, **kwargs) as response:
+            if response.status_code != status:
+                response.failure(f"HTTP {response.status_code}, expected {status}")
+            elif status == 302 and not response.headers.get("Location"):
+                response.failure("HTTP 302 without a Location")
+            else:
+                response.success()
+            return response
+
+    @task(WEIGHTS["list"])
+    def list_records(self) -> None:
+        self._expect("GET", "/records", "list", 200)
+
+    @task(WEIGHTS["search"])
+    def search(self) -> None:
+        self._expect("GET", f"/search?name={TAG}", "search", 200)
+
+    @task(WEIGHTS["read"])
+    def read(self) -> None:
+        self._expect("GET", f"/edit_record/{random.choice(IDS)}", "read", 200)
+
+    @task(WEIGHTS["pdf"])
+    def pdf(self) -> None:
+        # The redirect only: the PDF itself comes from S3 (on AWS, not through the load balancer).
+        self._expect("GET", f"/records/pdf/{random.choice(IDS)}", "pdf", 302, allow_redirects=False)
+
+    @task(WEIGHTS["create"])
+    def create(self) -> None:
+        body, content_type = encode_multipart_formdata(
+            {**record_fields(TAG, random.randrange(10**6)), "pdf": ("bench.pdf", PDF, "application/pdf")}
+        )
+        headers = {**GUARD_HEADER, "Content-Type": content_type}
+        response = self._expect("POST", "/api/employees", "create", 201, data=body, headers=headers)
+        if response.status_code == 201:
+            try:
+                record_id = json.loads(response.content)["id"]
+            except (ValueError, KeyError, TypeError):
+                return
+            with open(PLAN["created_log"], "a", encoding="utf-8") as log:
+                log.write(f"{record_id}\n")

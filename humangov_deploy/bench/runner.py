@@ -1,0 +1,143 @@
+"""One bench run, start to end: check the state, start the baseline, seed records, load both, clean up.
+
+Cleanup (the bench's records, then the baseline) runs in `finally`: after a failure and after Ctrl-C
+too. Only loopback URLs are ever loaded: the bench sends traffic to this machine and nowhere else.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from humangov_deploy.bench import baseline, loadgen, machine, records
+from humangov_deploy.bench.plot import write_plot
+from humangov_deploy.bench.results import BenchReport, RunResult
+from humangov_deploy.errors import ConfigError
+from humangov_deploy.platforms.base import Platform
+from humangov_deploy.waits import Deadline
+
+Progress = Callable[[str], None]
+SEED_RECORDS = 20
+BASELINE_TIMEOUT = 180.0
+CLEANUP_TIMEOUT = 120.0
+MIN_DURATION, MAX_DURATION = 1, 600
+MIN_CONCURRENCY, MAX_CONCURRENCY = 1, 64
+JSON_NAME = "bench.json"
+PLOT_NAME = "bench.png"
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    state: str
+    duration: int
+    concurrency: int
+    out: Path
+
+
+def check_options(duration: int, concurrency: int) -> None:
+    """Bounds that keep a run short and on a 2-core machine: a clear error instead of a stuck run."""
+    if not MIN_DURATION <= duration <= MAX_DURATION:
+        raise ConfigError(
+            f"--duration must be from {MIN_DURATION} to {MAX_DURATION} seconds (per target), not {duration}"
+        )
+    if not MIN_CONCURRENCY <= concurrency <= MAX_CONCURRENCY:
+        raise ConfigError(
+            f"--concurrency must be from {MIN_CONCURRENCY} to {MAX_CONCURRENCY} requests in flight, "
+            f"not {concurrency}"
+        )
+
+
+def check_loopback(url: str) -> None:
+    host = urlsplit(url).hostname or ""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise ConfigError(f"the bench loads only this machine (a loopback address), not {url}")
+
+
+def deployed_url(platform: Platform, state: str) -> str:
+    """The state's URL, or a clear error when it is not deployed or none of its tasks is healthy."""
+    status = platform.status(state)
+    if not status.url or not status.tasks:
+        raise ConfigError(
+            f"{state} is not deployed on the {platform.name} platform: "
+            f"run `humangov deploy --state {state} --platform {platform.name}` first"
+        )
+    if not any(t.healthy for t in status.tasks):
+        raise ConfigError(f"{state} has no healthy task behind its load balancer; see `humangov status`")
+    return status.url.rstrip("/")
+
+
+def run_bench(
+    options: BenchOptions,
+    *,
+    platform: Platform,
+    docker: Any,
+    progress: Progress,
+    http: requests.Session | None = None,
+) -> BenchReport:
+    check_options(options.duration, options.concurrency)
+    url = deployed_url(platform, options.state)
+    check_loopback(url)
+    http = http or requests.Session()
+    options.out.mkdir(parents=True, exist_ok=True)
+    tag = records.new_tag()
+    plan_path = options.out / "plan.json"
+    created_log = options.out / "created-ids.txt"
+    created_log.unlink(missing_ok=True)
+    known: list[str] = []
+    runs: dict[str, RunResult] = {}
+    try:
+        base = baseline.start(
+            docker, http, options.state, deadline=Deadline(BASELINE_TIMEOUT), progress=progress
+        )
+        check_loopback(base.url)
+        progress(f"baseline up at {base.url}; seeding {SEED_RECORDS} records tagged {tag}")
+        known += records.seed(http, url, tag, SEED_RECORDS)
+        plan = {"ids": known, "tag": tag, "created_log": str(created_log)}
+        plan_path.write_text(json.dumps(plan), encoding="utf-8")
+        for target, target_url, config in (
+            ("ours", url, baseline.OURS_CONFIG),
+            ("baseline", base.url, baseline.BASELINE_CONFIG),
+        ):
+            load = loadgen.Load(target_url, options.duration, options.concurrency, plan_path)
+            runs[target] = loadgen.run(target, config, load, options.out, progress)
+            progress(
+                f"{target}: {runs[target].total.requests} requests, {runs[target].total.rps:.1f}/s, "
+                f"{runs[target].failures} error(s)"
+            )
+    finally:
+        _cleanup(http, url, tag, known + records.logged_ids(created_log), docker, options.state, progress)
+    report = BenchReport(
+        state=options.state,
+        platform=platform.name,
+        duration=float(options.duration),
+        concurrency=options.concurrency,
+        machine=machine.describe(docker),
+        ours=runs["ours"],
+        baseline=runs["baseline"],
+    )
+    (options.out / JSON_NAME).write_text(json.dumps(report.to_json(), indent=2) + "\n", encoding="utf-8")
+    write_plot(report, options.out / PLOT_NAME)
+    progress(f"wrote {options.out / JSON_NAME} and {options.out / PLOT_NAME}")
+    return report
+
+
+def _cleanup(
+    http: requests.Session, url: str, tag: str, known: list[str], docker: Any, state: str, progress: Progress
+) -> None:
+    """Records first (through our stack), then the baseline; both are tried even if the first fails."""
+    try:
+        records.cleanup(http, url, tag, known, progress)
+    finally:
+        progress("removing the baseline")
+        baseline.remove(docker, state, deadline=Deadline(CLEANUP_TIMEOUT), progress=lambda _m: None)
