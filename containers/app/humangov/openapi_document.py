@@ -94,8 +94,8 @@ def _schemas() -> dict[str, Any]:
                 "updated_at": {"type": "string", "format": "date-time"},
                 "version": {
                     "type": "integer",
-                    "minimum": 1,
-                    "description": "Changes at every write; send it back in `If-Match` to edit safely.",
+                    "minimum": 0,
+                    "description": "1 when created, +1 at every write (0: stored before versions existed).",
                 },
             },
         },
