@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "data",
     "dev",
     "deploy",
+    "rollout",
     "status",
     "verify",
     "bench",
