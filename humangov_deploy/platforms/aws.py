@@ -34,6 +34,7 @@ from humangov_deploy.naming import (
     stack_tags,
 )
 from humangov_deploy.platforms import aws_spec as spec
+from humangov_deploy.platforms import aws_versions as versions
 from humangov_deploy.platforms.aws_data import (
     DATA_KINDS,
     DataProvider,
@@ -44,10 +45,12 @@ from humangov_deploy.platforms.aws_data import (
     local_images,
     prebuilt_images,
 )
+from humangov_deploy.platforms.aws_fleet import FleetClients
 from humangov_deploy.platforms.aws_network import ensure_load_balancer, ensure_security_groups
+from humangov_deploy.platforms.aws_records import SsmRecordStore
 from humangov_deploy.platforms.aws_status import stack_status
 from humangov_deploy.platforms.aws_wait import WAIT_MODES, WaitMode, retry_iam_propagation, wait_for_rollout
-from humangov_deploy.platforms.base import Progress, StackStatus, print_progress
+from humangov_deploy.platforms.base import Progress, RecordStore, StackStatus, Version, print_progress
 from humangov_deploy.waits import Clock, Deadline, Sleep
 
 DEFAULT_LOG_RETENTION_DAYS = 14
@@ -119,14 +122,17 @@ class AwsPlatform:
 
     def deploy(self, state: str, *, timeout: float, progress: Progress = print_progress) -> StackStatus:
         names = names_for(state)
+        progress(f"deploying {names.state} to {self.clients.region} (run {self.run_id})")
+        return self._deploy(names, check_images(self.images(progress)), timeout=timeout, progress=progress)
+
+    def _deploy(
+        self, names: StackNames, images: dict[str, str], *, timeout: float, progress: Progress
+    ) -> StackStatus:
         deadline = Deadline(timeout, self.clock)
         clients, options = self.clients, self.options
         tags = stack_tags(names.state, self.run_id, self.now())
         account = self.account()
-        progress(f"deploying {names.state} to {clients.region} (run {self.run_id})")
-
         secret = self._secret(names, tags, progress)
-        images = check_images(self.images(progress))
         provider = self.data_provider(options.data)
         progress(f"data: {provider.kind}")
         data = provider.ensure(names.state, run_id=self.run_id, progress=progress, deadline=deadline)
@@ -353,6 +359,57 @@ class AwsPlatform:
     def status(self, state: str) -> StackStatus:
         return stack_status(self.clients, names_for(state), self.name)
 
+    # --- versions (rollout; aws_versions.py) ---------------------------------------------------------
+
+    def deployed_states(self) -> list[str]:
+        return versions.deployed_states(self.clients)
+
+    def current_version(self, state: str) -> Version | None:
+        return versions.current_version(self.clients, names_for(state))
+
+    def prepare_version(self, progress: Progress = print_progress) -> Version:
+        """Images built and pushed once for every state of a rollout (or the given ones)."""
+        images = check_images(self.images(progress))
+        self.account()  # looked up once here, not by every state's thread at once
+        return Version(app=images["app"], nginx=images["nginx"])
+
+    def deploy_version(
+        self, state: str, version: Version, *, timeout: float, progress: Progress = print_progress
+    ) -> StackStatus:
+        images = {"app": version.app, "nginx": version.nginx}
+        return self._deploy(names_for(state), images, timeout=timeout, progress=progress)
+
+    def rollback(
+        self, state: str, to: Version, *, timeout: float, progress: Progress = print_progress
+    ) -> StackStatus:
+        """The service back on the task definition revision it ran before, then the deploy's own wait.
+
+        When that revision is gone (deregistered since), the earlier images are deployed instead: a new
+        revision with the same containers.
+        """
+        names = names_for(state)
+        if not to.ref or not versions.revision_is_active(self.clients, to.ref):
+            progress(f"revision {to.ref or '(none recorded)'} is not active: deploying its images again")
+            return self.deploy_version(state, to, timeout=timeout, progress=progress)
+        deadline = Deadline(timeout, self.clock)
+        deployment_id, target_group_arn = versions.point_service_at(self.clients, names, to.ref, progress)
+        wait_for_rollout(
+            self.clients,
+            names,
+            deployment_id=deployment_id,
+            task_definition_arn=to.ref,
+            target_group_arn=target_group_arn,
+            mode=self.options.wait,
+            deadline=deadline,
+            interval=self.options.poll_interval,
+            sleep=self.sleep,
+            progress=progress,
+        )
+        return self.status(names.state)
+
+    def rollout_records(self) -> RecordStore:
+        return SsmRecordStore(self.clients)
+
     def stop_task(self, state: str, task_id: str) -> None:
         """ECS StopTask on one of the state's tasks (failover drills); the service brings the count back."""
         names = names_for(state)
@@ -406,6 +463,8 @@ def from_options(
     keep_data: bool = False,
     keep_shared: bool = False,
     clients: AwsClients | None = None,
+    retry_mode: str | None = None,
+    max_parallel: int | None = None,
     **_: Any,
 ) -> AwsPlatform:
     """Build the platform from CLI options (`vars(args)`); options of other platforms are ignored.
@@ -413,7 +472,14 @@ def from_options(
     With `--endpoint-url` (an AWS emulator such as moto's server) two defaults change, as the emulator
     can neither store images nor register targets: images are built but not pushed, and the wait is
     for a stable service only. Explicit `--app-image/--nginx-image` and `--wait` still win.
+    `retry_mode="adaptive"` (what `rollout` asks for) shares thread-safe clients with client-side
+    rate limiting across every state's thread.
     """
+    if clients is None and retry_mode == "adaptive":
+        # Many states from one process (rollout): one set of clients for every thread, throttled together.
+        clients = FleetClients(
+            region=region or "us-east-1", endpoint_url=endpoint_url, pool=max(10, max_parallel or 0)
+        )
     clients = clients or AwsClients(region=region or "us-east-1", endpoint_url=endpoint_url)
     emulated = bool(clients.endpoint_url)
     if bool(app_image) != bool(nginx_image):

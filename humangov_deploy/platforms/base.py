@@ -102,6 +102,53 @@ class SweepReport:
         return out
 
 
+@dataclass(frozen=True)
+class Version:
+    """What a state runs: its two images, and where the platform keeps that pairing (for a rollback).
+
+    `ref` is the platform's own handle on the version: the task definition revision's ARN on aws (a
+    rollback returns the service to that very revision), empty on local (the images are the version).
+    """
+
+    app: str
+    nginx: str
+    ref: str = ""
+
+    @property
+    def tag(self) -> str:
+        """The app image's tag, or the first 12 hex digits of its digest: short enough for a table."""
+        image = self.app.rsplit("/", 1)[-1]
+        if "@" in image:
+            return image.split("@", 1)[1].split(":", 1)[-1][:12]
+        return image.rsplit(":", 1)[-1] if ":" in image else "latest"
+
+    def same_images(self, other: Version | None) -> bool:
+        return other is not None and (self.app, self.nginx) == (other.app, other.nginx)
+
+    def to_json(self) -> dict[str, str]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Version:
+        return cls(app=str(data["app"]), nginx=str(data["nginx"]), ref=str(data.get("ref") or ""))
+
+
+class RecordStore(Protocol):
+    """Where a platform keeps rollout records, readable by every runner: opaque text by run id.
+
+    The rollout package owns the text's meaning; a store only keeps it (SSM on aws, Docker labels on
+    local), so a rollout started on one machine can be resumed from another.
+    """
+
+    def put(self, run_id: str, text: str) -> None: ...
+
+    def get(self, run_id: str) -> str | None: ...
+
+    def all(self) -> dict[str, str]:
+        """Every record, by run id."""
+        ...
+
+
 class Platform(Protocol):
     name: str
 
@@ -121,4 +168,34 @@ class Platform(Protocol):
 
     def data_clients(self, state: str) -> AwsClients:
         """Clients that reach the state's table and bucket (real AWS, or the embedded emulator)."""
+        ...
+
+    # --- what `rollout` and `status --all` need (humangov_deploy.rollout knows no platform) ----------
+
+    def deployed_states(self) -> list[str]:
+        """Every state that has a stack on this platform, sorted."""
+        ...
+
+    def current_version(self, state: str) -> Version | None:
+        """The version the state's service runs now; None when the state is not deployed."""
+        ...
+
+    def prepare_version(self, progress: Progress = print_progress) -> Version:
+        """The version to roll out, made once for all states: images built (and pushed), or the given ones."""
+        ...
+
+    def deploy_version(
+        self, state: str, version: Version, *, timeout: float, progress: Progress = print_progress
+    ) -> StackStatus:
+        """`deploy` with these images instead of the platform's own; safe to call from several threads."""
+        ...
+
+    def rollback(
+        self, state: str, to: Version, *, timeout: float, progress: Progress = print_progress
+    ) -> StackStatus:
+        """Return the state to a version it ran before (its task definition revision on aws) and wait."""
+        ...
+
+    def rollout_records(self) -> RecordStore:
+        """Where this platform keeps rollout records (every runner can read them)."""
         ...

@@ -13,6 +13,7 @@ local_docker (every Docker call).
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -32,8 +33,16 @@ from humangov_deploy.platforms import local_docker as dock
 from humangov_deploy.platforms import local_images
 from humangov_deploy.platforms import local_spec as spec
 from humangov_deploy.platforms import local_tasks as tasks_mod
-from humangov_deploy.platforms.base import Progress, StackStatus, SweepReport, print_progress
+from humangov_deploy.platforms.base import (
+    Progress,
+    RecordStore,
+    StackStatus,
+    SweepReport,
+    Version,
+    print_progress,
+)
 from humangov_deploy.platforms.local_lb import ensure_lb, find_lb, lb_health
+from humangov_deploy.platforms.local_records import DockerRecordStore
 from humangov_deploy.platforms.local_tasks import Images, Task, TaskDefinition
 from humangov_deploy.platforms.local_teardown import destroy_state, sweep
 from humangov_deploy.waits import Deadline, Poll, poll_until
@@ -73,6 +82,9 @@ class LocalPlatform:
         self.http = http or requests.Session()
         self.clock, self.sleep, self.now = clock, sleep, now
         self._clients_factory = clients_factory
+        # A rollout deploys several states from threads: the images are looked up (or built) once.
+        self._images_lock = threading.Lock()
+        self._own_images: Images | None = None
 
     @property
     def docker(self) -> Any:
@@ -83,10 +95,12 @@ class LocalPlatform:
     # --- deploy -------------------------------------------------------------------------------------
 
     def deploy(self, state: str, *, timeout: float, progress: Progress = print_progress) -> StackStatus:
+        return self._deploy(state, self.images(progress), timeout=timeout, progress=progress)
+
+    def _deploy(self, state: str, images: Images, *, timeout: float, progress: Progress) -> StackStatus:
         state = appsrc.validate_state(state)
         deadline = Deadline(timeout, self.clock)
         names = spec.LocalNames(state)
-        images = self.images(progress)
         # What this deploy creates carries its own creation time (the stack keeps its run id): a sweep judges
         # a state by its newest object, so a stack redeployed a moment ago is never taken for an old one.
         labels = {**self._identity(state), spec.LABEL_CREATED_AT: format_time(self.now())}
@@ -140,10 +154,60 @@ class LocalPlatform:
 
     def images(self, progress: Progress = print_progress) -> Images:
         """The four images, built when missing (the app's and nginx's by humangov_deploy.images)."""
-        if self._images is None:
-            provider = self._image_provider or local_images.all_images
-            self._images = provider(self.docker, progress)
-        return self._images
+        with self._images_lock:
+            if self._images is None:
+                provider = self._image_provider or local_images.all_images
+                self._images = provider(self.docker, progress)
+            return self._images
+
+    # --- versions (rollout) ---------------------------------------------------------------------------
+
+    def deployed_states(self) -> list[str]:
+        """States with any object of ours on the engine (a half-deployed state counts: it can be fixed)."""
+        managed = {"label": [f"{spec.LABEL_MANAGED_BY}={spec.MANAGED_BY}"]}
+        objects = [
+            *self.docker.networks.list(filters=managed),
+            *self.docker.containers.list(all=True, filters=managed),
+        ]
+        found = {dock.labels_of(obj).get(spec.LABEL_STATE, "") for obj in objects}
+        return sorted(s for s in found if s)
+
+    def current_version(self, state: str) -> Version | None:
+        """The images of the state's running tasks (of any task, when none runs); None without tasks."""
+        found = tasks_mod.find_tasks(self.docker, appsrc.validate_state(state))
+        ordered = [t for t in found if t.status == "RUNNING"] + [t for t in found if t.status != "RUNNING"]
+        for task in ordered:
+            definition = tasks_mod.definition_of(task)
+            if definition is not None:
+                return Version(app=definition.images.app, nginx=definition.images.nginx)
+        return None
+
+    def prepare_version(self, progress: Progress = print_progress) -> Version:
+        images = self.images(progress)
+        return Version(app=images.app, nginx=images.nginx)
+
+    def deploy_version(
+        self, state: str, version: Version, *, timeout: float, progress: Progress = print_progress
+    ) -> StackStatus:
+        own = self._lb_and_emulator(progress)
+        images = Images(app=version.app, nginx=version.nginx, lb=own.lb, emulator=own.emulator)
+        return self._deploy(state, images, timeout=timeout, progress=progress)
+
+    def rollback(
+        self, state: str, to: Version, *, timeout: float, progress: Progress = print_progress
+    ) -> StackStatus:
+        """On Docker the images are the version: a rolling redeploy of the earlier images."""
+        return self.deploy_version(state, to, timeout=timeout, progress=progress)
+
+    def rollout_records(self) -> RecordStore:
+        return DockerRecordStore(self.docker)
+
+    def _lb_and_emulator(self, progress: Progress) -> Images:
+        with self._images_lock:
+            if self._own_images is None:
+                known = self._images
+                self._own_images = known or local_images.own_images(self.docker, progress)
+            return self._own_images
 
     def _identity(self, state: str) -> dict[str, str]:
         """Labels of the stack: an existing stack keeps its run id (and its networks their creation time)."""
