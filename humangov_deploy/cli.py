@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from humangov_deploy.errors import HumangovError
+from humangov_deploy.progress import add_verbose_argument
 
 # Order is the order of `humangov --help`.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -46,6 +47,7 @@ def common_parser() -> argparse.ArgumentParser:
         help="send every AWS call to this AWS-compatible endpoint (for example a moto server)",
     )
     common.add_argument("--run-id", default=None, help="tag resources with this run id (default: generated)")
+    add_verbose_argument(common)
     return common
 
 
