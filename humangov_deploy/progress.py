@@ -2,7 +2,7 @@
 
 The API (small on purpose; `build`, `push`, `deploy`, `destroy`, `rollout` use only this):
 
-    with Reporter.for_command("deploy", verbose=args.verbose, quiet=args.json) as progress:
+    with Reporter.for_args(args) as progress:  # or Reporter.for_command("deploy", verbose=..., quiet=...)
         platform.deploy(state, timeout=args.timeout, progress=progress)
 
 - `progress("message")` (a `Progress`: any `Callable[[str], None]` works where one is expected) starts a
@@ -22,6 +22,7 @@ Clock, stream, terminal width and the ticker are injectable, so tests need no te
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import sys
 import threading
@@ -42,6 +43,14 @@ LIVE_AFTER = 3.0  # seconds without a new step before the terminal shows a spinn
 TICK_INTERVAL = 0.2
 SPINNER = "|/-\\"
 CLEAR_LINE = "\r\x1b[K"
+
+
+def add_verbose_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="also show the output of docker build and mmdebstrap (always written to a log file)",
+    )
 
 
 def detail_sink(progress: Progress) -> Progress:
@@ -98,6 +107,15 @@ class Reporter:
     @classmethod
     def for_command(cls, command: str, *, verbose: bool = False, quiet: bool = False) -> Reporter:
         return cls(command=command, verbose=verbose, quiet=quiet)
+
+    @classmethod
+    def for_args(cls, args: argparse.Namespace, *, quiet: bool = False) -> Reporter:
+        """The command's reporter from its parsed options: `--verbose`; `--json` keeps stdout for JSON."""
+        return cls.for_command(
+            str(getattr(args, "command", None) or "humangov"),
+            verbose=bool(getattr(args, "verbose", False)),
+            quiet=quiet or bool(getattr(args, "json", False)),
+        )
 
     # --- the Progress protocol ---------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from humangov_deploy.images import build_images, ensure_images, image_size
+from humangov_deploy.progress import Reporter, add_verbose_argument
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -33,13 +34,14 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     parser.add_argument("--revision", default=None, help="revision for the tag and label (default: git)")
     parser.add_argument("--quiet", action="store_true", help="print only the result")
     parser.add_argument("--json", action="store_true", help="print the tags as JSON")
+    add_verbose_argument(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    progress = (lambda _m: None) if (args.quiet or args.json) else (lambda m: print(f"  .. {m}", flush=True))
     build = ensure_images if args.if_missing else build_images
-    images = build(base=args.base, progress=progress, revision=args.revision)
+    with Reporter.for_args(args, quiet=args.quiet) as progress:
+        images = build(base=args.base, progress=progress, revision=args.revision)
     if args.json:
         print(json.dumps(images.as_dict()))
         return 0

@@ -13,6 +13,7 @@ from typing import Any
 from humangov_deploy import appsrc
 from humangov_deploy.platforms import PLATFORMS, get_platform
 from humangov_deploy.platforms.base import Platform, Progress, StackStatus, print_progress
+from humangov_deploy.progress import Reporter
 
 DEFAULT_PLATFORM = "local"
 DEPLOY_TIMEOUT = 1200.0
@@ -47,7 +48,10 @@ def open_platform(args: argparse.Namespace) -> Platform:
 
 
 def progress_for(args: argparse.Namespace) -> Progress:
-    # With --json, stdout is for the JSON document only; progress is dropped (errors still go to stderr).
+    """Plain progress lines for short commands; long ones use `Reporter.for_args(args)` (timed steps).
+
+    With --json, stdout is for the JSON document only; progress is dropped (errors still go to stderr).
+    """
     return (lambda _m: None) if getattr(args, "json", False) else print_progress
 
 
@@ -118,6 +122,7 @@ def add_deploy_options(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     state = appsrc.validate_state(args.state)
     platform = open_platform(args)
-    status = platform.deploy(state, timeout=args.timeout, progress=progress_for(args))
+    with Reporter.for_args(args) as progress:
+        status = platform.deploy(state, timeout=args.timeout, progress=progress)
     print_status(args, status)
     return 0

@@ -7,12 +7,8 @@ import json
 from typing import Any
 
 from humangov_deploy import appsrc
-from humangov_deploy.commands.deploy import (
-    add_poll_interval,
-    add_stack_arguments,
-    open_platform,
-    progress_for,
-)
+from humangov_deploy.commands.deploy import add_poll_interval, add_stack_arguments, open_platform
+from humangov_deploy.progress import Reporter
 
 DESTROY_TIMEOUT = 900.0
 
@@ -39,7 +35,9 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     state = appsrc.validate_state(args.state)
-    open_platform(args).destroy(state, timeout=args.timeout, progress=progress_for(args))
+    platform = open_platform(args)
+    with Reporter.for_args(args) as progress:
+        platform.destroy(state, timeout=args.timeout, progress=progress)
     if args.json:
         print(json.dumps({"state": state, "platform": args.platform, "destroyed": True}))
     else:

@@ -9,6 +9,7 @@ from typing import Any
 from humangov_deploy.aws.ecr import DEFAULT_KEEP_LAST, push_images
 from humangov_deploy.clients import AwsClients
 from humangov_deploy.images import ensure_images
+from humangov_deploy.progress import Reporter
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -32,10 +33,10 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    progress = (lambda _m: None) if args.json else (lambda m: print(f"  .. {m}", flush=True))
-    images = ensure_images(base=args.base, progress=progress)
-    clients = AwsClients(region=args.region, endpoint_url=args.endpoint_url)
-    digests = push_images(clients, images, progress=progress, keep_last=args.keep_last)
+    with Reporter.for_args(args) as progress:
+        images = ensure_images(base=args.base, progress=progress)
+        clients = AwsClients(region=args.region, endpoint_url=args.endpoint_url)
+        digests = push_images(clients, images, progress=progress, keep_last=args.keep_last)
     if args.json:
         print(json.dumps(digests))
     else:
