@@ -86,3 +86,73 @@ def create_table_kwargs(table: str) -> dict[str, Any]:
             }
         ],
     }
+
+
+# --- Users, API tokens and sign-in throttle counters (accounts.py) ---------------------------------------
+# They share the records table, in their own key space: records' ids are hex only (the records API can
+# never reach these keys), and tokens and throttle counters carry no LIST_PARTITION_ATTR, so the by_name
+# index never holds them. Users carry LIST_PARTITION_ATTR = USER_LIST_PARTITION (a partition of by_name
+# that the records' listing, which queries LIST_PARTITION_VALUE only, never reads) so admins can list
+# them with one Query, the task role having no Scan.
+USER_PREFIX = "user#"
+TOKEN_PREFIX = "token#"
+THROTTLE_PREFIX = "throttle#"
+USER_LIST_PARTITION = "user"
+# Epoch seconds after which DynamoDB may delete the item (throttle counters); the table's TTL names it.
+TTL_ATTR = "expires_at"
+
+# --- The audit trail (audit.py): its own table per state, append-only ----------------------------------
+AUDIT_TABLE_NAME_TEMPLATE = "humangov-{state}-audit"
+AUDIT_HASH_KEY = "pk"
+AUDIT_SORT_KEY = "sk"  # "<UTC ISO time with microseconds>Z#<uuid4 hex>": newest first when read backwards
+AUDIT_PARTITION_VALUE = "audit"
+AUDIT_RECORD_ATTR = "record_id"
+AUDIT_USER_ATTR = "username"
+AUDIT_BY_RECORD_INDEX = "by_record"
+AUDIT_BY_USER_INDEX = "by_user"
+
+AUDIT_ATTRIBUTE_TYPES: dict[str, str] = {
+    AUDIT_HASH_KEY: "S",
+    AUDIT_SORT_KEY: "S",
+    AUDIT_RECORD_ATTR: "S",
+    AUDIT_USER_ATTR: "S",
+}
+AUDIT_INDEXES: dict[str, str] = {AUDIT_BY_RECORD_INDEX: AUDIT_RECORD_ATTR, AUDIT_BY_USER_INDEX: AUDIT_USER_ATTR}
+
+
+def audit_table_name(state: str) -> str:
+    return AUDIT_TABLE_NAME_TEMPLATE.format(state=state)
+
+
+def audit_table_for(records_table: str) -> str:
+    """The audit table beside a records table (`humangov-texas-dynamodb` -> `humangov-texas-audit`)."""
+    head, _, tail = TABLE_NAME_TEMPLATE.partition("{state}")
+    if not (records_table.startswith(head) and records_table.endswith(tail)):
+        raise ValueError(f"{records_table!r} is not a records table name")
+    return audit_table_name(records_table[len(head) : len(records_table) - len(tail)])
+
+
+def create_audit_table_kwargs(table: str) -> dict[str, Any]:
+    """Arguments for DynamoDB CreateTable of the audit table (boto3 shape); Terraform's module the same."""
+    return {
+        "TableName": table,
+        "BillingMode": "PAY_PER_REQUEST",
+        "KeySchema": [
+            {"AttributeName": AUDIT_HASH_KEY, "KeyType": "HASH"},
+            {"AttributeName": AUDIT_SORT_KEY, "KeyType": "RANGE"},
+        ],
+        "AttributeDefinitions": [
+            {"AttributeName": name, "AttributeType": kind} for name, kind in AUDIT_ATTRIBUTE_TYPES.items()
+        ],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": index,
+                "KeySchema": [
+                    {"AttributeName": attr, "KeyType": "HASH"},
+                    {"AttributeName": AUDIT_SORT_KEY, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index, attr in AUDIT_INDEXES.items()
+        ],
+    }
