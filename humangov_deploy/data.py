@@ -178,9 +178,14 @@ def bucket_state(name: str) -> str | None:
 
 
 def table_state(name: str) -> str | None:
-    """The state whose table this is by name (`humangov-<state>-dynamodb`), or None."""
+    """The state whose table this is by name (`humangov-<state>-dynamodb` or `-audit`), or None."""
+    return next((s for s in appsrc.states() if name in state_tables(s)), None)
+
+
+def state_tables(state: str) -> tuple[str, str]:
+    """The state's two tables: its records (with users, tokens, throttle counters) and its audit trail."""
     schema = appsrc.schema()
-    return next((s for s in appsrc.states() if schema.table_name(s) == name), None)
+    return schema.table_name(state), schema.audit_table_name(state)
 
 
 def list_state_buckets(clients: AwsClients) -> list[dict[str, Any]]:
@@ -236,8 +241,8 @@ def find_state_data(clients: AwsClients, state: str) -> StateData | None:
 
 
 def any_state_data(clients: AwsClients, state: str) -> bool:
-    """Whether the state's table or any bucket of the state exists, whoever made it."""
-    return table_exists(clients, appsrc.schema().table_name(state)) or bool(state_buckets(clients, state))
+    """Whether any table or bucket of the state exists, whoever made it."""
+    return any(table_exists(clients, t) for t in state_tables(state)) or bool(state_buckets(clients, state))
 
 
 # --- creating (or converging) a state's data ------------------------------------------------------------
@@ -267,7 +272,27 @@ def create_state_data(
     if tls_only is None:
         tls_only = not (clients.endpoint_url or "").startswith("http://")
     tags = state_tags(state, run_id, created_at)
-    table, table_arn = _ensure_table(clients, state, tags, progress, deletion_protection, deadline, sleep)
+    schema = appsrc.schema()
+    table, table_arn = _ensure_table(
+        clients,
+        schema.create_table_kwargs(schema.table_name(state)),
+        tags,
+        progress,
+        deletion_protection,
+        deadline,
+        sleep,
+        ttl_attribute=schema.TTL_ATTR,
+    )
+    # The audit trail: its own table with the same hardening; its entries never expire (no TTL).
+    _ensure_table(
+        clients,
+        schema.create_audit_table_kwargs(schema.audit_table_name(state)),
+        tags,
+        progress,
+        deletion_protection,
+        deadline,
+        sleep,
+    )
     # The bucket's ARN shares the table's partition (aws, aws-us-gov, aws-cn): GovCloud works too.
     partition = partition_of(table_arn)
     bucket = _ensure_bucket(clients, state, tags, progress, tls_only, partition, deadline, sleep)
@@ -276,21 +301,24 @@ def create_state_data(
 
 def _ensure_table(
     clients: AwsClients,
-    state: str,
+    create_kwargs: dict[str, Any],
     tags: dict[str, str],
     progress: Progress,
     protect: bool,
     deadline: Deadline,
     sleep: Sleep,
+    *,
+    ttl_attribute: str | None = None,
 ) -> tuple[str, str]:
-    schema = appsrc.schema()
-    table = schema.table_name(state)
+    """Create (or converge) one table from the schema's CreateTable arguments: encrypted, PITR on,
+    deletion protection as asked, and DynamoDB's TTL on `ttl_attribute` if given."""
+    table = str(create_kwargs["TableName"])
     dynamodb = clients.dynamodb
     if table_exists(clients, table):
         progress(f"table {table} exists")
     else:
         progress(f"creating table {table}")
-        kwargs: dict[str, Any] = schema.create_table_kwargs(table)
+        kwargs: dict[str, Any] = dict(create_kwargs)
         kwargs["SSESpecification"] = {"Enabled": True}
         kwargs["DeletionProtectionEnabled"] = protect
         kwargs["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
@@ -317,7 +345,28 @@ def _ensure_table(
         progress=progress,
         hint="DynamoDB had not made continuous backups available for the new table yet; run it again",
     )
+    if ttl_attribute:
+        _ensure_ttl(clients, table, ttl_attribute, progress)
     return table, str(described.get("TableArn", ""))
+
+
+def _ensure_ttl(clients: AwsClients, table: str, attribute: str, progress: Progress) -> None:
+    """Turn on TTL unless it is on already: UpdateTimeToLive refuses to enable it twice (ValidationException,
+    https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateTimeToLive.html)."""
+    dynamodb = clients.dynamodb
+    try:
+        found = dynamodb.describe_time_to_live(TableName=table).get("TimeToLiveDescription", {})
+    except ClientError as exc:
+        raise _error("dynamodb", "DescribeTimeToLive", exc) from exc
+    if found.get("TimeToLiveStatus") in ("ENABLED", "ENABLING") and found.get("AttributeName") == attribute:
+        return
+    progress(f"turning on TTL ({attribute}) of table {table}")
+    try:
+        dynamodb.update_time_to_live(
+            TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute}
+        )
+    except ClientError as exc:
+        raise _error("dynamodb", "UpdateTimeToLive", exc) from exc
 
 
 def set_deletion_protection(

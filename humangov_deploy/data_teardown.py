@@ -1,8 +1,9 @@
 """Removing and listing states' data by name, whoever made it (`humangov data create` or Terraform).
 
-A state's table is `humangov-<state>-dynamodb` and its bucket `humangov-<state>-s3-xxxx`; both are found
-by those names, not by a tag or a Terraform state file, so a runner that never saw the deploy (a fresh CI
-runner, the sweep job) still finds and removes them, including a stray second bucket.
+A state's tables are `humangov-<state>-dynamodb` and `humangov-<state>-audit`, its bucket
+`humangov-<state>-s3-xxxx`; all are found by those names, not by a tag or a Terraform state file, so a
+runner that never saw the deploy (a fresh CI runner, the sweep job) still finds and removes them,
+including a stray second bucket.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from humangov_deploy.data import (
     set_deletion_protection,
     settled,
     state_buckets,
+    state_tables,
     table_state,
     wait_for_table,
 )
@@ -60,8 +62,8 @@ def destroy_state_data(
     deadline: Deadline | None = None,
     sleep: Sleep = time.sleep,
 ) -> bool:
-    """Remove every bucket of the state (each object version first) and its table, lifting the table's
-    deletion protection first. Returns whether anything existed."""
+    """Remove every bucket of the state (each object version first) and its two tables (records, audit),
+    lifting their deletion protection first. Returns whether anything existed."""
     state = appsrc.validate_state(state)
     deadline = deadline if deadline is not None else Deadline(DEFAULT_TIMEOUT)
     removed = False
@@ -69,10 +71,10 @@ def destroy_state_data(
         progress(f"emptying and removing bucket {bucket}")
         remove_bucket(clients, bucket, deadline=deadline, sleep=sleep, progress=progress)
         removed = True
-    table = appsrc.schema().table_name(state)
-    if describe_table(clients, table) is not None:
-        remove_table(clients, table, deadline=deadline, sleep=sleep, progress=progress)
-        removed = True
+    for table in state_tables(state):  # the records table, then the audit trail's
+        if describe_table(clients, table) is not None:
+            remove_table(clients, table, deadline=deadline, sleep=sleep, progress=progress)
+            removed = True
     return removed
 
 
