@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from humangov_deploy.bench.mixes import PLAN_ENV
+from humangov_deploy.bench.mixes import CSV_PREFIX_ENV, PLAN_ENV
 from humangov_deploy.bench.results import ResultsError, RunResult, parse_failures, parse_stats
 
 Progress = Callable[[str], None]
@@ -36,8 +36,11 @@ class Load:
     plan: Path
 
 
-def command(load: Load, csv_prefix: Path) -> list[str]:
-    """The locust command line: headless, all users at once, CSV out, nothing printed while it runs."""
+def command(load: Load) -> list[str]:
+    """The locust command line: headless, all users at once, nothing printed while it runs.
+
+    No `--csv`: the locustfile writes the final CSV itself (see there why).
+    """
     return [
         sys.executable,
         "-m",
@@ -55,8 +58,6 @@ def command(load: Load, csv_prefix: Path) -> list[str]:
         f"{load.duration}s",
         "--stop-timeout",
         str(STOP_TIMEOUT),
-        "--csv",
-        str(csv_prefix),
         "--only-summary",
         "--loglevel",
         "WARNING",
@@ -70,11 +71,11 @@ def run(target: str, config: str, load: Load, out_dir: Path, progress: Progress)
     """One target's run; its CSV and log stay in `out_dir` (locust-<target>_*.csv, locust-<target>.log)."""
     prefix = out_dir / f"locust-{target}"
     log_path = out_dir / f"locust-{target}.log"
-    env = {**os.environ, PLAN_ENV: str(load.plan)}
+    env = {**os.environ, PLAN_ENV: str(load.plan), CSV_PREFIX_ENV: str(prefix)}
     progress(f"{target}: {load.duration} s at concurrency {load.concurrency} against {load.url}")
     started = time.monotonic()
     with log_path.open("wb") as log:
-        process = subprocess.Popen(command(load, prefix), stdout=log, stderr=subprocess.STDOUT, env=env)
+        process = subprocess.Popen(command(load), stdout=log, stderr=subprocess.STDOUT, env=env)
         try:
             limit = load.duration + STOP_TIMEOUT + OVERSTAY
             while True:

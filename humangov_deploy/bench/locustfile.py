@@ -7,20 +7,33 @@ in its message. Records this process creates are appended to the plan's `created
 id is known, so the parent removes them even if this process is killed; the parent also finds them by
 the run's tag in their name, for a create whose answer never arrived.
 
+At exit it writes locust's own stats and failures CSV (the format of `--csv`) once, from the final
+figures: `--csv` rewrites its files every second while the run goes, so its last write can miss the
+requests that ended in the run's last second and while in-flight requests were allowed to finish.
+
 Never imported by the library or its tests (locust monkey-patches the standard library with gevent).
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import random
 from typing import Any
 
-from locust import FastHttpUser, constant, task
+from locust import FastHttpUser, constant, events, task
+from locust.stats import PERCENTILES_TO_REPORT, StatsCSV
 from urllib3 import encode_multipart_formdata
 
-from humangov_deploy.bench.mixes import GUARD_HEADER, PLAN_ENV, WEIGHTS, bench_pdf, record_fields
+from humangov_deploy.bench.mixes import (
+    CSV_PREFIX_ENV,
+    GUARD_HEADER,
+    PLAN_ENV,
+    WEIGHTS,
+    bench_pdf,
+    record_fields,
+)
 
 with open(os.environ[PLAN_ENV], encoding="utf-8") as plan_file:
     PLAN: dict[str, Any] = json.load(plan_file)
@@ -76,3 +89,22 @@ class Clerk(FastHttpUser):
                 return
             with open(PLAN["created_log"], "a", encoding="utf-8") as log:
                 log.write(f"{record_id}\n")
+
+
+_ENVIRONMENT: dict[str, Any] = {}
+
+
+@events.init.add_listener
+def _keep_environment(environment: Any, **_: Any) -> None:
+    _ENVIRONMENT["env"] = environment
+
+
+@events.quit.add_listener
+def _write_final_csv(**_: Any) -> None:
+    """Fired after the runner stopped every user: the stats are final."""
+    prefix, environment = os.environ[CSV_PREFIX_ENV], _ENVIRONMENT["env"]
+    writer = StatsCSV(environment, PERCENTILES_TO_REPORT)
+    with open(f"{prefix}_stats.csv", "w", newline="", encoding="utf-8") as stats_file:
+        writer.requests_csv(csv.writer(stats_file))
+    with open(f"{prefix}_failures.csv", "w", newline="", encoding="utf-8") as failures_file:
+        writer.failures_csv(csv.writer(failures_file))

@@ -28,6 +28,8 @@ WEIGHTS: dict[str, int] = {m.name: m.weight for m in MIXES}
 
 # The environment variable that tells the locustfile where the run's plan (a JSON file) is.
 PLAN_ENV = "HUMANGOV_BENCH_PLAN"
+# ... and where it writes its final stats: <prefix>_stats.csv and <prefix>_failures.csv.
+CSV_PREFIX_ENV = "HUMANGOV_BENCH_CSV"
 # The API refuses a request that changes data without it (containers/app/humangov/api.py).
 GUARD_HEADER = {"X-HumanGov-Request": "1"}
 
