@@ -1,0 +1,89 @@
+"""Passwords: scrypt, a random salt and the parameters in the hash, a constant-time compare, the policy."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+import pytest
+from accounts_testkit import PASSWORD, acc
+
+
+def test_a_hash_verifies_its_password_and_no_other() -> None:
+    stored = acc.hash_password(PASSWORD)
+    assert acc.verify_password(PASSWORD, stored)
+    assert not acc.verify_password(PASSWORD + "x", stored)
+    assert not acc.verify_password(PASSWORD.upper(), stored)
+
+
+def test_the_hash_carries_scheme_parameters_and_a_random_salt() -> None:
+    first, second = acc.hash_password(PASSWORD), acc.hash_password(PASSWORD)
+    scheme, params, salt, _key = first.split("$")
+    assert (scheme, params) == ("scrypt", f"n={2**15},r=8,p=1")
+    assert first != second and salt != second.split("$")[2]  # a new salt each time
+    assert PASSWORD not in first
+
+
+def test_stored_parameters_are_honoured_so_costs_can_change_later() -> None:
+    cheap = acc.hash_password(PASSWORD, n=2**10)
+    assert cheap.split("$")[1] == "n=1024,r=8,p=1"
+    assert acc.verify_password(PASSWORD, cheap)
+
+
+@pytest.mark.parametrize(
+    "stored",
+    ["", "plain", "bcrypt$n=1024,r=8,p=1$AAAA$AAAA", "scrypt$n=1024$AAAA$AAAA", "scrypt$n=1024,r=8,p=1$!!$AA",
+     f"scrypt$n={2**30},r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA==$AAAA"],
+)  # fmt: skip
+def test_a_malformed_or_too_costly_hash_never_matches(stored: str) -> None:
+    assert acc.verify_password(PASSWORD, stored) is False
+
+
+def test_keys_are_compared_in_constant_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[Any] = []
+    real = hmac.compare_digest
+
+    def spy(a: bytes, b: bytes) -> bool:
+        seen.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(acc.hmac, "compare_digest", spy)
+    stored = acc.hash_password(PASSWORD)
+    assert not acc.verify_password("wrong password!", stored)
+    assert len(seen) == 1 and len(seen[0][0]) == len(seen[0][1]) == acc.KEY_BYTES
+
+
+@pytest.mark.parametrize("weak", ["short", "elevenchars", " " * 20, "delaware-admin", "x" * 1025])
+def test_the_policy_refuses_weak_passwords(weak: str) -> None:
+    with pytest.raises(acc.WeakPassword):
+        acc.check_password(weak, "delaware-admin")
+
+
+def test_the_policy_accepts_twelve_characters() -> None:
+    acc.check_password("twelve-chars", "someone")
+
+
+def test_one_time_passwords_are_random_and_pass_the_policy() -> None:
+    made = {acc.one_time_password() for _ in range(50)}
+    assert len(made) == 50
+    for password in made:
+        acc.check_password(password)
+
+
+@pytest.mark.parametrize("name", ["ab", "-alice", "alice smith", "a" * 65, "anonymous", "cli:root", "álvaro"])
+def test_bad_usernames(name: str) -> None:
+    with pytest.raises(acc.BadUsername):
+        acc.check_username(name)
+
+
+def test_usernames_are_canonical_lower_case() -> None:
+    assert acc.check_username("  Alice.Smith_2 ") == "alice.smith_2"
+
+
+def test_roles_are_ordered_viewer_editor_admin() -> None:
+    assert acc.role_allows("admin", "editor") and acc.role_allows("editor", "viewer")
+    assert acc.role_allows("viewer", "viewer")
+    assert not acc.role_allows("viewer", "editor") and not acc.role_allows("editor", "admin")
+    assert not acc.role_allows("root", "viewer")
+    with pytest.raises(acc.BadRole):
+        acc.check_role("root")
