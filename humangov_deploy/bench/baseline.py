@@ -17,6 +17,7 @@ tasks join the state's data network to reach the state's emulator; nothing of th
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,7 +32,7 @@ from humangov_deploy.platforms import local_spec as spec
 from humangov_deploy.platforms import local_tasks as tasks_mod
 from humangov_deploy.platforms.local_lb import ensure_lb, find_lb, lb_health
 from humangov_deploy.platforms.local_teardown import destroy_state
-from humangov_deploy.waits import Deadline, Poll, poll_until
+from humangov_deploy.waits import Clock, Deadline, Poll, Sleep, poll_until
 
 Progress = Callable[[str], None]
 # The seed's configuration: one process, one request at a time.
@@ -98,6 +99,8 @@ def start(
     deadline: Deadline,
     progress: Progress,
     poll_interval: float = 0.5,
+    clock: Clock = time.monotonic,
+    sleep: Sleep = time.sleep,
 ) -> Baseline:
     """Start the baseline stack and wait until each task is healthy and runs a sync worker."""
     names = names_for(state)
@@ -122,6 +125,8 @@ def start(
         interval=poll_interval,
         what="the baseline's tasks to turn healthy with a sync worker",
         hint=f"see `docker logs` of the {names.prefix}-task-* containers",
+        clock=clock,
+        sleep=sleep,
     )
     lb = find_lb(client, names.state)
     port = dock.host_port(lb, spec.LB_PORT) if lb is not None else None
