@@ -2,6 +2,9 @@
 
 Exempt from CSRF tokens (no forms, no session); instead every request that changes data must carry
 `X-HumanGov-Request: 1`, a header no cross-site HTML form can send.
+
+Concurrency: a record's `ETag` is its version ("3"). PATCH and DELETE with `If-Match` apply only to that
+version (412 otherwise); PATCH without it never overwrites a concurrent change unseen (service.update).
 """
 
 from __future__ import annotations
@@ -13,9 +16,9 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from humangov import service
 from humangov.inputs import page_limit, record_input, search_text
-from humangov.model import FIELDS, ID_PATTERN, ValidationError, validate_fields
+from humangov.model import FIELDS, ID_PATTERN, Record, ValidationError, validate_fields
 from humangov.responses import error_response
-from humangov.storage import DOCUMENT_URL_SECONDS, current_storage, record_or_404
+from humangov.storage import DOCUMENT_URL_SECONDS, PreconditionFailed, current_storage, record_or_404
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -28,6 +31,19 @@ def require_guard_header() -> tuple[Response | str, int] | None:
     if request.method not in SAFE_METHODS and request.headers.get(GUARD_HEADER) != "1":
         return error_response(403, f"Requests that change data must send the header {GUARD_HEADER}: 1.")
     return None
+
+
+@bp.errorhandler(PreconditionFailed)
+def precondition_failed(exc: PreconditionFailed) -> Response:
+    response = jsonify(
+        error=(
+            f"The record is at version {exc.current.version}, not the one in If-Match; "
+            "GET it again and apply your change to what it holds now."
+        ),
+        current=exc.current.to_json(),
+    )
+    response.status_code = 412
+    return _tagged(response, exc.current)
 
 
 @bp.get("/employees")
@@ -49,12 +65,13 @@ def create_employee() -> tuple[Response, int, dict[str, str]]:
     assert upload is not None
     record = service.create(current_storage(), fields, upload)
     location = url_for("api.get_employee", record_id=record.id)
-    return jsonify(record.to_json()), 201, {"Location": location}
+    return _tagged(jsonify(record.to_json()), record), 201, {"Location": location}
 
 
 @bp.get("/employees/<record_id>")
 def get_employee(record_id: str) -> Response:
-    return jsonify(record_or_404(record_id).to_json())
+    record = record_or_404(record_id)
+    return _tagged(jsonify(record.to_json()), record)
 
 
 @bp.patch("/employees/<record_id>")
@@ -73,14 +90,17 @@ def patch_employee(record_id: str) -> Response:
         fields, upload = record_input(pdf_required=False, partial=True)
     if not fields and upload is None:
         abort(400, f"Nothing to change: send any of {', '.join(FIELDS)} or a pdf file.")
-    return jsonify(service.update(current_storage(), record.id, fields, upload).to_json())
+    new = service.update(current_storage(), record.id, fields, upload, expected_version=_if_match(record))
+    return _tagged(jsonify(new.to_json()), new)
 
 
 @bp.delete("/employees/<record_id>")
 def delete_employee(record_id: str) -> tuple[str, int]:
+    """Without If-Match, deletes whatever version is current (a delete has no field to lose)."""
+    expected = _if_match(record_or_404(record_id)) if "If-Match" in request.headers else None
     if not ID_PATTERN.match(record_id):
         abort(404)
-    service.delete(current_storage(), record_id)
+    service.delete(current_storage(), record_id, expected_version=expected)
     return "", 204
 
 
@@ -89,6 +109,21 @@ def employee_document(record_id: str) -> BaseResponse:
     record = record_or_404(record_id)
     url = current_storage().document_url(record.document, record.document_name, DOCUMENT_URL_SECONDS)
     return redirect(url, 302)
+
+
+def _if_match(record: Record) -> int | None:
+    """The version an If-Match header holds the client to: None without one (or with `*`)."""
+    if "If-Match" not in request.headers or request.if_match.star_tag:
+        return None
+    # Strong comparison (RFC 9110, 13.1.1): W/"3" never matches.
+    if not request.if_match.contains(str(record.version)):
+        raise PreconditionFailed(record)
+    return record.version
+
+
+def _tagged(response: Response, record: Record) -> Response:
+    response.set_etag(str(record.version))
+    return response
 
 
 def _reject_unknown_fields(names: Any) -> None:

@@ -1,48 +1,76 @@
-"""Page cursors: the by-name index key of the last item shown, as an opaque url-safe token."""
+"""Page cursors: where the next page starts, sealed so that clients can hold it but not read or forge it.
+
+What a cursor must be (issue 12): at most 256 characters whatever the names; nothing personal readable
+(cursors end up in URLs, browser history and access logs); tamper-evident; and enough on its own to
+resume paging even if the record it points after was deleted meanwhile. So it carries the by-name index
+key of the last item shown (its sort key, whose last part is the record id; DynamoDB resumes after a key
+whether or not an item still has it), encrypted and authenticated with AES-256-GCM under a key derived
+from the state's SECRET_KEY, which every task of the state shares.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
-import json
+import os
+import re
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from humangov import schema
 from humangov.storage import BadCursorError
 
 KEY_ATTRS = (schema.HASH_KEY, schema.LIST_PARTITION_ATTR, schema.SORT_NAME_ATTR)
-MAX_CURSOR_LENGTH = 2048
-MAX_KEY_BYTES = 1024
+MAX_CURSOR_LENGTH = 256
+# The format byte is also the AEAD's associated data: a later format can never be read as this one.
+_FORMAT = b"\x01"
+_NONCE_BYTES = 12
+_TAG_BYTES = 16
+# 256 base64url characters carry 192 bytes; the format byte, nonce and tag leave 163 for the sort key,
+# which schema.sort_name keeps within 162 (two names of at most 48 bytes, separators, a 64-character id).
+MAX_KEY_BYTES = MAX_CURSOR_LENGTH * 3 // 4 - len(_FORMAT) - _NONCE_BYTES - _TAG_BYTES
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
+_HKDF_INFO = b"humangov page cursor v1"
 
 
-def encode(key: dict[str, str]) -> str:
-    payload = json.dumps([key[attr] for attr in KEY_ATTRS], separators=(",", ":"))
-    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+class Cursors:
+    """Seals and opens the page cursors of one state (one SECRET_KEY)."""
 
+    def __init__(self, secret_key: str | bytes) -> None:
+        secret = secret_key.encode() if isinstance(secret_key, str) else secret_key
+        # A key of its own, so a cursor never shares a key with the session cookie's signature.
+        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_HKDF_INFO).derive(secret)
+        self._aead = AESGCM(key)
 
-def decode(token: str) -> dict[str, str]:
-    """Back to an ExclusiveStartKey; anything this app could not have issued is BadCursorError."""
-    if not token or len(token) > MAX_CURSOR_LENGTH:
-        raise BadCursorError("cursor is empty or too long")
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        # A token of a few thousand "[" nests deeper than json's recursion allows: RecursionError.
-        values = json.loads(raw)
-    except (binascii.Error, ValueError, RecursionError) as exc:
-        raise BadCursorError("cursor is not one this app issued") from exc
-    if (
-        not isinstance(values, list)
-        or len(values) != len(KEY_ATTRS)
-        # DynamoDB refuses key values over 1 KB, and strings that are not UTF-8 (a lone surrogate
-        # such as "\ud800" decodes from JSON but cannot be encoded): a 503 or 500 instead of this 400.
-        or not all(isinstance(v, str) and v and _storable_key(v) for v in values)
-        or values[1] != schema.LIST_PARTITION_VALUE
-    ):
-        raise BadCursorError("cursor is not one this app issued")
-    return dict(zip(KEY_ATTRS, values, strict=True))
+    def encode(self, sort_name: str) -> str:
+        """The cursor of the page that starts after the index key `sort_name`."""
+        plain = schema.resumable_sort_name(sort_name).encode("utf-8")
+        if len(plain) > MAX_KEY_BYTES:  # only an id longer than ID_PATTERN allows could get here
+            raise ValueError(f"a sort key of {len(plain)} bytes does not fit in a cursor")
+        nonce = os.urandom(_NONCE_BYTES)
+        sealed = _FORMAT + nonce + self._aead.encrypt(nonce, plain, _FORMAT)
+        return base64.urlsafe_b64encode(sealed).decode("ascii").rstrip("=")
 
-
-def _storable_key(value: str) -> bool:
-    try:
-        return len(value.encode("utf-8")) <= MAX_KEY_BYTES
-    except UnicodeEncodeError:
-        return False
+    def decode(self, token: str) -> dict[str, str]:
+        """Back to an ExclusiveStartKey; anything this state's app did not issue is BadCursorError."""
+        if not token or len(token) > MAX_CURSOR_LENGTH or not _BASE64URL.fullmatch(token):
+            raise BadCursorError("cursor is empty, too long or not base64url")
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        except (binascii.Error, ValueError) as exc:
+            raise BadCursorError("cursor is not base64url") from exc
+        if raw[:1] != _FORMAT or len(raw) <= len(_FORMAT) + _NONCE_BYTES + _TAG_BYTES:
+            raise BadCursorError("cursor is not one this app issued")
+        nonce, sealed = raw[1 : 1 + _NONCE_BYTES], raw[1 + _NONCE_BYTES :]
+        try:
+            sort_name = self._aead.decrypt(nonce, sealed, _FORMAT).decode("utf-8")
+        except (InvalidTag, UnicodeDecodeError) as exc:
+            raise BadCursorError("cursor is not one this app issued") from exc
+        return {
+            schema.HASH_KEY: schema.sort_name_id(sort_name),
+            schema.LIST_PARTITION_ATTR: schema.LIST_PARTITION_VALUE,
+            schema.SORT_NAME_ATTR: sort_name,
+        }

@@ -20,6 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from humangov import cursor, schema
 from humangov.config import Settings
+from humangov.cursor import Cursors
 from humangov.model import Record
 from humangov.storage import ConflictError, Page, Readiness, StorageError
 
@@ -29,20 +30,28 @@ log = logging.getLogger(__name__)
 DEFAULT_SEARCH_BUDGET = 1000
 FIRST_NAME_LC = "first_name_lc"
 LAST_NAME_LC = "last_name_lc"
+VERSION = "version"
 
 
 class DynamoStorage:
     def __init__(
-        self, dynamodb: Any, s3: Any, table: str, bucket: str, search_budget: int = DEFAULT_SEARCH_BUDGET
+        self,
+        dynamodb: Any,
+        s3: Any,
+        table: str,
+        bucket: str,
+        cursors: Cursors,
+        search_budget: int = DEFAULT_SEARCH_BUDGET,
     ):
         self.dynamodb = dynamodb
         self.s3 = s3
         self.table = table
         self.bucket = bucket
+        self.cursors = cursors
         self.search_budget = search_budget
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> DynamoStorage:
+    def from_settings(cls, settings: Settings, cursors: Cursors) -> DynamoStorage:
         """Build the clients (no AWS call happens here) for the state's table and bucket."""
         base = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=15)
         # SigV4 presigned URLs carry X-Amz-Expires (SigV2 is deprecated); emulators answer on one
@@ -54,7 +63,7 @@ class DynamoStorage:
             session = _session(settings.aws_region)
             dynamodb = session.client("dynamodb", endpoint_url=settings.endpoint_url, config=base)
             s3 = session.client("s3", endpoint_url=settings.endpoint_url, config=s3_config)
-        return cls(dynamodb, s3, settings.table, settings.bucket)
+        return cls(dynamodb, s3, settings.table, settings.bucket, cursors)
 
     # Records -------------------------------------------------------------------------------------
 
@@ -75,27 +84,27 @@ class DynamoStorage:
                 ExpressionAttributeNames={"#id": schema.HASH_KEY},
             )
 
-    def replace_record(self, record: Record, expected_document: str) -> None:
-        # The condition keeps two concurrent edits from each deleting the other's new PDF.
+    def replace_record(self, record: Record, expected_version: int) -> None:
+        # Optimistic locking: the write lands only on the version the caller read, so no concurrent
+        # change of any field (or of the PDF) is overwritten unseen.
+        # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/BestPractices_OptimisticLocking.html
         with _aws("PutItem"):
-            self.dynamodb.put_item(
-                TableName=self.table,
-                Item=to_item(record),
-                ConditionExpression="attribute_exists(#id) AND #doc = :doc",
-                ExpressionAttributeNames={"#id": schema.HASH_KEY, "#doc": "document"},
-                ExpressionAttributeValues={":doc": {"S": expected_document}},
-            )
+            self.dynamodb.put_item(TableName=self.table, Item=to_item(record), **_at_version(expected_version))
 
-    def delete_record(self, record_id: str) -> Record | None:
+    def delete_record(self, record_id: str, expected_version: int | None = None) -> Record | None:
+        condition = {} if expected_version is None else _at_version(expected_version)
         with _aws("DeleteItem"):
             response = self.dynamodb.delete_item(
-                TableName=self.table, Key={schema.HASH_KEY: {"S": record_id}}, ReturnValues="ALL_OLD"
+                TableName=self.table,
+                Key={schema.HASH_KEY: {"S": record_id}},
+                ReturnValues="ALL_OLD",
+                **condition,
             )
         old = response.get("Attributes")
         return from_item(old) if old else None
 
     def list_records(self, limit: int, cursor_token: str | None) -> Page:
-        start = cursor.decode(cursor_token) if cursor_token else None
+        start = self.cursors.decode(cursor_token) if cursor_token else None
         # One extra item tells whether another page exists, so the last page has no dead "next" link.
         response = self._query(limit + 1, start)
         items = response.get("Items", [])
@@ -105,7 +114,7 @@ class DynamoStorage:
             next_key: dict[str, Any] | None = items[-1]
         else:
             next_key = response.get("LastEvaluatedKey")  # set only if DynamoDB's 1 MB cap cut the page
-        return Page([from_item(item) for item in items], _token(next_key), read)
+        return Page([from_item(item) for item in items], self._token(next_key), read)
 
     def search_records(self, needle: str, limit: int, cursor_token: str | None) -> Page:
         """Walk the index in name order, keeping matches, until the page or the read budget is full.
@@ -113,7 +122,7 @@ class DynamoStorage:
         A page may hold fewer than `limit` matches (even none) and still have a cursor: following the
         cursors visits every record exactly once, and one request never reads more than the budget.
         """
-        start = cursor.decode(cursor_token) if cursor_token else None
+        start = self.cursors.decode(cursor_token) if cursor_token else None
         needle = needle.casefold()
         budget = max(self.search_budget, 1)
         found: list[dict[str, Any]] = []
@@ -130,12 +139,15 @@ class DynamoStorage:
             last_key = response.get("LastEvaluatedKey")
             if len(found) + len(items) > limit:
                 found.extend(items[: limit - len(found)])
-                return Page([from_item(i) for i in found], _token(found[-1]), read)
+                return Page([from_item(i) for i in found], self._token(found[-1]), read)
             found.extend(items)
             if last_key is None or len(found) == limit or read >= budget:
-                return Page([from_item(i) for i in found], _token(last_key), read)
+                return Page([from_item(i) for i in found], self._token(last_key), read)
             # DynamoDB's key is typed ({'S': ...}); _query takes the plain values a cursor holds.
             start = {attr: last_key[attr]["S"] for attr in cursor.KEY_ATTRS}
+
+    def _token(self, key: dict[str, Any] | None) -> str | None:
+        return None if key is None else self.cursors.encode(key[schema.SORT_NAME_ATTR]["S"])
 
     def _query(
         self,
@@ -220,14 +232,22 @@ def _aws(operation: str) -> Iterator[None]:
         raise StorageError(f"{operation} failed: {exc}") from exc
 
 
-def _token(key: dict[str, Any] | None) -> str | None:
-    if key is None:
-        return None
-    return cursor.encode({attr: key[attr]["S"] for attr in cursor.KEY_ATTRS})
+def _at_version(expected: int) -> dict[str, Any]:
+    """The condition of a write on the version the caller read (0: an item stored before versions)."""
+    if expected == 0:
+        return {
+            "ConditionExpression": "attribute_exists(#id) AND attribute_not_exists(#v)",
+            "ExpressionAttributeNames": {"#id": schema.HASH_KEY, "#v": VERSION},
+        }
+    return {
+        "ConditionExpression": "#v = :v",
+        "ExpressionAttributeNames": {"#v": VERSION},
+        "ExpressionAttributeValues": {":v": {"N": str(expected)}},
+    }
 
 
 def to_item(record: Record) -> dict[str, Any]:
-    return {
+    item: dict[str, Any] = {
         schema.HASH_KEY: {"S": record.id},
         schema.LIST_PARTITION_ATTR: {"S": schema.LIST_PARTITION_VALUE},
         schema.SORT_NAME_ATTR: {"S": schema.sort_name(record.first_name, record.last_name, record.id)},
@@ -243,6 +263,10 @@ def to_item(record: Record) -> dict[str, Any]:
         "created_at": {"S": record.created_at},
         "updated_at": {"S": record.updated_at},
     }
+    # Version 0 is an item stored before versions existed: one without the attribute (see _at_version).
+    if record.version:
+        item[VERSION] = {"N": str(record.version)}
+    return item
 
 
 def from_item(item: dict[str, Any]) -> Record:
@@ -259,4 +283,5 @@ def from_item(item: dict[str, Any]) -> Record:
         document_name=text("document_name"),
         created_at=text("created_at"),
         updated_at=text("updated_at"),
+        version=int(item.get(VERSION, {}).get("N", "0")),
     )

@@ -16,6 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from humangov import api, health, openapi, records, states
 from humangov.config import Settings, load_settings
+from humangov.cursor import Cursors
 from humangov.dynamo_storage import DynamoStorage
 from humangov.model import ValidationError, format_salary
 from humangov.responses import error_response
@@ -70,7 +71,9 @@ def create_app(config: Mapping[str, Any] | None = None, storage: Storage | None 
         HUMANGOV_SETTINGS=settings,
     )
     # Annotated so that mypy checks DynamoStorage against the Storage protocol.
-    chosen: Storage = storage if storage is not None else DynamoStorage.from_settings(settings)
+    # Page cursors are sealed with a key derived from SECRET_KEY: every task of the state opens them.
+    cursors = Cursors(app.config["SECRET_KEY"])
+    chosen: Storage = storage if storage is not None else DynamoStorage.from_settings(settings, cursors)
     app.extensions[EXTENSION_KEY] = chosen
 
     csrf = CSRFProtect(app)

@@ -65,3 +65,9 @@ def search_text(raw: str | None) -> str:
     if len(text) > MAX_SEARCH_LENGTH:
         raise ValidationError({"name": f"Search for at most {MAX_SEARCH_LENGTH} characters"})
     return text
+
+
+def form_version() -> int | None:
+    """The record version a form was built on (its hidden `version` field), or None if it has none."""
+    raw = request.form.get("version", "")
+    return int(raw) if _ASCII_NUMBER.fullmatch(raw) else None

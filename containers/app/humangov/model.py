@@ -51,6 +51,9 @@ class Record:
     document_name: str
     created_at: str
     updated_at: str
+    # Optimistic concurrency: 1 for a new record, +1 on every write; 0 for a record stored before
+    # versions existed (its item has no `version` attribute).
+    version: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """The API's record: exactly the fields the HTTP contract names."""
@@ -63,6 +66,7 @@ class Record:
             "document": self.document,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
+            "version": self.version,
         }
 
 

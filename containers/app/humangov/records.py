@@ -6,9 +6,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from werkzeug.wrappers import Response
 
 from humangov import service
-from humangov.inputs import PAGE_SIZE, record_input, search_text
+from humangov.inputs import PAGE_SIZE, form_version, record_input, search_text
 from humangov.model import FIELDS, ID_PATTERN, Record, ValidationError
-from humangov.storage import DOCUMENT_URL_SECONDS, current_storage, record_or_404
+from humangov.responses import error_response
+from humangov.storage import DOCUMENT_URL_SECONDS, PreconditionFailed, current_storage, record_or_404
 
 bp = Blueprint("records", __name__)
 
@@ -53,27 +54,40 @@ def search() -> tuple[str, int] | str:
 
 @bp.route("/edit_record/<record_id>", methods=["GET", "POST"])
 def edit_record(record_id: str) -> Response | tuple[str, int] | str:
+    """The form carries the version it shows: saving it over any other version is a conflict page."""
     record = record_or_404(record_id)
     if request.method == "GET":
         values = {name: getattr(record, name) for name in FIELDS}
-        return render_template("record_form.html", record=record, values=values, errors={})
+        return render_template("record_form.html", record=record, values=values, errors={}, version=record.version)
+    version = form_version()
+    # A form without a version (served before versions existed) cannot say what its user saw.
+    if version is None or version != record.version:
+        return _conflict(record)
     try:
         fields, upload = record_input(pdf_required=False)
     except ValidationError as exc:
         return _form_again(record, exc)
-    updated = service.update(current_storage(), record.id, fields, upload)
+    try:
+        updated = service.update(current_storage(), record.id, fields, upload, expected_version=version)
+    except PreconditionFailed as exc:
+        return _conflict(exc.current)
     flash(f"Saved {updated.first_name} {updated.last_name}.")
     return redirect(url_for("records.list_records"), 302)
 
 
 @bp.post("/records/delete")
-def delete_record() -> Response:
+def delete_record() -> Response | tuple[Response | str, int]:
     record_id = request.form.get("id", "")
     if not record_id:
         abort(400, "The form did not say which record to delete.")
     if not ID_PATTERN.match(record_id):
         abort(404)
-    old = service.delete(current_storage(), record_id)
+    try:
+        old = service.delete(current_storage(), record_id, expected_version=form_version())
+    except PreconditionFailed as exc:
+        name = f"{exc.current.first_name} {exc.current.last_name}"
+        return error_response(409, f"{name} was changed after this page was loaded: nothing was deleted. "
+                              "Look at the record again, then delete it if you still want to.")
     flash(f"Deleted {old.first_name} {old.last_name}.")
     return redirect(url_for("records.list_records"), 302)
 
@@ -87,4 +101,16 @@ def record_pdf(record_id: str) -> Response:
 
 def _form_again(record: Record | None, exc: ValidationError) -> tuple[str, int]:
     values = {name: request.form.get(name, "") for name in FIELDS}
-    return render_template("record_form.html", record=record, values=values, errors=exc.errors), 400
+    # The version the user's form was built on, not the current one: a stale form stays stale.
+    return render_template(
+        "record_form.html", record=record, values=values, errors=exc.errors, version=form_version()
+    ), 400
+
+
+def _conflict(current: Record) -> tuple[str, int]:
+    """Someone saved this record after the form was loaded: show both, change nothing."""
+    rows = [(name, getattr(current, name), request.form.get(name, "")) for name in FIELDS]
+    pdf = request.files.get("pdf")
+    return render_template(
+        "record_conflict.html", record=current, rows=rows, new_pdf=pdf.filename if pdf else ""
+    ), 409

@@ -24,8 +24,10 @@ BY_NAME_INDEX = "by_name"
 # DynamoDB's limit for a sort key value, in UTF-8 bytes (also for an index's sort key):
 # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Constraints.html#limits-partition-sort-keys
 MAX_SORT_KEY_BYTES = 1024
-# Room per name in SORT_NAME_ATTR: 2 x 400 + 2 separators + a 64-character id = 866 <= 1,024.
-SORT_NAME_PART_BYTES = 400
+# Room per name in SORT_NAME_ATTR: 2 x 48 + 2 separators + a 64-character id = 162 bytes, well within
+# DynamoDB's 1,024, and small enough for a page cursor to carry the whole key (cursor.py, <= 256 characters).
+SORT_NAME_PART_BYTES = 48
+SORT_NAME_SEPARATOR = "\x1f"
 
 ATTRIBUTE_TYPES: dict[str, str] = {
     HASH_KEY: "S",
@@ -52,13 +54,33 @@ def document_key(record_id: str, version: str) -> str:
 def sort_name(first_name: str, last_name: str, record_id: str) -> str:
     """Sort key for the by-name index: last name, first name, then id to keep keys unique.
 
-    Case folding can triple a name's size ("ΐ" folds to three code points), so each folded name is cut
-    to SORT_NAME_PART_BYTES: with the id (at most 64 ASCII characters) the key stays within DynamoDB's
-    1,024 bytes for a sort key. Names that share their first SORT_NAME_PART_BYTES sort by id.
+    Each case-folded name is cut to SORT_NAME_PART_BYTES (case folding can triple a name's size: "ΐ" folds
+    to three code points), so the key stays short whatever the names. Names that share their first
+    SORT_NAME_PART_BYTES bytes (48 ASCII letters, 12 emoji) sort by id among themselves.
     """
-    last = _utf8_prefix(last_name.casefold(), SORT_NAME_PART_BYTES)
-    first = _utf8_prefix(first_name.casefold(), SORT_NAME_PART_BYTES)
-    return f"{last}\x1f{first}\x1f{record_id}"
+    return _joined(last_name.casefold(), first_name.casefold(), record_id)
+
+
+def resumable_sort_name(stored: str) -> str:
+    """A key as short as sort_name's from which paging resumes without skipping `stored`'s successors.
+
+    The same key for any record written since the names were cut to SORT_NAME_PART_BYTES. Records written
+    before kept longer keys; cutting their parts again gives a key that sorts at or before `stored`
+    (the separator sorts below every character a name may hold), so paging may repeat such a record
+    but never skips one.
+    """
+    last, first, record_id = stored.split(SORT_NAME_SEPARATOR, 2)
+    return _joined(last, first, record_id)
+
+
+def sort_name_id(key: str) -> str:
+    """The record id at the end of a sort key."""
+    return key.rsplit(SORT_NAME_SEPARATOR, 1)[-1]
+
+
+def _joined(last: str, first: str, record_id: str) -> str:
+    parts = (_utf8_prefix(last, SORT_NAME_PART_BYTES), _utf8_prefix(first, SORT_NAME_PART_BYTES), record_id)
+    return SORT_NAME_SEPARATOR.join(parts)
 
 
 def _utf8_prefix(text: str, max_bytes: int) -> str:

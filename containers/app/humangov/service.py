@@ -11,7 +11,7 @@ from typing import Any
 
 from humangov import schema
 from humangov.model import Record, Upload
-from humangov.storage import Storage
+from humangov.storage import ConflictError, PreconditionFailed, Storage
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ def create(storage: Storage, fields: dict[str, Any], upload: Upload) -> Record:
         document_name=upload.file_name,
         created_at=stamp,
         updated_at=stamp,
+        version=1,
         **fields,
     )
     try:
@@ -45,34 +46,77 @@ def create(storage: Storage, fields: dict[str, Any], upload: Upload) -> Record:
     return record
 
 
-def update(storage: Storage, record_id: str, fields: dict[str, Any], upload: Upload | None) -> Record:
-    """New object first, then the record, then the old object: every step leaves a valid record."""
-    old = storage.get_record(record_id)
-    if old is None:
-        raise NotFoundError(record_id)
-    changes: dict[str, Any] = dict(fields, updated_at=now())
+def update(
+    storage: Storage,
+    record_id: str,
+    fields: dict[str, Any],
+    upload: Upload | None,
+    *,
+    expected_version: int | None = None,
+) -> Record:
+    """New object first, then the record, then the old object: every step leaves a valid record.
+
+    The record is written only over the version it was computed from, so no concurrent change is lost.
+    With `expected_version` (the API's If-Match, the edit form's version) that is the version the client
+    saw: PreconditionFailed when the record is at another one. Without it, a write that lost a race is
+    tried once more on a fresh read if the other write changed none of the fields this one changes (a
+    role edit and a salary edit both land); otherwise ConflictError (409), and the caller may retry.
+    """
+    old = _existing(storage, record_id)
+    if expected_version is not None and old.version != expected_version:
+        raise PreconditionFailed(old)
+    changes: dict[str, Any] = dict(fields)
     if upload is not None:
         changes["document"] = schema.document_key(record_id, uuid.uuid4().hex)
         changes["document_name"] = upload.file_name
         storage.put_document(changes["document"], upload.body, upload.file_name)
-    new = replace(old, **changes)
     try:
-        storage.replace_record(new, expected_document=old.document)
+        replaced, new = _write(storage, old, changes, client_version=expected_version is not None)
     except Exception:
         if upload is not None:
-            _remove(storage, new.document, "the record was not updated")
+            _remove(storage, changes["document"], "the record was not updated")
         raise
     if upload is not None:
-        _remove(storage, old.document, "it was replaced")
+        _remove(storage, replaced.document, "it was replaced")
     return new
 
 
-def delete(storage: Storage, record_id: str) -> Record:
-    old = storage.delete_record(record_id)
+def _write(
+    storage: Storage, old: Record, changes: dict[str, Any], *, client_version: bool
+) -> tuple[Record, Record]:
+    """Write `changes` over `old` at its version; returns the version replaced and the new one."""
+    merge = not client_version
+    while True:
+        new = replace(old, **changes, updated_at=now(), version=old.version + 1)
+        try:
+            storage.replace_record(new, expected_version=old.version)
+            return old, new
+        except ConflictError:
+            current = _existing(storage, old.id)
+            if client_version:
+                raise PreconditionFailed(current) from None
+            if not merge or any(getattr(current, name) != getattr(old, name) for name in changes):
+                raise
+            old, merge = current, False
+
+
+def delete(storage: Storage, record_id: str, *, expected_version: int | None = None) -> Record:
+    """Delete the record (only at `expected_version`, if given), then its PDF."""
+    try:
+        old = storage.delete_record(record_id, expected_version)
+    except ConflictError:
+        raise PreconditionFailed(_existing(storage, record_id)) from None
     if old is None:
         raise NotFoundError(record_id)
     _remove(storage, old.document, "its record was deleted")
     return old
+
+
+def _existing(storage: Storage, record_id: str) -> Record:
+    record = storage.get_record(record_id)
+    if record is None:
+        raise NotFoundError(record_id)
+    return record
 
 
 def _remove(storage: Storage, key: str, why: str) -> None:

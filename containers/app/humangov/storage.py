@@ -21,7 +21,15 @@ class StorageError(Exception):
 
 
 class ConflictError(StorageError):
-    """The record changed or vanished between reading and writing it."""
+    """The record changed or vanished between reading and writing it (HTTP 409)."""
+
+
+class PreconditionFailed(ConflictError):
+    """The record is no longer the version the client said it edits (If-Match, the form's version)."""
+
+    def __init__(self, current: Record) -> None:
+        super().__init__(f"record {current.id} is at version {current.version}")
+        self.current = current
 
 
 class BadCursorError(ValueError):
@@ -53,11 +61,18 @@ class Storage(Protocol):
     def create_record(self, record: Record) -> None:
         """Write a new record; ConflictError if the id exists."""
 
-    def replace_record(self, record: Record, expected_document: str) -> None:
-        """Overwrite an existing record whose document is still `expected_document` (else ConflictError)."""
+    def replace_record(self, record: Record, expected_version: int) -> None:
+        """Overwrite an existing record still at `expected_version` (else ConflictError).
 
-    def delete_record(self, record_id: str) -> Record | None:
-        """Remove a record and return what it was, or None if there was none."""
+        `record.version` is what gets stored (the caller's expected_version + 1); version 0 means an
+        item stored before versions existed, which has no version attribute.
+        """
+
+    def delete_record(self, record_id: str, expected_version: int | None = None) -> Record | None:
+        """Remove a record and return what it was, or None if there was none.
+
+        With `expected_version`, only if the record is still at that version (else ConflictError).
+        """
 
     def list_records(self, limit: int, cursor_token: str | None) -> Page:
         """One page of records sorted by name; BadCursorError on a forged cursor."""

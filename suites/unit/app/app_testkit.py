@@ -13,7 +13,9 @@ from typing import Any
 import boto3
 from flask.testing import FlaskClient
 from humangov import schema
-from humangov.dynamo_storage import to_item
+from humangov.config import load_settings
+from humangov.cursor import Cursors
+from humangov.dynamo_storage import DynamoStorage, to_item
 from humangov.model import Record
 from werkzeug.test import TestResponse
 
@@ -25,6 +27,7 @@ SECRET = "unit-test-secret-key-0123456789abcdef"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 API_HEADERS = {"X-HumanGov-Request": "1"}
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+_VERSION = re.compile(r'name="version" value="([^"]*)"')
 
 
 def app_config(**overrides: Any) -> dict[str, Any]:
@@ -81,11 +84,26 @@ def create_state_data(endpoint_url: str | None = None) -> StateData:
     return StateData(dynamodb, s3)
 
 
+def moto_storage(storage_class: type[DynamoStorage] = DynamoStorage) -> DynamoStorage:
+    """The app's storage of the tests' state (on the running moto), as create_app builds it, or a subclass."""
+    settings = load_settings(app_config())
+    real = DynamoStorage.from_settings(settings, Cursors(SECRET))
+    return storage_class(real.dynamodb, real.s3, settings.table, settings.bucket, real.cursors)
+
+
 def csrf_token(client: FlaskClient, path: str = "/new_record") -> str:
-    response = client.get(path)
-    match = _TOKEN.search(response.get_data(as_text=True))
+    return hidden_fields(client, path)["csrf_token"]
+
+
+def hidden_fields(client: FlaskClient, path: str = "/new_record") -> dict[str, str]:
+    """What a browser sends back of the form at `path`: its CSRF token and, on an edit form, its version."""
+    page = client.get(path).get_data(as_text=True)
+    match = _TOKEN.search(page)
     assert match, f"no csrf_token in {path}"
-    return match.group(1)
+    fields = {"csrf_token": match.group(1)}
+    if version := _VERSION.search(page):
+        fields["version"] = version.group(1)
+    return fields
 
 
 def form(
@@ -96,7 +114,8 @@ def form(
     token_from: str = "/new_record",
     **fields: Any,
 ) -> dict[str, Any]:
-    """A record form (multipart); with `client`, it carries a valid CSRF token of that client."""
+    """A record form (multipart); with `client`, it carries the hidden fields of the form at `token_from`
+    (a valid CSRF token of that client; the record's version on an edit form)."""
     data: dict[str, Any] = {
         "first_name": "Ada",
         "last_name": "Lovelace",
@@ -108,7 +127,7 @@ def form(
     if pdf is not None:
         data["pdf"] = (io.BytesIO(pdf), file_name)
     if client is not None:
-        data["csrf_token"] = csrf_token(client, token_from)
+        data.update(hidden_fields(client, token_from))
     return data
 
 

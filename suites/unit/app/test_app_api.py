@@ -19,7 +19,17 @@ from app_testkit import (
 from flask.testing import FlaskClient
 from humangov import create_app
 
-RECORD_FIELDS = {"id", "first_name", "last_name", "role", "salary", "document", "created_at", "updated_at"}
+RECORD_FIELDS = {
+    "id",
+    "first_name",
+    "last_name",
+    "role",
+    "salary",
+    "document",
+    "created_at",
+    "updated_at",
+    "version",
+}
 
 
 def test_create_returns_201_with_the_record(client: FlaskClient, data: StateData) -> None:

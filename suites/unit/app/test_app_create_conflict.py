@@ -13,10 +13,9 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
-from app_testkit import API_HEADERS, PDF, StateData, add_record, app_config
+from app_testkit import API_HEADERS, PDF, StateData, add_record, moto_storage
 from flask.testing import FlaskClient
 from humangov import schema, service
-from humangov.config import load_settings
 from humangov.dynamo_storage import DynamoStorage
 from humangov.model import Record, Upload
 from humangov.storage import ConflictError
@@ -38,8 +37,7 @@ def record(record_id: str, first_name: str, document: str) -> Record:
 
 @pytest.fixture
 def storage(data: StateData) -> DynamoStorage:
-    settings = load_settings(app_config())
-    return DynamoStorage.from_settings(settings)
+    return moto_storage()
 
 
 def test_creating_an_existing_id_raises_conflict_and_keeps_the_first_record(

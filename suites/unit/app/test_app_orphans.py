@@ -7,10 +7,9 @@ import logging
 from typing import Any
 
 import pytest
-from app_testkit import API_HEADERS, PDF, StateData, add_record, app_config, form
+from app_testkit import API_HEADERS, PDF, StateData, add_record, app_config, form, moto_storage
 from flask.testing import FlaskClient
 from humangov import create_app, service
-from humangov.config import load_settings
 from humangov.dynamo_storage import DynamoStorage
 from humangov.model import Record, Upload
 from humangov.storage import EXTENSION_KEY, ConflictError, StorageError
@@ -22,7 +21,7 @@ class FailingWrites(DynamoStorage):
     def create_record(self, record: Record) -> None:
         raise StorageError("PutItem failed: ProvisionedThroughputExceededException")
 
-    def replace_record(self, record: Record, expected_document: str) -> None:
+    def replace_record(self, record: Record, expected_version: int) -> None:
         raise StorageError("PutItem failed: ProvisionedThroughputExceededException")
 
 
@@ -32,10 +31,7 @@ class FailingObjectDelete(DynamoStorage):
 
 
 def client_with(storage_class: type[DynamoStorage]) -> FlaskClient:
-    settings = load_settings(app_config())
-    real = DynamoStorage.from_settings(settings)
-    storage = storage_class(real.dynamodb, real.s3, settings.table, settings.bucket)
-    return create_app(app_config(), storage=storage).test_client()
+    return create_app(app_config(), storage=moto_storage(storage_class)).test_client()
 
 
 def test_a_failed_table_write_removes_the_uploaded_object(data: StateData) -> None:
@@ -95,7 +91,7 @@ def test_an_edit_racing_another_edit_fails_and_leaves_no_orphan(client: FlaskCli
 
 def test_a_conflict_is_answered_409(data: StateData) -> None:
     class Conflicting(DynamoStorage):
-        def replace_record(self, record: Record, expected_document: str) -> None:
+        def replace_record(self, record: Record, expected_version: int) -> None:
             raise ConflictError("PutItem: the record changed meanwhile")
 
     client = client_with(Conflicting)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, urlsplit
 
-from app_testkit import BUCKET, PDF, StateData, add_record, app_config, form, seed_records, text
+from app_testkit import BUCKET, PDF, StateData, add_record, app_config, form, moto_storage, seed_records, text
 from flask.testing import FlaskClient
 from humangov import create_app, schema
 
@@ -114,10 +114,7 @@ def test_search_is_case_insensitive_on_first_and_last_name(client: FlaskClient, 
 
 def test_search_follows_continue_links_to_every_match(data: StateData) -> None:
     # A tiny read budget makes the search span many requests, some without any match.
-    from humangov.config import load_settings
-    from humangov.dynamo_storage import DynamoStorage
-
-    storage = DynamoStorage.from_settings(load_settings(app_config()))
+    storage = moto_storage()
     storage.search_budget = 5
     client = create_app(app_config(), storage=storage).test_client()
     names = [(f"Other{i}", "Person") for i in range(40)] + [(f"Needle{i}", "Z") for i in range(30)]

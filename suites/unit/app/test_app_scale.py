@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from app_testkit import app_config, create_state_data, seed_records
+from app_testkit import SECRET, app_config, create_state_data, seed_records
 from flask.testing import FlaskClient
-from humangov import create_app, cursor, schema
+from humangov import create_app, schema
+from humangov.cursor import Cursors
 from humangov.dynamo_storage import DEFAULT_SEARCH_BUDGET
 from humangov.storage import EXTENSION_KEY
 from moto import mock_aws
@@ -78,13 +79,7 @@ def check_last_page(client: FlaskClient, counter: ReadCounter, big_table: list[s
     # A page deep in the table costs what the first one does. (Completeness of the page links is shown
     # at small scale in test_app_pages and test_app_api, and here by the search, which walks all
     # 10,000 records through its cursors.)
-    deep = cursor.encode(
-        {
-            "id": big_table[-30],
-            "list_pk": schema.LIST_PARTITION_VALUE,
-            "sort_name": _sort_name(big_table[-30]),
-        }
-    )
+    deep = Cursors(SECRET).encode(_sort_name(big_table[-30]))
     body = client.get(f"/api/employees?limit=50&cursor={deep}").get_json()
     assert [item["id"] for item in body["items"]] == big_table[-29:]
     assert body["next"] is None

@@ -7,6 +7,7 @@ and what a response turns into (pages, cursors, errors, readiness).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 from humangov import cursor, dynamo_storage, schema
 from humangov.config import Settings
+from humangov.cursor import Cursors
 from humangov.dynamo_storage import DynamoStorage, from_item, to_item
 from humangov.model import Record
 from humangov.storage import ConflictError, Page, Readiness, StorageError
@@ -55,8 +57,11 @@ def record(record_id: str = "r1", first: str = "Ada", last: str = "Lovelace") ->
     )
 
 
+CURSORS = Cursors("mutants-test-secret-0123456789")
+
+
 def storage(dynamodb: Client | None = None, s3: Client | None = None, budget: int = 1000) -> DynamoStorage:
-    return DynamoStorage(dynamodb or Client(), s3 or Client(), TABLE, BUCKET, search_budget=budget)
+    return DynamoStorage(dynamodb or Client(), s3 or Client(), TABLE, BUCKET, CURSORS, search_budget=budget)
 
 
 def error(code: str) -> ClientError:
@@ -84,6 +89,9 @@ def test_a_record_is_stored_as_this_item_and_read_back_whole() -> None:
         "updated_at": {"S": "2026-11-26T17:05:00Z"},
     }
     assert from_item(ITEM) == record()
+    # Version 0 is an item written before versions existed: it has no version attribute.
+    assert to_item(replace(record(), version=7))["version"] == {"N": "7"}
+    assert from_item({**ITEM, "version": {"N": "7"}}) == replace(record(), version=7)
 
 
 def test_an_item_missing_attributes_reads_as_empty_values() -> None:
@@ -118,21 +126,26 @@ def test_create_never_overwrites_an_existing_id() -> None:
         storage(Client(put_item=error("ConditionalCheckFailedException"))).create_record(record())
 
 
-def test_replace_only_the_version_that_was_read() -> None:
+AT_VERSION_3 = {
+    "ConditionExpression": "#v = :v",
+    "ExpressionAttributeNames": {"#v": "version"},
+    "ExpressionAttributeValues": {":v": {"N": "3"}},
+}
+# An item written before versions existed has no version attribute: version 0.
+AT_VERSION_0 = {
+    "ConditionExpression": "attribute_exists(#id) AND attribute_not_exists(#v)",
+    "ExpressionAttributeNames": {"#id": "id", "#v": "version"},
+}
+
+
+@pytest.mark.parametrize(("expected", "condition"), [(3, AT_VERSION_3), (0, AT_VERSION_0)])
+def test_replace_only_the_version_that_was_read(expected: int, condition: dict[str, Any]) -> None:
     dynamodb = Client()
-    storage(dynamodb).replace_record(record(), expected_document="records/r1/v0.pdf")
-    assert dynamodb.calls == [
-        (
-            "put_item",
-            {
-                "TableName": TABLE,
-                "Item": ITEM,
-                "ConditionExpression": "attribute_exists(#id) AND #doc = :doc",
-                "ExpressionAttributeNames": {"#id": "id", "#doc": "document"},
-                "ExpressionAttributeValues": {":doc": {"S": "records/r1/v0.pdf"}},
-            },
-        )
-    ]
+    new = replace(record(), version=expected + 1)
+    storage(dynamodb).replace_record(new, expected_version=expected)
+    assert dynamodb.calls == [("put_item", {"TableName": TABLE, "Item": to_item(new), **condition})]
+    with pytest.raises(ConflictError, match=r"^PutItem: the record changed meanwhile$"):
+        storage(Client(put_item=error("ConditionalCheckFailedException"))).replace_record(new, expected)
 
 
 def test_delete_returns_what_was_deleted() -> None:
@@ -142,6 +155,14 @@ def test_delete_returns_what_was_deleted() -> None:
         ("delete_item", {"TableName": TABLE, "Key": {"id": {"S": "r1"}}, "ReturnValues": "ALL_OLD"})
     ]
     assert storage(Client(delete_item={})).delete_record("r1") is None
+
+
+@pytest.mark.parametrize(("expected", "condition"), [(3, AT_VERSION_3), (0, AT_VERSION_0)])
+def test_delete_at_a_version_is_conditional(expected: int, condition: dict[str, Any]) -> None:
+    dynamodb = Client(delete_item={"Attributes": ITEM})
+    assert storage(dynamodb).delete_record("r1", expected) == record()
+    key = {"TableName": TABLE, "Key": {"id": {"S": "r1"}}, "ReturnValues": "ALL_OLD"}
+    assert dynamodb.calls == [("delete_item", {**key, **condition})]
 
 
 # -- listing and search ------------------------------------------------------------------------------------
@@ -154,7 +175,17 @@ def key_of(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def token(item: dict[str, Any]) -> str:
-    return cursor.encode({attr: item[attr]["S"] for attr in cursor.KEY_ATTRS})
+    return CURSORS.encode(item["sort_name"]["S"])
+
+
+def after(item: dict[str, Any] | None) -> dict[str, str] | None:
+    """The start key a page's cursor should hold: the plain values of `item`'s index key."""
+    return None if item is None else {attr: item[attr]["S"] for attr in cursor.KEY_ATTRS}
+
+
+def opened(page: Page) -> tuple[list[Record], dict[str, str] | None, int]:
+    """A page with its cursor opened: cursors are sealed with a fresh nonce, so only their keys compare."""
+    return page.items, CURSORS.decode(page.next_cursor) if page.next_cursor else None, page.read_count
 
 
 QUERY = {
@@ -171,7 +202,7 @@ def test_a_page_asks_one_more_item_than_it_shows_and_its_cursor_is_the_last_one_
 
     page = storage(dynamodb).list_records(2, None)
 
-    assert page == Page([from_item(found[0]), from_item(found[1])], token(found[1]), 3)
+    assert opened(page) == ([from_item(found[0]), from_item(found[1])], after(found[1]), 3)
     assert dynamodb.calls == [
         ("query", {**QUERY, "ExpressionAttributeValues": {":pk": {"S": "employee"}}, "Limit": 3})
     ]
@@ -191,7 +222,7 @@ def test_the_next_page_starts_after_the_cursor() -> None:
 def test_a_page_cut_by_dynamodbs_size_cap_goes_on_from_where_it_stopped() -> None:
     found = items("a")
     dynamodb = Client(query={"Items": found, "ScannedCount": 1, "LastEvaluatedKey": key_of(found[0])})
-    assert storage(dynamodb).list_records(5, None) == Page([from_item(found[0])], token(found[0]), 1)
+    assert opened(storage(dynamodb).list_records(5, None)) == ([from_item(found[0])], after(found[0]), 1)
 
 
 def test_search_filters_on_lower_cased_names_within_the_read_budget() -> None:
@@ -228,7 +259,7 @@ def test_search_reads_on_with_what_is_left_of_the_budget_and_stops_at_it() -> No
     assert [c[1]["Limit"] for c in dynamodb.calls] == [50, 20]
     assert dynamodb.calls[1][1]["ExclusiveStartKey"] == key_of(first[0])
     # The budget is spent: the page ends with a cursor to go on from, and says what it read.
-    assert page == Page([from_item(first[0]), from_item(second[0])], token(second[0]), 50)
+    assert opened(page) == ([from_item(first[0]), from_item(second[0])], after(second[0]), 50)
 
 
 def test_search_stops_once_the_page_is_full() -> None:
@@ -237,11 +268,15 @@ def test_search_stops_once_the_page_is_full() -> None:
 
     page = storage(dynamodb).search_records("an", 2, None)
 
-    assert page == Page([from_item(found[0]), from_item(found[1])], token(found[1]), 3)
+    assert opened(page) == ([from_item(found[0]), from_item(found[1])], after(found[1]), 3)
     exact = storage(
         Client(query={"Items": found[:2], "ScannedCount": 2, "LastEvaluatedKey": key_of(found[1])})
     )
-    assert exact.search_records("an", 2, None) == Page([from_item(i) for i in found[:2]], token(found[1]), 2)
+    assert opened(exact.search_records("an", 2, None)) == (
+        [from_item(i) for i in found[:2]],
+        after(found[1]),
+        2,
+    )
 
 
 def test_a_budget_below_one_still_reads_one_item() -> None:
@@ -291,7 +326,7 @@ def test_a_document_link_shows_the_pdf_inline_under_its_name(name: str, shown: s
     ("method", "client", "operation", "args"),
     [
         ("get_record", "get_item", "GetItem", ("r1",)),
-        ("replace_record", "put_item", "PutItem", (record(), "d")),
+        ("replace_record", "put_item", "PutItem", (record(), 0)),
         ("delete_record", "delete_item", "DeleteItem", ("r1",)),
         ("list_records", "query", "Query", (5, None)),
     ],
@@ -369,12 +404,13 @@ def settings(endpoint: str | None) -> Settings:
 
 @pytest.mark.parametrize("endpoint", [None, "http://127.0.0.1:5000"])
 def test_clients_retry_with_bounded_timeouts_and_sign_urls_with_sigv4(endpoint: str | None) -> None:
-    built = DynamoStorage.from_settings(settings(endpoint))
+    built = DynamoStorage.from_settings(settings(endpoint), CURSORS)
 
-    assert (built.table, built.bucket, built.search_budget) == (
+    assert (built.table, built.bucket, built.search_budget, built.cursors) == (
         TABLE,
         BUCKET,
         dynamo_storage.DEFAULT_SEARCH_BUDGET,
+        CURSORS,
     )
     for client in (built.dynamodb, built.s3):
         config = client.meta.config
@@ -432,12 +468,14 @@ def test_search_fills_the_page_across_queries_and_counts_every_read() -> None:
     assert "ExclusiveStartKey" not in dynamodb.calls[0][1]
     assert dynamodb.calls[1][1]["ExclusiveStartKey"] == key_of(first[0])
     assert page.items == [from_item(first[0]), from_item(second[0])]
-    assert (page.next_cursor, page.read_count) == (token(second[0]), 30)
+    assert opened(page)[1:] == (after(second[0]), 30)
 
 
 def test_a_search_page_filled_exactly_goes_on_from_dynamodbs_key() -> None:
     found, later = items("an", "ann"), items("zz")[0]
     dynamodb = Client(query={"Items": found, "ScannedCount": 5, "LastEvaluatedKey": key_of(later)})
-    assert storage(dynamodb).search_records("an", 2, None) == Page(
-        [from_item(i) for i in found], token(later), 5
+    assert opened(storage(dynamodb).search_records("an", 2, None)) == (
+        [from_item(i) for i in found],
+        after(later),
+        5,
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 from humangov import service
 from humangov.model import Record, Upload
-from humangov.storage import ConflictError, StorageError
+from humangov.storage import ConflictError, PreconditionFailed, StorageError
 
 STAMP = "2026-11-26T17:00:00Z"
 FIELDS: dict[str, Any] = {
@@ -27,16 +28,27 @@ FIELDS: dict[str, Any] = {
 
 
 class Storage:
-    """Records the calls; a method named in `fail` raises that exception instead."""
+    """Records the calls; a method named in `fail` raises that exception instead.
 
-    def __init__(self, existing: Record | None = None, **fail: Exception) -> None:
+    `existing` (what get_record returns) and each `fail` value may be lists: one entry per call, in turn
+    (None: that call succeeds).
+    """
+
+    def __init__(
+        self,
+        existing: Record | list[Record | None] | None = None,
+        **fail: Exception | list[Exception | None],
+    ) -> None:
         self.existing, self.fail = existing, fail
         self.calls: list[tuple[Any, ...]] = []
 
     def _call(self, name: str, *args: Any) -> None:
         self.calls.append((name, *args))
-        if name in self.fail:
-            raise self.fail[name]
+        failure = self.fail.get(name)
+        if isinstance(failure, list):
+            failure = failure.pop(0)
+        if failure is not None:
+            raise failure
 
     def put_document(self, key: str, body: bytes, file_name: str) -> None:
         self._call("put_document", key, body, file_name)
@@ -49,13 +61,14 @@ class Storage:
 
     def get_record(self, record_id: str) -> Record | None:
         self._call("get_record", record_id)
-        return self.existing
+        return self.existing.pop(0) if isinstance(self.existing, list) else self.existing
 
-    def replace_record(self, record: Record, expected_document: str) -> None:
-        self._call("replace_record", record, expected_document)
+    def replace_record(self, record: Record, expected_version: int) -> None:
+        self._call("replace_record", record, expected_version)
 
-    def delete_record(self, record_id: str) -> Record | None:
-        self._call("delete_record", record_id)
+    def delete_record(self, record_id: str, expected_version: int | None = None) -> Record | None:
+        self._call("delete_record", record_id, expected_version)
+        assert not isinstance(self.existing, list)
         return self.existing
 
 
@@ -71,7 +84,7 @@ def hex_id(n: int) -> str:
 
 
 OLD = Record(
-    "r1", "Old", "Name", "Clerk", Decimal(5), "documents/r1/v0.pdf", "old.pdf", "2026-01-01T00:00:00Z", "x"
+    "r1", "Old", "Name", "Clerk", Decimal(5), "documents/r1/v0.pdf", "old.pdf", "2026-01-01T00:00:00Z", "x", 4
 )
 PDF = Upload(b"%PDF-new", "new.pdf")
 
@@ -97,7 +110,7 @@ def test_create_writes_the_object_then_the_record() -> None:
 
     key = f"documents/{hex_id(1)}/{hex_id(2)}.pdf"
     assert record == Record(
-        hex_id(1), "Ada", "Lovelace", "Engineer", Decimal(10), key, "new.pdf", STAMP, STAMP
+        hex_id(1), "Ada", "Lovelace", "Engineer", Decimal(10), key, "new.pdf", STAMP, STAMP, version=1
     )
     assert storage.calls == [("put_document", key, b"%PDF-new", "new.pdf"), ("create_record", record)]
 
@@ -135,11 +148,11 @@ def test_an_update_with_a_new_pdf_puts_it_replaces_the_record_then_removes_the_o
     new = service.update(storage, "r1", {"role": "Lead"}, PDF)
 
     key = f"documents/r1/{hex_id(1)}.pdf"
-    assert new == Record("r1", "Old", "Name", "Lead", Decimal(5), key, "new.pdf", OLD.created_at, STAMP)
+    assert new == Record("r1", "Old", "Name", "Lead", Decimal(5), key, "new.pdf", OLD.created_at, STAMP, 5)
     assert storage.calls == [
         ("get_record", "r1"),
         ("put_document", key, b"%PDF-new", "new.pdf"),
-        ("replace_record", new, OLD.document),
+        ("replace_record", new, 4),
         ("delete_document", OLD.document),
     ]
 
@@ -150,9 +163,9 @@ def test_an_update_without_a_pdf_touches_no_object() -> None:
     new = service.update(storage, "r1", {"salary": Decimal(7)}, None)
 
     assert new == Record(
-        "r1", "Old", "Name", "Clerk", Decimal(7), OLD.document, "old.pdf", OLD.created_at, STAMP
+        "r1", "Old", "Name", "Clerk", Decimal(7), OLD.document, "old.pdf", OLD.created_at, STAMP, 5
     )
-    assert storage.calls == [("get_record", "r1"), ("replace_record", new, OLD.document)]
+    assert storage.calls == [("get_record", "r1"), ("replace_record", new, 4)]
 
 
 def test_a_failed_update_removes_only_the_new_pdf(caplog: pytest.LogCaptureFixture) -> None:
@@ -171,7 +184,8 @@ def test_a_failed_update_removes_only_the_new_pdf(caplog: pytest.LogCaptureFixtu
     plain = Storage(existing=OLD, replace_record=ConflictError("changed"))
     with pytest.raises(ConflictError):
         service.update(plain, "r1", {}, None)
-    assert [c[0] for c in plain.calls] == ["get_record", "replace_record"]
+    # Lost twice: once on the version first read, once more on a fresh read; then 409.
+    assert [c[0] for c in plain.calls] == ["get_record", "replace_record"] * 2 + ["get_record"]
 
 
 def test_the_old_pdf_left_behind_after_an_update_is_logged(caplog: pytest.LogCaptureFixture) -> None:
@@ -198,7 +212,7 @@ def test_an_unknown_id_is_not_found_by_its_id(action: str) -> None:
 def test_delete_removes_the_record_then_its_pdf(caplog: pytest.LogCaptureFixture) -> None:
     storage = Storage(existing=OLD)
     assert service.delete(storage, "r1") is OLD
-    assert storage.calls == [("delete_record", "r1"), ("delete_document", OLD.document)]
+    assert storage.calls == [("delete_record", "r1", None), ("delete_document", OLD.document)]
 
     failing = Storage(existing=OLD, delete_document=StorageError("x"))
     with caplog.at_level(logging.ERROR, logger="humangov.service"):
@@ -206,3 +220,76 @@ def test_delete_removes_the_record_then_its_pdf(caplog: pytest.LogCaptureFixture
     assert caplog.records[0].getMessage() == (
         f"could not delete object {OLD.document} after its record was deleted; delete it by hand"
     )
+
+
+# -- versions: no write ever lands on a version it was not computed from ---------------------------------
+def test_an_update_of_another_version_than_expected_writes_nothing() -> None:
+    storage = Storage(existing=OLD)
+    with pytest.raises(PreconditionFailed) as stale:
+        service.update(storage, "r1", {"role": "Lead"}, PDF, expected_version=3)
+    assert stale.value.current is OLD
+    assert storage.calls == [("get_record", "r1")]  # no object put, no record written
+
+
+def test_a_lost_race_at_an_expected_version_is_a_failed_precondition_and_takes_its_pdf_back() -> None:
+    moved = replace(OLD, salary=Decimal(9), version=5)
+    storage = Storage(existing=[OLD, moved], replace_record=ConflictError("changed"))
+    with pytest.raises(PreconditionFailed) as stale:
+        service.update(storage, "r1", {"role": "Lead"}, PDF, expected_version=4)
+    assert stale.value.current is moved
+    key = f"documents/r1/{hex_id(1)}.pdf"
+    assert [c[0] for c in storage.calls] == [
+        "get_record",
+        "put_document",
+        "replace_record",
+        "get_record",
+        "delete_document",
+    ]
+    assert storage.calls[-1] == ("delete_document", key)
+
+
+def test_a_lost_race_over_other_fields_is_applied_again_to_the_fresh_version() -> None:
+    moved = replace(OLD, salary=Decimal(9), version=5)  # someone else changed the salary
+    storage = Storage(existing=[OLD, moved], replace_record=[ConflictError("changed"), None])
+
+    new = service.update(storage, "r1", {"role": "Lead"}, PDF)
+
+    key = f"documents/r1/{hex_id(1)}.pdf"
+    assert new == replace(
+        moved, role="Lead", document=key, document_name="new.pdf", updated_at=STAMP, version=6
+    )
+    assert storage.calls[-2:] == [("replace_record", new, 5), ("delete_document", OLD.document)]
+
+
+@pytest.mark.parametrize("changed", [{"role": "Chief"}, {"document": "documents/r1/other.pdf"}])
+def test_a_lost_race_over_the_same_field_is_a_conflict(changed: dict[str, Any]) -> None:
+    moved = replace(OLD, version=5, **changed)
+    storage = Storage(existing=[OLD, moved], replace_record=ConflictError("changed"))
+    with pytest.raises(ConflictError) as lost:
+        service.update(storage, "r1", {"role": "Lead"}, PDF)
+    assert not isinstance(lost.value, PreconditionFailed)
+    assert [c[0] for c in storage.calls] == [
+        "get_record",
+        "put_document",
+        "replace_record",
+        "get_record",
+        "delete_document",
+    ]
+
+
+def test_a_record_deleted_during_an_update_is_not_found() -> None:
+    storage = Storage(existing=[OLD, None], replace_record=ConflictError("gone"))
+    with pytest.raises(service.NotFoundError):
+        service.update(storage, "r1", {"role": "Lead"}, None)
+
+
+def test_a_delete_at_a_stale_version_fails_its_precondition_and_keeps_the_pdf() -> None:
+    moved = replace(OLD, version=5)
+    storage = Storage(existing=moved, delete_record=ConflictError("changed"))
+    with pytest.raises(PreconditionFailed) as stale:
+        service.delete(storage, "r1", expected_version=4)
+    assert stale.value.current is moved
+    assert storage.calls == [("delete_record", "r1", 4), ("get_record", "r1")]
+    gone = Storage(existing=None, delete_record=ConflictError("changed"))
+    with pytest.raises(service.NotFoundError):
+        service.delete(gone, "r1", expected_version=4)
