@@ -89,7 +89,9 @@ class DynamoStorage:
         # change of any field (or of the PDF) is overwritten unseen.
         # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/BestPractices_OptimisticLocking.html
         with _aws("PutItem"):
-            self.dynamodb.put_item(TableName=self.table, Item=to_item(record), **_at_version(expected_version))
+            self.dynamodb.put_item(
+                TableName=self.table, Item=to_item(record), **_at_version(expected_version)
+            )
 
     def delete_record(self, record_id: str, expected_version: int | None = None) -> Record | None:
         condition = {} if expected_version is None else _at_version(expected_version)

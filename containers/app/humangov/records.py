@@ -58,7 +58,9 @@ def edit_record(record_id: str) -> Response | tuple[str, int] | str:
     record = record_or_404(record_id)
     if request.method == "GET":
         values = {name: getattr(record, name) for name in FIELDS}
-        return render_template("record_form.html", record=record, values=values, errors={}, version=record.version)
+        return render_template(
+            "record_form.html", record=record, values=values, errors={}, version=record.version
+        )
     version = form_version()
     # A form without a version (served before versions existed) cannot say what its user saw.
     if version is None or version != record.version:
@@ -86,8 +88,11 @@ def delete_record() -> Response | tuple[Response | str, int]:
         old = service.delete(current_storage(), record_id, expected_version=form_version())
     except PreconditionFailed as exc:
         name = f"{exc.current.first_name} {exc.current.last_name}"
-        return error_response(409, f"{name} was changed after this page was loaded: nothing was deleted. "
-                              "Look at the record again, then delete it if you still want to.")
+        return error_response(
+            409,
+            f"{name} was changed after this page was loaded: nothing was deleted. "
+            "Look at the record again, then delete it if you still want to.",
+        )
     flash(f"Deleted {old.first_name} {old.last_name}.")
     return redirect(url_for("records.list_records"), 302)
 
