@@ -37,7 +37,11 @@ _ERRORS: dict[str, dict[str, Any]] = {
     "403": _error(f"A request that changes data came without `{GUARD_HEADER}: 1`."),
     "404": _error("No record has this id."),
     "409": _error("The record changed meanwhile (a concurrent write won); read it again and retry."),
-    "412": _error("`If-Match` names a version that is no longer the record's current one."),
+    "412": {
+        "description": "`If-Match` is not the current version; `current` is the record as it is now.",
+        "headers": {"ETag": _ref("headers", "ETag")},
+        "content": {_JSON: {"schema": _ref("schemas", "Stale")}},
+    },
     "413": _error("Too large: the message names the limit (the PDF, the whole request, or one text field)."),
     "503": _error("The state's table or bucket did not answer; try again shortly."),
 }
@@ -119,6 +123,11 @@ def _schemas() -> dict[str, Any]:
                 "error": {"type": "string"},
                 "fields": {"type": "object", "additionalProperties": {"type": "string"}},
             },
+        },
+        "Stale": {
+            "type": "object",
+            "required": ["error", "current"],
+            "properties": {"error": {"type": "string"}, "current": _ref("schemas", "Record")},
         },
         "NewRecord": {
             "type": "object",

@@ -53,7 +53,7 @@ CONFIG = schemathesis.Config.from_dict(
 )
 # Records written before each operation's run (legacy ones, without a version), so that the operations
 # taking an id also reach existing records, not only 404s.
-SEEDED = [("Grace", "Hopper"), ("Alan", "Turing")]
+SEEDED = [("Grace", "Hopper"), ("Alan", "Turing"), ("Ada", "Lovelace"), ("Edsger", "Dijkstra")]
 SEEDED_IDS = [f"seed{n:06d}" for n in range(len(SEEDED))]  # the ids seed_records() gives them
 
 
@@ -77,6 +77,16 @@ def flatmap_path_parameters(context: Any, path_parameters: dict[str, Any]) -> st
         return st.just(path_parameters)
     seeded = st.sampled_from(SEEDED_IDS).map(lambda record_id: {**path_parameters, "record_id": record_id})
     return st.one_of(seeded, st.just(path_parameters))
+
+
+@schema.hook
+def flatmap_headers(context: Any, headers: dict[str, Any] | None) -> st.SearchStrategy:
+    # Writes also get an If-Match that can match: the seeded records start at version 0 (stored before
+    # versions existed) and reach 1 at their first write; `*` matches any; "7" is stale (412).
+    if headers is None or context.operation.method.upper() not in {"PATCH", "DELETE"}:
+        return st.just(headers)
+    tags = st.sampled_from(['"0"', '"1"', "*", '"7"'])
+    return st.one_of(tags.map(lambda tag: {**headers, "If-Match": tag}), st.just(headers))
 
 
 @pytest.fixture
@@ -108,4 +118,28 @@ def test_the_documented_example_creates_a_record(app: Flask, seeded: StateData) 
     response = case.call_and_validate(app=app, checks=CHECKS)
     assert response.status_code == 201, response.text
     assert response.json()["last_name"] == example["last_name"]
+    assert_nothing_orphaned(seeded)
+
+
+@pytest.mark.parametrize(
+    ("method", "body", "if_match", "status"),
+    [
+        ("PATCH", {"role": "Principal"}, '"0"', 200),
+        ("PATCH", {"role": "Principal"}, '"7"', 412),
+        ("DELETE", None, '"7"', 412),
+        ("DELETE", None, '"0"', 204),
+    ],
+)
+def test_if_match_answers_are_documented(
+    app: Flask, seeded: StateData, method: str, body: dict[str, Any] | None, if_match: str, status: int
+) -> None:
+    """The fuzz run rarely sends the one matching version: each outcome of If-Match, checked once."""
+    operation = schema["/api/employees/{record_id}"][method]
+    case = operation.Case(
+        path_parameters={"record_id": SEEDED_IDS[0]},
+        headers={**API_HEADERS, "If-Match": if_match},
+        **({"body": body, "media_type": "application/json"} if body is not None else {}),
+    )
+    response = case.call_and_validate(app=app, checks=CHECKS)
+    assert response.status_code == status, response.text
     assert_nothing_orphaned(seeded)
