@@ -412,7 +412,6 @@ def ensure_wheelhouse(
     staging = Path(tempfile.mkdtemp(prefix="wheelhouse-", dir=root))
     try:
         started = time.monotonic()
-        progress(f"wheelhouse: pip download -r {_short(requirements)} (CPython 3.11, manylinux x86_64)")
         result = run(
             pip_download_command(requirements, staging),
             stdin=subprocess.DEVNULL,
@@ -430,7 +429,8 @@ def ensure_wheelhouse(
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     took = time.monotonic() - started
-    progress(f"wheelhouse: {len(list(target.glob('*.whl')))} wheels in {target} in {took:.1f} s")
+    wheels = len(list(target.glob("*.whl")))
+    progress(f"wheelhouse: {wheels} wheels for {_short(requirements)} in {took:.1f} s ({target})")
     return target
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
+from images_testkit import fake_mmdebstrap
 
 from humangov_deploy import baseimage
 from humangov_deploy.baseimage import RECIPES, Recipe
@@ -193,29 +194,8 @@ class _Docker:
         self.images = _Images(existing or set())
 
 
-def _fake_mmdebstrap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, exit_code: int) -> Path:
-    """An `mmdebstrap` on PATH that logs its arguments, prints, writes the output tarball and exits."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    log = tmp_path / "args"
-    script = bin_dir / "mmdebstrap"
-    script.write_text(
-        "#!/bin/sh\n"
-        f'printf "%s\\n" "$@" >> {log}\n'
-        'echo "I: downloading packages with apt..."\n'
-        f'[ {exit_code} -eq 0 ] || {{ echo "E: Unable to locate package nginx-bogus"; exit {exit_code}; }}\n'
-        # The output is the argument just before the first mirror line.
-        'out=""; prev=""\n'
-        'for a in "$@"; do case "$a" in deb\\ *) [ -z "$out" ] && out="$prev";; esac; prev="$a"; done\n'
-        'printf rootfs > "$out"\n'
-    )
-    script.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
-    return log
-
-
 def test_build_base_imports_mmdebstraps_tarball(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    log = _fake_mmdebstrap(tmp_path, monkeypatch, exit_code=0)
+    log = fake_mmdebstrap(tmp_path, monkeypatch, exit_code=0)
     fake = _Docker()
     seen: list[str] = []
     tag = baseimage.build_base(
@@ -235,7 +215,7 @@ def test_build_base_imports_mmdebstraps_tarball(tmp_path: Path, monkeypatch: pyt
 def test_failing_mmdebstrap_is_a_build_error_with_its_output(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _fake_mmdebstrap(tmp_path, monkeypatch, exit_code=1)
+    fake_mmdebstrap(tmp_path, monkeypatch, exit_code=1)
     fake = _Docker()
     with pytest.raises(ImageBuildError, match="Unable to locate package nginx-bogus"):
         baseimage.build_base(
@@ -258,3 +238,38 @@ def test_ensure_bases_builds_only_the_missing_ones(monkeypatch: pytest.MonkeyPat
     tags = baseimage.ensure_bases(["app", "nginx"], docker_client=fake, progress=lambda _: None)
     assert tags == {"app": RECIPES["app"].tag, "nginx": RECIPES["nginx"].tag}
     assert built == ["nginx"]
+
+
+def test_build_inputs_make_each_input_once_and_all_of_them_at_the_same_time(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Three bases and a wheelhouse meet at one barrier: made one after another, they would never all arrive.
+    meeting = threading.Barrier(4, timeout=10)
+    built: list[str] = []
+
+    def build_base(recipe: Recipe, **_: Any) -> str:
+        meeting.wait()
+        built.append(recipe.name)
+        return recipe.tag
+
+    def ensure_wheelhouse(requirements: Path, **_: Any) -> Path:
+        meeting.wait()
+        return tmp_path
+
+    monkeypatch.setattr(baseimage, "build_base", build_base)
+    monkeypatch.setattr(baseimage, "ensure_wheelhouse", ensure_wheelhouse)
+    with baseimage.BuildInputs(_Docker(), progress=lambda _: None) as inputs:
+        asked = [
+            inputs.base(RECIPES["app"]),
+            inputs.base(RECIPES["nginx"]),
+            inputs.base(Recipe("lb", ("x",))),
+        ]
+        wheels = inputs.wheelhouse(tmp_path / "requirements.txt")
+        assert inputs.base(RECIPES["app"]) is asked[0], "a second image asking shares the first build"
+        assert [f.result() for f in asked] == [
+            RECIPES["app"].tag,
+            RECIPES["nginx"].tag,
+            Recipe("lb", ("x",)).tag,
+        ]
+        assert wheels.result() == tmp_path
+    assert sorted(built) == ["app", "lb", "nginx"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import subprocess
 import tarfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -221,3 +222,17 @@ def test_available_base_is_official_only_when_both_official_bases_are_in_the_eng
     assert images.available_base(_Engine(both)) == "official"
     assert images.available_base(_Engine({images.OFFICIAL_BASES["app"]})) == "local"
     assert images.available_base(_Engine(set())) == "local"
+
+
+def test_missing_images_are_built_at_the_same_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = images.prepare(ImageSpec("app", "humangov-app", _context(tmp_path)), revision="r")
+    nginx = images.prepare(ImageSpec("nginx", "humangov-nginx", _context(tmp_path / "n")), revision="r")
+    meeting = threading.Barrier(2, timeout=10)  # one build after the other would never meet the other
+
+    def build_prepared(image: images.PreparedImage, **_: Any) -> str:
+        meeting.wait()
+        return image.tag
+
+    monkeypatch.setattr(images, "build_prepared", build_prepared)
+    tags = images.build_all([app, nginx], docker_client=_Docker([], set()), progress=lambda _: None)
+    assert tags == {"app": app.tag, "nginx": nginx.tag}
