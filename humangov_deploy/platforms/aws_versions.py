@@ -43,12 +43,13 @@ def version_of(raw: dict[str, Any]) -> Version:
 
 
 def current_version(clients: AwsClients, names: StackNames) -> Version | None:
-    """The revision the service's primary deployment runs; None without a service."""
+    """The revision the service runs (its primary deployment's, on AWS); None without a service."""
     service = ecs_api.find_service(clients, names.cluster, names.service)
     if service is None:
         return None
-    arn = service.primary.task_definition if service.primary else service.task_definition
-    raw = describe_revision(clients, arn)
+    # The service's own taskDefinition, not its PRIMARY deployment's: the same on AWS, and moto never
+    # updates a deployment's taskDefinition after UpdateService.
+    raw = describe_revision(clients, service.task_definition)
     return version_of(raw) if raw else None
 
 
