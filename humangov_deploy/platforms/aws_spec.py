@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from humangov_deploy import images
+from humangov_deploy import appsrc, images
 from humangov_deploy.naming import PERMISSIONS_BOUNDARY, PREFIX, StackNames
 
 # The images decide their ports: nginx listens on 8080 because a non-root process cannot bind 80 on
@@ -98,6 +98,7 @@ def ecs_tasks_trust(account: Account | None = None) -> dict[str, Any]:
 def task_role_policy(data: DataRefs) -> dict[str, Any]:
     """The app's rights: its own state's table (and indexes) and bucket objects, nothing else: exactly the
     calls the app makes (suites/unit/platforms/test_task_role_actions.py records them on moto)."""
+    audit_arn = audit_table_arn(data.table_arn)
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -112,6 +113,13 @@ def task_role_policy(data: DataRefs) -> dict[str, Any]:
                     "dynamodb:Query",
                 ],
                 "Resource": [data.table_arn, f"{data.table_arn}/index/*"],
+            },
+            {
+                # The audit trail is append-only: write new entries and read them, never change or delete.
+                "Sid": "StateAudit",
+                "Effect": "Allow",
+                "Action": ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"],
+                "Resource": [audit_arn, f"{audit_arn}/index/*"],
             },
             {
                 "Sid": "StateBucket",
@@ -176,6 +184,12 @@ def execution_role_policy(
     if repositories:
         statements += ecr_pull_statements(repositories)
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def audit_table_arn(table_arn: str) -> str:
+    """The state's audit table beside its records table: same partition, region and account."""
+    head, _, table = table_arn.rpartition("/")
+    return f"{head}/{appsrc.schema().audit_table_for(table)}"
 
 
 # --- Permissions boundary ------------------------------------------------------------------------------

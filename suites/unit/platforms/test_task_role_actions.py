@@ -24,6 +24,7 @@ BUCKET = f"{appsrc.schema().bucket_prefix(STATE)}abcd"
 TABLE_ARN = f"arn:aws:dynamodb:us-east-1:123456789012:table/{TABLE}"
 BUCKET_ARN = f"arn:aws:s3:::{BUCKET}"
 REFS = spec.DataRefs(TABLE, BUCKET, TABLE_ARN, BUCKET_ARN)
+AUDIT_ARN = f"arn:aws:dynamodb:us-east-1:123456789012:table/{appsrc.schema().audit_table_name(STATE)}"
 
 EXPECTED = {
     "StateTable": (
@@ -35,6 +36,10 @@ EXPECTED = {
             "dynamodb:Query",
         },
         [TABLE_ARN, f"{TABLE_ARN}/index/*"],
+    ),
+    "StateAudit": (
+        {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"},
+        [AUDIT_ARN, f"{AUDIT_ARN}/index/*"],
     ),
     "StateBucket": ({"s3:ListBucket"}, [BUCKET_ARN]),
     "StateDocuments": ({"s3:DeleteObject", "s3:GetObject", "s3:PutObject"}, [f"{BUCKET_ARN}/*"]),
@@ -95,7 +100,10 @@ def test_no_destructive_or_bulk_read_action(action: str) -> None:
 def test_the_role_names_no_other_bucket_or_table_and_no_wildcard_resource() -> None:
     for statement in statements().values():
         for resource in statement["Resource"]:
-            assert resource in (TABLE_ARN, f"{TABLE_ARN}/index/*", BUCKET_ARN, f"{BUCKET_ARN}/*")
+            assert resource in (
+                *(TABLE_ARN, f"{TABLE_ARN}/index/*", BUCKET_ARN, f"{BUCKET_ARN}/*"),
+                *(AUDIT_ARN, f"{AUDIT_ARN}/index/*"),
+            )
 
 
 def test_every_call_the_app_makes_is_allowed() -> None:
