@@ -211,6 +211,8 @@ MODULE_OUTPUTS = {
     "state_s3_bucket": "${aws_s3_bucket.state_s3.bucket}",
     "state_dynamodb_table_arn": "${aws_dynamodb_table.state_dynamodb.arn}",
     "state_s3_bucket_arn": "${aws_s3_bucket.state_s3.arn}",
+    "state_audit_table": "${aws_dynamodb_table.state_audit.name}",
+    "state_audit_table_arn": "${aws_dynamodb_table.state_audit.arn}",
 }
 
 

@@ -44,6 +44,68 @@ resource "aws_dynamodb_table" "state_dynamodb" {
     enabled = true
   }
 
+  # Sign-in throttle counters carry an expiry (schema.TTL_ATTR) and go away by themselves; records carry none.
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
+  }
+
+  tags = local.tags
+}
+
+# The state's audit trail (schema.create_audit_table_kwargs; a unit test compares them), hardened as the
+# records table. Append-only: the task role may only PutItem, GetItem and Query it. No TTL: entries stay.
+resource "aws_dynamodb_table" "state_audit" {
+  #checkov:skip=CKV_AWS_119:Encrypted at rest with the AWS managed key aws/dynamodb, as the records table.
+  name                        = "humangov-${var.state_name}-audit"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "pk"
+  range_key                   = "sk"
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "pk"
+    type = "S"
+  }
+
+  attribute {
+    name = "sk"
+    type = "S"
+  }
+
+  attribute {
+    name = "record_id"
+    type = "S"
+  }
+
+  attribute {
+    name = "username"
+    type = "S"
+  }
+
+  # Newest first, by record and by who acted: one bounded Query per page each.
+  global_secondary_index {
+    name            = "by_record"
+    hash_key        = "record_id"
+    range_key       = "sk"
+    projection_type = "ALL"
+  }
+
+  global_secondary_index {
+    name            = "by_user"
+    hash_key        = "username"
+    range_key       = "sk"
+    projection_type = "ALL"
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled = true
+  }
+
   tags = local.tags
 }
 

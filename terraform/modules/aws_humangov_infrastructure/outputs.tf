@@ -17,3 +17,13 @@ output "state_s3_bucket_arn" {
   description = "ARN of the state's S3 bucket."
   value       = aws_s3_bucket.state_s3.arn
 }
+
+output "state_audit_table" {
+  description = "Name of the state's audit trail table."
+  value       = aws_dynamodb_table.state_audit.name
+}
+
+output "state_audit_table_arn" {
+  description = "ARN of the state's audit trail table."
+  value       = aws_dynamodb_table.state_audit.arn
+}
