@@ -356,10 +356,20 @@ def scan_source(source: str, path: str = "<string>") -> list[CallSite]:
     return scanner.sites
 
 
+# App modules the library runs itself (humangov_deploy/users.py loads them by path): their calls are the
+# library's too. They take a client named like its service (`dynamodb`), which the scanner follows.
+APP_MODULES_RUN_BY_LIBRARY = ("accounts.py", "audit.py")
+
+
+def library_files() -> list[Path]:
+    app = REPO_ROOT / "containers" / "app" / "humangov"
+    return [*_python_files(PACKAGE_DIR), *(app / name for name in APP_MODULES_RUN_BY_LIBRARY)]
+
+
 def derive(files: Iterable[Path] | None = None) -> Derivation:
     """Scan the library (or the given files) and map each call site to IAM actions."""
     result = Derivation()
-    for path in files if files is not None else _python_files(PACKAGE_DIR):
+    for path in files if files is not None else library_files():
         if path.resolve() == Path(__file__).resolve():
             continue
         rel = str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
