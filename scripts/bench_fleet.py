@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Benchmark: a 50-state rollout against one state's, on an in-process moto server (issue 14: ratio <= 8).
+
+Prints figures; it is not a test. One process, as `humangov rollout` runs: moto's server on 127.0.0.1, the
+50 states deployed first (untimed, `--create-missing`), then, timed, a rollout of a new version to one
+state, and a rollout of another new version to all 50 with `--max-parallel 10`. Both are updates of
+deployed states (a new task definition revision, UpdateService, the `stable` wait), through the CLI's
+`main` with `--gate deploy` (moto runs no task, so `verify` cannot pass). Prebuilt image URIs: no Docker.
+
+    .venv/bin/python scripts/bench_fleet.py [--max-parallel 10] [--wave-size 10]
+
+The CPU may be shared: the load average is printed before and after, read the figures with it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+TARGET_RATIO = 8.0
+REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+
+
+def image(name: str, fill: str) -> str:
+    return f"{REGISTRY}/humangov-{name}@sha256:{fill * 64}"
+
+
+def rollout(endpoint: str, states: str, fill: str, *extra: str) -> tuple[float, dict[str, object]]:
+    from humangov_deploy.cli import main
+
+    argv = [
+        "rollout",
+        "--states",
+        states,
+        "--platform",
+        "aws",
+        "--endpoint-url",
+        endpoint,
+        "--data",
+        "boto3",
+        "--gate",
+        "deploy",
+        "--app-image",
+        image("app", fill),
+        "--nginx-image",
+        image("nginx", fill),
+        "--json",
+        *extra,
+    ]
+    out = io.StringIO()
+    started = time.perf_counter()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        code = main(argv)
+    seconds = time.perf_counter() - started
+    data = json.loads(out.getvalue())
+    if code != 0:
+        failed = [s for s in data["states"] if s["result"] != "done"]
+        raise SystemExit(f"rollout of {states} failed: {failed}")
+    return seconds, data
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--max-parallel", type=int, default=10)
+    parser.add_argument("--wave-size", type=int, default=10)
+    args = parser.parse_args()
+    # moto's services report 2 running tasks (a COMPLETED rollout) only with this, set before CreateService.
+    os.environ["MOTO_ECS_SERVICE_RUNNING"] = "2"
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        os.environ.setdefault(name, "bench")
+    os.environ.pop("AWS_PROFILE", None)
+
+    from moto.server import ThreadedMotoServer
+
+    from humangov_deploy.appsrc import states
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        every = ",".join(states())
+        fleet = ["--max-parallel", str(args.max_parallel), "--wave-size", str(args.wave_size)]
+        print(f"machine: {platform.node()}, {os.cpu_count()} CPU(s), {platform.python_version()}")
+        print(f"load average before: {os.getloadavg()}")
+        setup, _ = rollout(endpoint, every, "a", "--create-missing", *fleet)
+        print(f"setup: 50 states deployed in {setup:.1f} s (untimed)")
+        one, _ = rollout(endpoint, "vermont", "b")
+        fifty, data = rollout(endpoint, "all", "c", *fleet)
+        waves = [len(w) for w in data["waves"]]  # type: ignore[union-attr]
+        print(f"1 state:   {one:.2f} s")
+        print(f"50 states: {fifty:.2f} s (--max-parallel {args.max_parallel}, waves {waves})")
+        ratio = fifty / one
+        verdict = "within" if ratio <= TARGET_RATIO else "OVER"
+        print(f"ratio: {ratio:.2f} ({verdict} the target of {TARGET_RATIO:.0f})")
+        print(f"load average after: {os.getloadavg()}")
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
