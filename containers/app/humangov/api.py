@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, jsonify, redirect, request, url_for
+from flask import Blueprint, Response, abort, g, jsonify, redirect, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from humangov import service
+from humangov import record_trail, service
 from humangov.inputs import page_limit, record_input, search_text
 from humangov.model import FIELDS, ID_PATTERN, Record, ValidationError, validate_fields
 from humangov.responses import error_response
+from humangov.signin import requires
 from humangov.storage import DOCUMENT_URL_SECONDS, PreconditionFailed, current_storage, record_or_404
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -28,6 +29,9 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 @bp.before_request
 def require_guard_header() -> tuple[Response | str, int] | None:
+    # A Bearer token is never sent by a browser on its own: only cookie-authenticated writes need the header.
+    if g.get("via") == "token":
+        return None
     if request.method not in SAFE_METHODS and request.headers.get(GUARD_HEADER) != "1":
         return error_response(403, f"Requests that change data must send the header {GUARD_HEADER}: 1.")
     return None
@@ -59,11 +63,13 @@ def list_employees() -> Response:
 
 
 @bp.post("/employees")
+@requires("editor")
 def create_employee() -> tuple[Response, int, dict[str, str]]:
     _reject_unknown_fields(request.form.keys())
     fields, upload = record_input(pdf_required=True)
     assert upload is not None
     record = service.create(current_storage(), fields, upload)
+    record_trail.created(record)
     location = url_for("api.get_employee", record_id=record.id)
     return _tagged(jsonify(record.to_json()), record), 201, {"Location": location}
 
@@ -75,6 +81,7 @@ def get_employee(record_id: str) -> Response:
 
 
 @bp.patch("/employees/<record_id>")
+@requires("editor")
 def patch_employee(record_id: str) -> Response:
     """A JSON object of the fields to change, or multipart with those fields and/or a new `pdf`."""
     record = record_or_404(record_id)
@@ -91,22 +98,26 @@ def patch_employee(record_id: str) -> Response:
     if not fields and upload is None:
         abort(400, f"Nothing to change: send any of {', '.join(FIELDS)} or a pdf file.")
     new = service.update(current_storage(), record.id, fields, upload, expected_version=_if_match(record))
+    record_trail.edited(record, new, fields)
     return _tagged(jsonify(new.to_json()), new)
 
 
 @bp.delete("/employees/<record_id>")
+@requires("editor")
 def delete_employee(record_id: str) -> tuple[str, int]:
     """Without If-Match, deletes whatever version is current (a delete has no field to lose)."""
     expected = _if_match(record_or_404(record_id)) if "If-Match" in request.headers else None
     if not ID_PATTERN.match(record_id):
         abort(404)
-    service.delete(current_storage(), record_id, expected_version=expected)
+    old = service.delete(current_storage(), record_id, expected_version=expected)
+    record_trail.deleted(old)
     return "", 204
 
 
 @bp.get("/employees/<record_id>/document")
 def employee_document(record_id: str) -> BaseResponse:
     record = record_or_404(record_id)
+    record_trail.pdf_viewed(record)
     url = current_storage().document_url(record.document, record.document_name, DOCUMENT_URL_SECONDS)
     return redirect(url, 302)
 

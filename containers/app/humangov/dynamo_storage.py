@@ -53,7 +53,7 @@ class DynamoStorage:
     @classmethod
     def from_settings(cls, settings: Settings, cursors: Cursors) -> DynamoStorage:
         """Build the clients (no AWS call happens here) for the state's table and bucket."""
-        base = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=15)
+        base = client_config()
         # SigV4 presigned URLs carry X-Amz-Expires (SigV2 is deprecated); emulators answer on one
         # host name, so S3 uses path-style addressing there.
         s3_config = base.merge(Config(signature_version="s3v4"))
@@ -219,6 +219,17 @@ def _session(region: str) -> boto3.session.Session:
 
 
 _SESSION_LOCK = threading.Lock()
+
+
+def client_config() -> Config:
+    return Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=15)
+
+
+@contextmanager
+def shared_session(region: str) -> Iterator[boto3.session.Session]:
+    """The region's cached session, held under the lock while clients are made from it (identity.py)."""
+    with _SESSION_LOCK:
+        yield _session(region)
 
 
 @contextmanager

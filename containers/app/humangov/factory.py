@@ -14,10 +14,12 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from humangov import api, health, openapi, records, states
+from humangov import admin, api, health, openapi, records, request_ids, signin, states
 from humangov.config import Settings, load_settings
 from humangov.cursor import Cursors
 from humangov.dynamo_storage import DynamoStorage
+from humangov.identity import EXTENSION_KEY as IDENTITY_KEY
+from humangov.identity import Clock, Identity, utc_now
 from humangov.model import ValidationError, format_salary
 from humangov.responses import error_response
 from humangov.service import NotFoundError
@@ -44,11 +46,18 @@ _MESSAGES = {
 }
 
 
-def create_app(config: Mapping[str, Any] | None = None, storage: Storage | None = None) -> Flask:
+def create_app(
+    config: Mapping[str, Any] | None = None,
+    storage: Storage | None = None,
+    *,
+    clock: Clock | None = None,
+) -> Flask:
     """Build the app for one state.
 
     `config` holds settings by their environment names (US_STATE, AWS_REGION, ..., TESTING) and, when
-    given, replaces the environment; `storage` replaces the DynamoDB+S3 storage (tests).
+    given, replaces the environment; `storage` replaces the DynamoDB+S3 storage (tests); `clock` (a
+    callable giving an aware UTC datetime) is what sessions, the sign-in throttle and the audit trail
+    read as now (tests move it).
     """
     settings = load_settings(os.environ if config is None else config)
     _configure_logging()
@@ -75,10 +84,19 @@ def create_app(config: Mapping[str, Any] | None = None, storage: Storage | None 
     cursors = Cursors(app.config["SECRET_KEY"])
     chosen: Storage = storage if storage is not None else DynamoStorage.from_settings(settings, cursors)
     app.extensions[EXTENSION_KEY] = chosen
+    # Users, tokens and the audit trail: the state's own tables, read on every signed-in request.
+    app.extensions[IDENTITY_KEY] = Identity.from_settings(settings, clock or utc_now)
 
+    # Before every view: the request's id first (the gate's audit entries carry it), then the gate.
+    request_ids.install(app)
+    signin.install(app)
     csrf = CSRFProtect(app)
-    # The API is for automation (no session cookie, no forms); its guard is the X-HumanGov-Request header.
+    # The API takes no forms: a token, or a session cookie plus the X-HumanGov-Request header.
     csrf.exempt(api.bp)
+    csrf.exempt(admin.api_bp)
+    app.register_blueprint(signin.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(admin.api_bp)
     app.register_blueprint(records.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
@@ -148,7 +166,14 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(StorageError)
     def storage_error(exc: StorageError) -> tuple[Response | str, int]:
-        log.error("storage error on %s %s: %s", request.method, request.path, exc, exc_info=exc)
+        log.error(
+            "storage error on %s %s (request_id=%s): %s",
+            request.method,
+            request.path,
+            request_ids.current(),
+            exc,
+            exc_info=exc,
+        )
         return error_response(503, _MESSAGES[503])
 
 

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
+from humangov.signin import public
 from humangov.storage import current_storage
 
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
+@public
 def healthz() -> Response:
     # The ALB calls this every few seconds per task: it must not cost an AWS request or fail with AWS.
     return jsonify(status="ok")
 
 
 @bp.get("/readyz")
+@public
 def readyz() -> tuple[Response, int]:
     readiness = current_storage().readiness()
     checks = {

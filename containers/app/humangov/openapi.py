@@ -9,10 +9,12 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from humangov.openapi_document import document
+from humangov.signin import public
 
 bp = Blueprint("openapi", __name__, url_prefix="/api")
 
 
 @bp.get("/openapi.json")
+@public
 def openapi_json() -> Response:
     return jsonify(document())

@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from humangov import service
+from humangov import record_trail, service
 from humangov.inputs import PAGE_SIZE, form_version, record_input, search_text
 from humangov.model import FIELDS, ID_PATTERN, Record, ValidationError
 from humangov.responses import error_response
+from humangov.signin import requires
 from humangov.storage import DOCUMENT_URL_SECONDS, PreconditionFailed, current_storage, record_or_404
 
 bp = Blueprint("records", __name__)
@@ -20,6 +21,7 @@ def index() -> str:
 
 
 @bp.route("/new_record", methods=["GET", "POST"])
+@requires("editor")
 def new_record() -> Response | tuple[str, int] | str:
     if request.method == "GET":
         return render_template("record_form.html", record=None, values={}, errors={})
@@ -29,6 +31,7 @@ def new_record() -> Response | tuple[str, int] | str:
         return _form_again(None, exc)
     assert upload is not None
     record = service.create(current_storage(), fields, upload)
+    record_trail.created(record)
     flash(f"Added {record.first_name} {record.last_name}.")
     return redirect(url_for("records.list_records"), 302)
 
@@ -53,6 +56,7 @@ def search() -> tuple[str, int] | str:
 
 
 @bp.route("/edit_record/<record_id>", methods=["GET", "POST"])
+@requires("editor")
 def edit_record(record_id: str) -> Response | tuple[str, int] | str:
     """The form carries the version it shows: saving it over any other version is a conflict page."""
     record = record_or_404(record_id)
@@ -73,11 +77,13 @@ def edit_record(record_id: str) -> Response | tuple[str, int] | str:
         updated = service.update(current_storage(), record.id, fields, upload, expected_version=version)
     except PreconditionFailed as exc:
         return _conflict(exc.current)
+    record_trail.edited(record, updated, fields)
     flash(f"Saved {updated.first_name} {updated.last_name}.")
     return redirect(url_for("records.list_records"), 302)
 
 
 @bp.post("/records/delete")
+@requires("editor")
 def delete_record() -> Response | tuple[Response | str, int]:
     record_id = request.form.get("id", "")
     if not record_id:
@@ -93,6 +99,7 @@ def delete_record() -> Response | tuple[Response | str, int]:
             f"{name} was changed after this page was loaded: nothing was deleted. "
             "Look at the record again, then delete it if you still want to.",
         )
+    record_trail.deleted(old)
     flash(f"Deleted {old.first_name} {old.last_name}.")
     return redirect(url_for("records.list_records"), 302)
 
@@ -100,6 +107,7 @@ def delete_record() -> Response | tuple[Response | str, int]:
 @bp.get("/records/pdf/<record_id>")
 def record_pdf(record_id: str) -> Response:
     record = record_or_404(record_id)
+    record_trail.pdf_viewed(record)
     url = current_storage().document_url(record.document, record.document_name, DOCUMENT_URL_SECONDS)
     return redirect(url, 302)
 

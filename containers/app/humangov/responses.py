@@ -1,4 +1,5 @@
-"""Error responses in the caller's language: JSON under /api/, an HTML page elsewhere."""
+"""Error responses in the caller's language: JSON under /api/ (or when the client asks for JSON), an HTML
+page elsewhere."""
 
 from __future__ import annotations
 
@@ -7,7 +8,17 @@ from typing import Any
 from flask import Response, jsonify, render_template, request
 
 
-def error_response(status: int, message: str, **extra: Any) -> tuple[Response | str, int]:
+def wants_json() -> bool:
+    """An API path, or a client whose Accept header prefers JSON to HTML (a script posting to /login)."""
     if request.path.startswith("/api/"):
+        return True
+    accept = request.accept_mimetypes
+    return accept.best_match(["text/html", "application/json"]) == "application/json" and bool(
+        accept["application/json"]
+    )
+
+
+def error_response(status: int, message: str, **extra: Any) -> tuple[Response | str, int]:
+    if wants_json():
         return jsonify(error=message, **extra), status
     return render_template("error.html", status=status, message=message), status

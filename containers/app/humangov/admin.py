@@ -1,0 +1,160 @@
+"""Admin pages: the state's users (add, role, password reset, remove, API tokens) and the audit trail
+(/audit, and GET /api/audit as `{items, next}` like the employees API). Every change is audited.
+
+A one-time password or a new token is shown once, on the page that made it, and stored nowhere in
+clear. An admin cannot remove or demote themselves here (the state would risk having no admin left);
+`humangov users` can.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from humangov import accounts, audit
+from humangov.identity import audit_event, current_identity
+from humangov.signin import requires
+
+bp = Blueprint("admin", __name__)
+api_bp = Blueprint("audit_api", __name__, url_prefix="/api")
+
+AUDIT_PAGE_SIZE = 50
+
+
+def _users_page(**shown: Any) -> str:
+    identity = current_identity()
+    users = identity.call(accounts.list_users)
+    return render_template("admin_users.html", users=users, roles=accounts.ROLES, **shown)
+
+
+def _refuse(message: str) -> tuple[str, int]:
+    flash(message)
+    return _users_page(), 400
+
+
+@bp.get("/admin/users")
+@requires("admin")
+def users() -> str:
+    return _users_page()
+
+
+@bp.post("/admin/users")
+@requires("admin")
+def add_user() -> str | tuple[str, int]:
+    identity = current_identity()
+    username, role = request.form.get("username", ""), request.form.get("role", "")
+    try:
+        user, one_time = identity.call(accounts.add_user, username, role, now=identity.clock)
+    except accounts.AccountError as exc:
+        return _refuse(str(exc).capitalize() + ".")
+    audit_event("user.add", user.username, {"role": user.role, "one_time_password": True})
+    return _users_page(secret=one_time, secret_for=user.username, secret_kind="one-time password")
+
+
+@bp.post("/admin/users/<username>/role")
+@requires("admin")
+def set_role(username: str) -> Response | tuple[str, int]:
+    identity = current_identity()
+    old = identity.user(username) or abort(404)
+    if old.username == g.user.username:
+        return _refuse("You cannot change your own role here (the state could be left without an admin).")
+    try:
+        user = identity.call(accounts.set_role, username, request.form.get("role", ""), now=identity.clock)
+    except accounts.AccountError as exc:
+        return _refuse(str(exc).capitalize() + ".")
+    audit_event("user.set_role", user.username, {"role": {"old": old.role, "new": user.role}})
+    flash(f"{user.username} is now {user.role}.")
+    return redirect(url_for("admin.users"), 302)
+
+
+@bp.post("/admin/users/<username>/password")
+@requires("admin")
+def reset_password(username: str) -> str | tuple[str, int]:
+    identity = current_identity()
+    try:
+        user, one_time = identity.call(accounts.reset_password, username, now=identity.clock)
+    except accounts.UnknownUser:
+        abort(404)
+    except accounts.AccountError as exc:
+        return _refuse(str(exc).capitalize() + ".")
+    audit_event("user.reset_password", user.username, {"one_time_password": True})
+    return _users_page(secret=one_time, secret_for=user.username, secret_kind="one-time password")
+
+
+@bp.post("/admin/users/<username>/remove")
+@requires("admin")
+def remove_user(username: str) -> Response | tuple[str, int]:
+    identity = current_identity()
+    if (identity.user(username) or abort(404)).username == g.user.username:
+        return _refuse("You cannot remove yourself.")
+    try:
+        user = identity.call(accounts.remove_user, username)
+    except accounts.UnknownUser:
+        abort(404)
+    audit_event("user.remove", user.username, {"role": user.role, "tokens": len(user.tokens)})
+    flash(f"Removed {user.username}.")
+    return redirect(url_for("admin.users"), 302)
+
+
+@bp.post("/admin/users/<username>/tokens")
+@requires("admin")
+def create_token(username: str) -> str | tuple[str, int]:
+    identity = current_identity()
+    try:
+        info, token = identity.call(accounts.create_token, username, now=identity.clock)
+    except accounts.UnknownUser:
+        abort(404)
+    audit_event("user.token_create", info.username, {"token_id": info.token_id})
+    return _users_page(secret=token, secret_for=info.username, secret_kind=f"API token {info.token_id}")
+
+
+@bp.post("/admin/tokens/<token_id>/revoke")
+@requires("admin")
+def revoke_token(token_id: str) -> Response | tuple[str, int]:
+    identity = current_identity()
+    try:
+        info = identity.call(accounts.revoke_token, token_id, now=identity.clock)
+    except accounts.UnknownToken:
+        abort(404)
+    audit_event("user.token_revoke", info.username, {"token_id": info.token_id})
+    flash(f"Revoked token {info.token_id} of {info.username}.")
+    return redirect(url_for("admin.users"), 302)
+
+
+# --- the audit trail --------------------------------------------------------------------------------
+
+
+def _audit_page(limit: int) -> audit.AuditPage:
+    """The page the query string asks for; a bad cursor, limit or filter is a 400."""
+    record = request.args.get("record", "").strip() or None
+    username = request.args.get("user", "").strip() or None
+    try:
+        return current_identity().audit_page(
+            record_id=record, username=username, limit=limit, cursor=request.args.get("cursor") or None
+        )
+    except audit.BadQuery as exc:
+        abort(400, str(exc).capitalize() + ".")
+
+
+@bp.get("/audit")
+@requires("admin")
+def audit_trail() -> str:
+    page = _audit_page(AUDIT_PAGE_SIZE)
+    return render_template(
+        "audit.html",
+        page=page,
+        record=request.args.get("record", ""),
+        user=request.args.get("user", ""),
+    )
+
+
+@api_bp.get("/audit")
+@requires("admin")
+def audit_json() -> Response:
+    raw = request.args.get("limit", str(AUDIT_PAGE_SIZE))
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= audit.MAX_LIMIT:
+        abort(400, f"limit must be a whole number from 1 to {audit.MAX_LIMIT}.")
+    page = _audit_page(int(raw))
+    return jsonify(items=[entry.to_json() for entry in page.items], next=page.next)

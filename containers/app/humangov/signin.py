@@ -1,0 +1,265 @@
+"""Sign-in: who is asking (a session cookie or an API token), and whether they may.
+
+One gate (`install`) runs before every view. Views are closed by default: a view marked `@public` is
+open to anyone (health, login, the OpenAPI document, static files); every other needs a signed-in
+user whose role allows the view's `@requires(role)` (viewer when unmarked). Refusals: a page
+redirects to /login?next=<path>; the API answers 401 JSON with `WWW-Authenticate: Bearer`; a role too
+low is 403 and the view never runs.
+
+Sessions are Flask's signed cookie, holding the user, the state, when it was issued and when it was
+last used (the clock is the identity's, injectable): idle for IDLE_SECONDS or older than
+ABSOLUTE_SECONDS and it counts for nothing. It also holds the user item's `updated_at`, so a password
+reset, a role change or removal by an admin ends the user's sessions on every task at once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from werkzeug.wrappers import Response
+
+from humangov import accounts
+from humangov.identity import audit_event, current_identity
+from humangov.responses import error_response, wants_json
+
+bp = Blueprint("signin", __name__)
+
+IDLE_SECONDS = 30 * 60
+ABSOLUTE_SECONDS = 12 * 3600
+SEEN_RESOLUTION_SECONDS = 60  # `last used` is rewritten (a new cookie) at most once a minute
+BEARER = re.compile(r"Bearer +(\S+)\Z", re.IGNORECASE)
+PASSWORD_ENDPOINTS = frozenset({"signin.password", "signin.logout", "static"})
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def public(view: View) -> View:
+    view._humangov_public = True  # type: ignore[attr-defined]
+    return view
+
+
+def requires(role: str) -> Callable[[View], View]:
+    accounts.check_role(role)
+
+    def mark(view: View) -> View:
+        view._humangov_role = role  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def install(app: Flask) -> None:
+    app.before_request(_gate)
+    app.context_processor(lambda: {"current_user": g.get("user")})
+
+
+# --- the gate ---------------------------------------------------------------------------------------
+
+
+def _gate() -> Response | tuple[Any, ...] | None:
+    g.user, g.via, g.token_id = None, None, None
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is None:  # no such route: a 404 for everyone
+        return None
+    is_public = request.endpoint == "static" or getattr(view, "_humangov_public", False)
+    if is_public and request.endpoint != "signin.login":
+        return None  # /healthz and the rest cost no storage call, whatever cookie comes along
+    if _is_api() and "Authorization" in request.headers and not is_public:
+        refused = _token_user()
+        if refused is not None:
+            return refused
+    else:
+        g.user = _session_user()
+        if g.user:
+            g.via = "session"
+    if is_public:
+        return None
+    if g.user is None:
+        if _is_api():
+            return _unauthorized("Sign in first: send Authorization: Bearer <token> (or a session cookie).")
+        return redirect(url_for("signin.login", next=_here()), 302)
+    if g.user.must_change and request.endpoint not in PASSWORD_ENDPOINTS:
+        if _is_api() or wants_json():
+            return error_response(403, "Choose a new password at /account/password before anything else.")
+        return redirect(url_for("signin.password", next=_here()), 302)
+    need = getattr(view, "_humangov_role", "viewer")
+    if not g.user.can(need):
+        return error_response(403, f"This needs the {need} role; you are signed in as a {g.user.role}.")
+    return None
+
+
+def _is_api() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _here() -> str:
+    query = request.query_string.decode("latin-1")
+    return request.path + (f"?{query}" if query else "")
+
+
+def _unauthorized(message: str, error: str = "") -> tuple[Any, ...]:
+    # RFC 6750, section 3: the challenge a Bearer-protected resource answers with.
+    body, status = error_response(401, message)
+    challenge = 'Bearer realm="humangov"' + (f', error="{error}"' if error else "")
+    return body, status, {"WWW-Authenticate": challenge}
+
+
+def _token_user() -> tuple[Any, ...] | None:
+    """Authenticate the API request by its Bearer token; a refusal response if the header is bad."""
+    match = BEARER.match(request.headers.get("Authorization", ""))
+    found = current_identity().user_for_token(match.group(1)) if match else None
+    if found is None:
+        return _unauthorized("The API token is missing, malformed, unknown or revoked.", "invalid_token")
+    g.user, info = found
+    g.via, g.token_id = "token", info.token_id
+    audit_event(
+        "token.use",
+        g.user.username,
+        {"token_id": info.token_id, "method": request.method, "path": request.path[:200]},
+    )
+    return None
+
+
+def _session_user() -> accounts.User | None:
+    """The signed-in user of this session, or None (none, expired, another state's, user changed)."""
+    if "uid" not in session:
+        return None
+    identity = current_identity()
+    now = identity.clock().timestamp()
+    try:
+        issued, seen = float(session["iat"]), float(session["seen"])
+        username, state, stamp = str(session["uid"]), str(session["state"]), str(session["stamp"])
+    except (KeyError, TypeError, ValueError):
+        session.clear()
+        return None
+    if state != identity.state or now - seen > IDLE_SECONDS or now - issued > ABSOLUTE_SECONDS:
+        session.clear()
+        return None
+    user = identity.user(username)
+    if user is None or _stamp(user) != stamp:
+        session.clear()
+        return None
+    if now - seen >= SEEN_RESOLUTION_SECONDS:
+        session["seen"] = now
+    return user
+
+
+def _stamp(user: accounts.User) -> str:
+    return user.updated_at.isoformat()
+
+
+def start_session(user: accounts.User) -> None:
+    """A fresh session for `user` (a new CSRF token too: nothing of the anonymous session is kept)."""
+    now = current_identity().clock().timestamp()
+    session.clear()
+    session.update(uid=user.username, state=current_identity().state, iat=now, seen=now, stamp=_stamp(user))
+    session.permanent = False
+    g.user = user
+
+
+def restamp(user: accounts.User) -> None:
+    """Keep the session of the signed-in user after they changed their own user item."""
+    session["stamp"] = _stamp(user)
+    g.user = user
+
+
+def safe_next(target: str | None) -> str:
+    """A same-site relative path to go to after sign-in; anything else (another host, a scheme, `//x`,
+    a backslash some browsers read as `/`) is replaced by the home page."""
+    target = (target or "").strip()
+    parts = urlsplit(target)
+    if (
+        not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or parts.scheme
+        or parts.netloc
+        or any(ord(c) < 32 for c in target)
+    ):
+        return "/"
+    return target
+
+
+# --- the pages --------------------------------------------------------------------------------------
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login() -> Response | tuple[Any, ...] | str:
+    target = safe_next(request.values.get("next"))
+    if request.method == "GET":
+        if g.user is not None and not g.user.must_change:
+            return redirect(target, 302)
+        return render_template("login.html", next=target, error=None, username="")
+    username = request.form.get("username", "")[:200]
+    password = request.form.get("password", "")
+    try:
+        user = current_identity().authenticate(username, password)
+    except accounts.Throttled as exc:
+        audit_event("signin.failure", username.strip().lower()[:64], {"reason": "throttled"}, who="anonymous")
+        seconds = int(exc.retry_after) + 1
+        body, status = error_response(429, str(exc).capitalize() + ".")
+        return body, status, {"Retry-After": str(seconds)}
+    except accounts.BadCredentials as exc:
+        audit_event("signin.failure", username.strip().lower()[:64], {"reason": "credentials"}, who="anonymous")
+        if wants_json():
+            return error_response(401, str(exc).capitalize() + ".")
+        page = render_template("login.html", next=target, error=str(exc).capitalize() + ".", username=username)
+        return page, 200
+    except accounts.AccountError as exc:  # the throttle's counter kept changing under other tasks
+        return error_response(503, str(exc))
+    start_session(user)
+    audit_event("signin.success", user.username, {"role": user.role})
+    if user.must_change:
+        return redirect(url_for("signin.password", next=target), 302)
+    return redirect(target, 302)
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    audit_event("signout", g.user.username)
+    session.clear()
+    return redirect(url_for("signin.login"), 302)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+def password() -> Response | tuple[Any, ...] | str:
+    target = safe_next(request.values.get("next"))
+    if request.method == "GET":
+        return render_template("password.html", next=target, error=None)
+    current, new, again = (request.form.get(k, "") for k in ("current_password", "new_password", "confirm"))
+    identity = current_identity()
+    error = None
+    if new != again:
+        error = "The two new passwords differ."
+    else:
+        try:
+            identity.authenticate(g.user.username, current)
+            user = identity.call(accounts.set_password, g.user.username, new, now=identity.clock)
+        except accounts.Throttled as exc:
+            body, status = error_response(429, str(exc).capitalize() + ".")
+            return body, status, {"Retry-After": str(int(exc.retry_after) + 1)}
+        except accounts.BadCredentials:
+            error = "The current password is wrong."
+        except accounts.AccountError as exc:
+            error = str(exc).capitalize() + "."
+    if error:
+        return render_template("password.html", next=target, error=error), 400
+    audit_event("user.set_password", user.username)
+    restamp(user)
+    return redirect(target, 302)
+
