@@ -174,9 +174,7 @@ def use_test_cost() -> None:
     dummy_hash.cache_clear()
 
 
-def hash_password(
-    password: str, *, n: int | None = None, r: int | None = None, p: int | None = None
-) -> str:
+def hash_password(password: str, *, n: int | None = None, r: int | None = None, p: int | None = None) -> str:
     """`scrypt$n=..,r=..,p=..$<salt>$<key>` with a random salt (base64); the cost defaults to `_cost`."""
     n, r, p = n or _cost[0], r or _cost[1], p or _cost[2]
     salt = secrets.token_bytes(SALT_BYTES)

@@ -32,4 +32,3 @@ def _assign() -> None:
 def _answer(response: Response) -> Response:
     response.headers[HEADER] = current() or uuid.uuid4().hex
     return response
-

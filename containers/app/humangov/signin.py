@@ -215,10 +215,14 @@ def login() -> Response | tuple[Any, ...] | str:
         body, status = error_response(429, str(exc).capitalize() + ".")
         return body, status, {"Retry-After": str(seconds)}
     except accounts.BadCredentials as exc:
-        audit_event("signin.failure", username.strip().lower()[:64], {"reason": "credentials"}, who="anonymous")
+        audit_event(
+            "signin.failure", username.strip().lower()[:64], {"reason": "credentials"}, who="anonymous"
+        )
         if wants_json():
             return error_response(401, str(exc).capitalize() + ".")
-        page = render_template("login.html", next=target, error=str(exc).capitalize() + ".", username=username)
+        page = render_template(
+            "login.html", next=target, error=str(exc).capitalize() + ".", username=username
+        )
         return page, 200
     except accounts.AccountError as exc:  # the throttle's counter kept changing under other tasks
         return error_response(503, str(exc))
@@ -262,4 +266,3 @@ def password() -> Response | tuple[Any, ...] | str:
     audit_event("user.set_password", user.username)
     restamp(user)
     return redirect(target, 302)
-

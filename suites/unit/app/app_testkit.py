@@ -1,9 +1,11 @@
-"""Shared helpers of the app's unit tests: a state's data on moto, forms with CSRF tokens, PDFs."""
+"""Shared helpers of the app's unit tests: a state's data on moto, signed-in clients, forms with CSRF
+tokens, PDFs."""
 
 from __future__ import annotations
 
 import io
 import re
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -11,8 +13,9 @@ from functools import cache
 from typing import Any
 
 import boto3
+from flask import Flask
 from flask.testing import FlaskClient
-from humangov import schema
+from humangov import accounts, schema
 from humangov.config import load_settings
 from humangov.cursor import Cursors
 from humangov.dynamo_storage import DynamoStorage, to_item
@@ -22,10 +25,13 @@ from werkzeug.test import TestResponse
 STATE = "california"
 REGION = "us-east-1"
 TABLE = schema.table_name(STATE)
+AUDIT_TABLE = schema.audit_table_name(STATE)
 BUCKET = schema.bucket_prefix(STATE) + "unit"
 SECRET = "unit-test-secret-key-0123456789abcdef"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 API_HEADERS = {"X-HumanGov-Request": "1"}
+PASSWORD = "unit test password 1234"
+ACCOUNT_PREFIXES = (schema.USER_PREFIX, schema.TOKEN_PREFIX, schema.THROTTLE_PREFIX)
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 _VERSION = re.compile(r'name="version" value="([^"]*)"')
 
@@ -51,10 +57,29 @@ class StateData:
     s3: Any
 
     def items(self) -> list[dict[str, Any]]:
+        """The records in the table (users, tokens and sign-in counters share it: see account_items)."""
+        return [i for i in self.all_items() if not i[schema.HASH_KEY]["S"].startswith(ACCOUNT_PREFIXES)]
+
+    def account_items(self) -> list[dict[str, Any]]:
+        return [i for i in self.all_items() if i[schema.HASH_KEY]["S"].startswith(ACCOUNT_PREFIXES)]
+
+    def all_items(self) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         for page in self.dynamodb.get_paginator("scan").paginate(TableName=TABLE):
             items.extend(page["Items"])
         return items
+
+    def audit(self, **filters: Any) -> list[Any]:
+        """The audit trail's entries, newest first (audit.query's filters), every page."""
+        from humangov import audit
+
+        entries, cursor = [], None
+        while True:
+            page = audit.query(self.dynamodb, AUDIT_TABLE, cursor=cursor, limit=100, **filters)
+            entries += page.items
+            if not page.next:
+                return entries
+            cursor = page.next
 
     def item(self, record_id: str) -> dict[str, Any] | None:
         item: dict[str, Any] | None = self.dynamodb.get_item(
@@ -80,8 +105,47 @@ def create_state_data(endpoint_url: str | None = None) -> StateData:
     dynamodb = _session().client("dynamodb", endpoint_url=endpoint_url)
     s3 = _session().client("s3", endpoint_url=endpoint_url)
     dynamodb.create_table(**schema.create_table_kwargs(TABLE))
+    dynamodb.create_table(**schema.create_audit_table_kwargs(AUDIT_TABLE))
     s3.create_bucket(Bucket=BUCKET)
     return StateData(dynamodb, s3)
+
+
+def add_user(app: Flask, role: str = "editor", username: str | None = None, password: str = PASSWORD) -> str:
+    """A user of the app's state (with their own password: no change needed), made through the app's
+    own DynamoDB client and table (moto in-process or a moto server alike); returns the username."""
+    identity = app.extensions["humangov.identity"]
+    name = username or f"{role}-{uuid.uuid4().hex[:8]}"
+    identity.call(accounts.add_user, name, role, password=password, now=identity.clock)
+    return name
+
+
+def sign_in(
+    client: FlaskClient, username: str, password: str = PASSWORD, next_path: str = "/"
+) -> TestResponse:
+    """Post the sign-in form as a browser does (CSRF token from the login page)."""
+    token = hidden_fields(client, "/login")["csrf_token"]
+    data = {"username": username, "password": password, "csrf_token": token, "next": next_path}
+    response: TestResponse = client.post("/login", data=data)
+    return response
+
+
+def signed_in(client: FlaskClient, role: str = "editor", username: str | None = None) -> FlaskClient:
+    """`client`, signed in as a new user of `role` (a test's default; anonymous use is explicit)."""
+    name = add_user(client.application, role, username)
+    response = sign_in(client, name)
+    assert response.status_code == 302, text(response)
+    return client
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def user_token(app: Flask, role: str = "editor") -> str:
+    """A new user of `role` and a personal API token of theirs."""
+    identity = app.extensions["humangov.identity"]
+    _, token = identity.call(accounts.create_token, add_user(app, role), now=identity.clock)
+    return str(token)
 
 
 def moto_storage(storage_class: type[DynamoStorage] = DynamoStorage) -> DynamoStorage:

@@ -1,15 +1,29 @@
-"""Fixtures of the app's unit tests: moto with the state's table and bucket, the app and its client."""
+"""Fixtures of the app's unit tests: moto with the state's tables and bucket, the app and its client.
+
+`client` is signed in as an editor (most tests are about records); `admin_client` as an admin;
+`anonymous` is a client that never signed in. Passwords are hashed at accounts' test cost here
+(`accounts.use_test_cost()`, a hook only tests call), so signing in costs milliseconds.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
-from app_testkit import StateData, app_config, create_state_data
+from app_testkit import StateData, app_config, create_state_data, signed_in
 from flask import Flask
 from flask.testing import FlaskClient
-from humangov import create_app
+from humangov import accounts, create_app
 from moto import mock_aws
+
+from humangov_deploy import users
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashes() -> None:
+    # Both copies of accounts.py: the app's, and the one the deploy library loads by path.
+    accounts.use_test_cost()
+    users.accounts().use_test_cost()
 
 
 @pytest.fixture(autouse=True)
@@ -35,4 +49,14 @@ def app(data: StateData) -> Flask:
 
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
+    return signed_in(app.test_client(), "editor")
+
+
+@pytest.fixture
+def admin_client(app: Flask) -> FlaskClient:
+    return signed_in(app.test_client(), "admin")
+
+
+@pytest.fixture
+def anonymous(app: Flask) -> FlaskClient:
     return app.test_client()

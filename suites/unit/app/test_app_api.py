@@ -15,6 +15,7 @@ from app_testkit import (
     follow_api_pages,
     form,
     seed_records,
+    signed_in,
 )
 from flask.testing import FlaskClient
 from humangov import create_app
@@ -196,7 +197,7 @@ def test_a_create_with_an_unknown_field_is_400(client: FlaskClient, data: StateD
 
 
 def test_an_upload_over_the_limit_is_413_in_json(data: StateData) -> None:
-    client = create_app(app_config(MAX_UPLOAD_MB="1")).test_client()
+    client = signed_in(create_app(app_config(MAX_UPLOAD_MB="1")).test_client())
     big = PDF + b"0" * (2 * 1024 * 1024)
     response = client.post("/api/employees", data=form(pdf=big), headers=API_HEADERS)
     assert response.status_code == 413

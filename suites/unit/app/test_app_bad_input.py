@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from app_testkit import PDF, StateData, add_record, app_config, csrf_token, form, text
+from app_testkit import PDF, StateData, add_record, app_config, csrf_token, form, signed_in, text
 from flask.testing import FlaskClient
 from humangov import create_app, schema
 from humangov.cursor import Cursors
@@ -51,7 +51,7 @@ def test_a_form_without_a_file_is_refused(client: FlaskClient, data: StateData) 
 
 
 def test_a_file_over_the_limit_is_413(data: StateData) -> None:
-    client = create_app(app_config(MAX_UPLOAD_MB="1")).test_client()
+    client = signed_in(create_app(app_config(MAX_UPLOAD_MB="1")).test_client())
     token = csrf_token(client)
     for size in (1024 * 1024 + 1, 2 * 1024 * 1024):  # just over the PDF limit; over the request limit
         big = PDF + b"0" * (size - len(PDF))
@@ -62,7 +62,7 @@ def test_a_file_over_the_limit_is_413(data: StateData) -> None:
 
 
 def test_a_file_at_the_limit_is_accepted(data: StateData) -> None:
-    client = create_app(app_config(MAX_UPLOAD_MB="1")).test_client()
+    client = signed_in(create_app(app_config(MAX_UPLOAD_MB="1")).test_client())
     exact = PDF + b"0" * (1024 * 1024 - len(PDF))
     response = client.post("/new_record", data=form(client, pdf=exact))
     assert response.status_code == 302
@@ -144,7 +144,7 @@ def test_a_form_without_a_valid_csrf_token_is_400(
 
 def test_a_csrf_token_from_another_session_is_refused(client: FlaskClient, data: StateData) -> None:
     app = client.application
-    token = csrf_token(app.test_client())  # another browser's token, without its session cookie
+    token = csrf_token(app.test_client(), "/login")  # another browser's token, without its session cookie
     response = client.post("/new_record", data={**form(), "csrf_token": token})
     assert response.status_code == 400
     assert_nothing_stored(data)

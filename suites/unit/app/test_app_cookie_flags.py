@@ -24,7 +24,7 @@ def test_over_https_the_session_cookie_is_secure(client: FlaskClient) -> None:
 def test_over_plain_http_the_cookie_is_not_secure_but_still_httponly_and_lax(client: FlaskClient) -> None:
     for headers in ({}, {"X-Forwarded-Proto": "http"}):
         fresh = client.application.test_client()  # a new browser: the cookie is set on its first page
-        flags = _session_cookie(fresh.get("/new_record", headers=headers))
+        flags = _session_cookie(fresh.get("/login", headers=headers))
         assert "Secure" not in flags, headers
         assert "HttpOnly" in flags
         assert "SameSite=Lax" in flags

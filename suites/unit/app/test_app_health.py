@@ -23,9 +23,11 @@ def test_healthz_is_ok_without_calling_aws() -> None:
     assert response.get_json() == {"status": "ok"}
 
 
-def test_home_page_does_not_call_aws_either() -> None:
-    client = create_app(app_config(), storage=ExplodingStorage()).test_client()  # type: ignore[arg-type]
-    assert client.get("/").status_code == 200
+def test_home_page_sends_a_visitor_to_sign_in_without_calling_storage() -> None:
+    anonymous = create_app(app_config(), storage=ExplodingStorage()).test_client()  # type: ignore[arg-type]
+    response = anonymous.get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login?next=/"
 
 
 def test_readyz_is_ok_when_table_and_bucket_answer(client: FlaskClient) -> None:

@@ -16,6 +16,7 @@ from app_testkit import (
     app_config,
     csrf_token,
     form,
+    signed_in,
     text,
 )
 from flask.testing import FlaskClient
@@ -177,7 +178,7 @@ def test_a_text_field_over_its_limit_is_413_about_form_fields(client: FlaskClien
 
 
 def test_a_pdf_over_its_limit_is_413_about_the_pdf(data: StateData) -> None:
-    client = create_app(app_config(MAX_UPLOAD_MB="1")).test_client()
+    client = signed_in(create_app(app_config(MAX_UPLOAD_MB="1")).test_client())
     big = PDF + b"0" * (1024 * 1024 + 1 - len(PDF))
     response = client.post("/new_record", data={**form(pdf=big), "csrf_token": csrf_token(client)})
     assert response.status_code == 413

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterator
 
 import pytest
-from app_testkit import TABLE, StateData, app_config
+from app_testkit import TABLE, StateData, app_config, signed_in
 from humangov import create_app
 
 
@@ -33,7 +33,7 @@ def test_a_storage_error_is_logged_to_stdout_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     no_root_handlers(monkeypatch)
-    client = create_app(app_config()).test_client()
+    client = signed_in(create_app(app_config()).test_client())
     create_app(app_config())  # a second app in the process adds no second handler
     data.dynamodb.delete_table(TableName=TABLE)
     assert client.get("/records").status_code == 503

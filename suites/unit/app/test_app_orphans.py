@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 import pytest
-from app_testkit import API_HEADERS, PDF, StateData, add_record, app_config, form, moto_storage
+from app_testkit import API_HEADERS, PDF, StateData, add_record, app_config, form, moto_storage, signed_in
 from flask.testing import FlaskClient
 from humangov import create_app, service
 from humangov.dynamo_storage import DynamoStorage
@@ -31,7 +31,7 @@ class FailingObjectDelete(DynamoStorage):
 
 
 def client_with(storage_class: type[DynamoStorage]) -> FlaskClient:
-    return create_app(app_config(), storage=moto_storage(storage_class)).test_client()
+    return signed_in(create_app(app_config(), storage=moto_storage(storage_class)).test_client())
 
 
 def test_a_failed_table_write_removes_the_uploaded_object(data: StateData) -> None:

@@ -5,7 +5,18 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, urlsplit
 
-from app_testkit import BUCKET, PDF, StateData, add_record, app_config, form, moto_storage, seed_records, text
+from app_testkit import (
+    BUCKET,
+    PDF,
+    StateData,
+    add_record,
+    app_config,
+    form,
+    moto_storage,
+    seed_records,
+    signed_in,
+    text,
+)
 from flask.testing import FlaskClient
 from humangov import create_app, schema
 
@@ -25,7 +36,7 @@ def test_home_of_a_two_word_state(data: StateData) -> None:
         AWS_DYNAMODB_TABLE=schema.table_name("new-york"),
         AWS_BUCKET=schema.bucket_prefix("new-york") + "abcd",
     )
-    body = text(create_app(config).test_client().get("/"))
+    body = text(create_app(config).test_client().get("/login"))  # anonymous: no table needed
     assert "New York" in body
     assert "California" not in body
 
@@ -116,7 +127,7 @@ def test_search_follows_continue_links_to_every_match(data: StateData) -> None:
     # A tiny read budget makes the search span many requests, some without any match.
     storage = moto_storage()
     storage.search_budget = 5
-    client = create_app(app_config(), storage=storage).test_client()
+    client = signed_in(create_app(app_config(), storage=storage).test_client())
     names = [(f"Other{i}", "Person") for i in range(40)] + [(f"Needle{i}", "Z") for i in range(30)]
     ids = seed_records(data, names)
     seen, pages = _walk_pages(client, "/search?name=needle")

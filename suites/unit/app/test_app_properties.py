@@ -13,7 +13,7 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 import pytest
-from app_testkit import API_HEADERS, SECRET, app_config, create_state_data, form
+from app_testkit import API_HEADERS, SECRET, app_config, create_state_data, form, signed_in
 from flask.testing import FlaskClient
 from humangov import create_app, cursor, schema
 from humangov.cursor import Cursors
@@ -68,7 +68,7 @@ def app_client() -> Iterator[FlaskClient]:
     # One table, bucket and app for all examples: each example only reads, or refuses to write.
     with mock_aws():
         create_state_data()
-        yield create_app(app_config()).test_client()
+        yield signed_in(create_app(app_config()).test_client())
 
 
 def _salary_of(raw: object) -> Decimal:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from app_testkit import SECRET, app_config, create_state_data, seed_records
+from app_testkit import SECRET, app_config, create_state_data, seed_records, signed_in
 from flask.testing import FlaskClient
 from humangov import create_app, schema
 from humangov.cursor import Cursors
@@ -54,7 +54,7 @@ def test_at_10000_records_each_page_reads_a_bounded_number_of_items(big_table: l
     app = create_app(app_config())
     counter = ReadCounter()
     app.extensions[EXTENSION_KEY].dynamodb.meta.events.register("after-call.dynamodb", counter.hook)
-    client = app.test_client()
+    client = signed_in(app.test_client())
     check_listing_pages(client, counter)
     check_last_page(client, counter, big_table)
     check_search(client, counter, big_table)

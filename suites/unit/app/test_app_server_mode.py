@@ -12,7 +12,7 @@ import urllib.request
 from collections.abc import Iterator
 
 import pytest
-from app_testkit import API_HEADERS, PDF, StateData, app_config, create_state_data, form, text
+from app_testkit import API_HEADERS, PDF, StateData, app_config, create_state_data, form, signed_in, text
 from flask import Flask
 from humangov import create_app
 from moto.server import ThreadedMotoServer
@@ -62,7 +62,7 @@ def app_url(app: Flask) -> Iterator[str]:
 
 
 def test_the_presigned_pdf_url_downloads_the_pdf_from_the_emulator(app: Flask, endpoint: str) -> None:
-    client = app.test_client()
+    client = signed_in(app.test_client())
     created = client.post("/api/employees", data=form(file_name="Offer Letter.pdf"), headers=API_HEADERS)
     assert created.status_code == 201
     record = created.get_json()
@@ -86,7 +86,7 @@ def test_readyz_over_http_against_the_emulator(app_url: str) -> None:
 def test_a_form_session_through_the_emulator_creates_and_deletes_a_record(
     app: Flask, data: StateData
 ) -> None:
-    client = app.test_client()
+    client = signed_in(app.test_client())
     response = client.post("/new_record", data=form(client, first_name="Http", last_name="Session"))
     assert response.status_code == 302
     listing = text(client.get("/records"))
@@ -100,8 +100,9 @@ def test_a_form_session_through_the_emulator_creates_and_deletes_a_record(
     assert data.item(item["id"]["S"]) is None
 
 
-def test_pages_over_http(app_url: str) -> None:
-    with urllib.request.urlopen(f"{app_url}/", timeout=10) as response:
+def test_pages_over_http_need_a_signed_in_user(app_url: str) -> None:
+    with urllib.request.urlopen(f"{app_url}/", timeout=10) as response:  # follows the redirect
+        assert response.url == f"{app_url}/login?next=/"
         assert "California" in response.read().decode()
     request = urllib.request.Request(
         f"{app_url}/api/employees",
@@ -111,5 +112,6 @@ def test_pages_over_http(app_url: str) -> None:
     )
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=10)
-    assert refused.value.code == 403  # no X-HumanGov-Request header
-    assert "X-HumanGov-Request" in json.load(refused.value)["error"]
+    assert refused.value.code == 401  # nobody signed in: before any other check
+    assert refused.value.headers["WWW-Authenticate"].startswith("Bearer")
+    assert "Sign in" in json.load(refused.value)["error"]

@@ -23,6 +23,7 @@ from app_testkit import (
     hidden_fields,
     moto_storage,
     seed_records,
+    signed_in,
     text,
 )
 from flask.testing import FlaskClient
@@ -54,7 +55,7 @@ class Meanwhile(DynamoStorage):
 def racing(data: StateData) -> tuple[FlaskClient, Meanwhile]:
     storage = moto_storage(Meanwhile)
     assert isinstance(storage, Meanwhile)
-    return create_app(app_config(), storage=storage).test_client(), storage
+    return signed_in(create_app(app_config(), storage=storage).test_client()), storage
 
 
 def another_task(record_id: str, fields: dict[str, Any], pdf: bytes | None = None) -> Callable[[], Record]:
