@@ -11,6 +11,9 @@ from functools import cache
 from typing import Any
 
 from humangov.api import GUARD_HEADER
+from humangov.audit import ACTIONS as AUDIT_ACTIONS
+from humangov.audit import MAX_CURSOR_CHARS as AUDIT_MAX_CURSOR
+from humangov.audit import MAX_LIMIT as AUDIT_MAX_LIMIT
 from humangov.cursor import MAX_CURSOR_LENGTH
 from humangov.inputs import MAX_PAGE_SIZE, MAX_SEARCH_LENGTH, PAGE_SIZE
 from humangov.model import _SALARY, ID_PATTERN, MAX_SALARY, MAX_TEXT_LENGTH, SALARY_FORMAT
@@ -34,7 +37,23 @@ def _error(description: str) -> dict[str, Any]:
 
 _ERRORS: dict[str, dict[str, Any]] = {
     "400": _error("Bad input: `error` says what, `fields` maps each bad field to its message."),
-    "403": _error(f"A request that changes data came without `{GUARD_HEADER}: 1`."),
+    "401": {
+        "description": "Not signed in: no session cookie or Bearer token, or one that is unknown, revoked "
+        "or expired.",
+        "headers": {
+            "WWW-Authenticate": {
+                "required": True,
+                "schema": {"type": "string", "pattern": "^Bearer "},
+                "description": 'The Bearer challenge (RFC 6750), e.g. `Bearer realm="humangov"`.',
+            }
+        },
+        "content": {_JSON: {"schema": _ref("schemas", "Error")}},
+    },
+    "403": _error(
+        f"Refused, nothing changed: the user's role does not allow it (viewer < editor < admin), the user "
+        f"must first change a one-time password, or a cookie-authenticated write came without "
+        f"`{GUARD_HEADER}: 1`."
+    ),
     "404": _error("No record has this id."),
     "409": _error("The record changed meanwhile (a concurrent write won); read it again and retry."),
     "412": {
@@ -48,7 +67,8 @@ _ERRORS: dict[str, dict[str, Any]] = {
 
 
 def _errors(*statuses: int) -> dict[str, dict[str, Any]]:
-    return {str(status): _ERRORS[str(status)] for status in statuses}
+    """The error answers of a signed-in operation: these, and always 401 and 403 (sign-in, roles)."""
+    return {str(status): _ERRORS[str(status)] for status in sorted({*statuses, 401, 403})}
 
 
 def _record_response(description: str, **extra_headers: Any) -> dict[str, Any]:
@@ -147,6 +167,39 @@ def _schemas() -> dict[str, Any]:
             "minProperties": 1,
             "properties": {**fields, "salary": salary_in, "pdf": _ref("schemas", "Pdf")},
         },
+        "AuditEntry": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["id", "at", "who", "action", "target", "request_id", "details"],
+            "properties": {
+                "id": {"type": "string"},
+                "at": {"type": "string", "format": "date-time", "description": "UTC"},
+                "who": {"type": "string", "description": "A username, `anonymous` or `cli:<os user>`."},
+                "action": {"type": "string", "enum": sorted(AUDIT_ACTIONS)},
+                "target": {"type": "string", "description": "The record id or username acted on."},
+                "request_id": {"type": "string", "description": "The request's X-Request-ID."},
+                "details": {
+                    "type": "object",
+                    "description": 'An edit: `{"fields": {name: {"old": ..., "new": ...}}}`.',
+                },
+            },
+        },
+        "AuditPage": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["items", "next"],
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "maxItems": AUDIT_MAX_LIMIT,
+                    "items": _ref("schemas", "AuditEntry"),
+                },
+                "next": {
+                    "type": ["string", "null"],
+                    "description": "Cursor of older entries; null at the end.",
+                },
+            },
+        },
         "Pdf": {
             "type": "string",
             "format": "binary",
@@ -168,9 +221,10 @@ def _parameters() -> dict[str, Any]:
         "Guard": {
             "name": GUARD_HEADER,
             "in": "header",
-            "required": True,
+            "required": False,
             "schema": {"type": "string", "enum": ["1"]},
-            "description": "Required on every request that changes data (no cross-site form can send it).",
+            "description": "Required on every request that changes data and is authenticated by the session "
+            "cookie (no cross-site form can send it); not needed with a Bearer token.",
         },
         "IfMatch": {
             "name": "If-Match",
@@ -307,10 +361,54 @@ def _paths() -> dict[str, Any]:
                 },
             },
         },
+        "/api/audit": {
+            "get": {
+                "operationId": "listAuditEntries",
+                "summary": "The audit trail, newest first (admins only); by record or by user.",
+                "parameters": [
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": AUDIT_MAX_LIMIT,
+                            "default": 50,
+                        },
+                    },
+                    {
+                        "name": "cursor",
+                        "in": "query",
+                        "schema": {"type": "string", "maxLength": AUDIT_MAX_CURSOR},
+                        "description": "`next` of the previous page; anything else is a 400.",
+                    },
+                    {
+                        "name": "record",
+                        "in": "query",
+                        "schema": {"type": "string", "maxLength": 256},
+                        "description": "Only the entries of this record id.",
+                    },
+                    {
+                        "name": "user",
+                        "in": "query",
+                        "schema": {"type": "string", "maxLength": 256},
+                        "description": "Only the entries of what this user did (`cli:<name>` for the CLI).",
+                    },
+                ],
+                "responses": {
+                    "200": {
+                        "description": "A page of entries",
+                        "content": {_JSON: {"schema": _ref("schemas", "AuditPage")}},
+                    },
+                    **_errors(400, 503),
+                },
+            }
+        },
         "/api/openapi.json": {
             "get": {
                 "operationId": "getOpenApiDocument",
-                "summary": "This document.",
+                "security": [],
+                "summary": "This document (no sign-in needed).",
                 "responses": {
                     "200": {"description": "OpenAPI 3.1", "content": {_JSON: {"schema": {"type": "object"}}}}
                 },
@@ -330,7 +428,35 @@ def document() -> dict[str, Any]:
             "description": 'Employee records of one state, each with a PDF. Errors are `{"error": ...}`.',
         },
         "paths": _paths(),
+        # Either a personal API token (`humangov users token`, or an admin's Users page) or the session
+        # cookie of a browser signed in at /login.
+        "security": [{"bearer": []}, {"cookie": []}],
         "components": {
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A personal API token (`hgv_...`); writes need no guard header.",
+                },
+                "cookie": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "session",
+                    "description": f"The session of a browser signed in at /login; writes need "
+                    f"`{GUARD_HEADER}: 1`. Sign-in attempts are throttled: see responses/SignInThrottled.",
+                },
+            },
+            # /login is a form, not part of this API; what it answers a client refused by the throttle:
+            "responses": {
+                "SignInThrottled": {
+                    "description": "POST /login after 5 failed sign-ins of the username within 15 minutes "
+                    "(JSON when the client's Accept prefers it, else a page); no password is checked.",
+                    "headers": {
+                        "Retry-After": {"required": True, "schema": {"type": "integer", "minimum": 1}},
+                    },
+                    "content": {_JSON: {"schema": _ref("schemas", "Error")}},
+                }
+            },
             "schemas": _schemas(),
             "parameters": _parameters(),
             "headers": {

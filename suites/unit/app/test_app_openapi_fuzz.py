@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import schemathesis
-from app_testkit import API_HEADERS, BUCKET, PDF, StateData, seed_records
+from app_testkit import API_HEADERS, BUCKET, PDF, StateData, bearer, seed_records, user_token
 from flask import Flask
 from humangov.openapi_document import document
 from hypothesis import HealthCheck, settings
@@ -90,6 +90,12 @@ def flatmap_headers(context: Any, headers: dict[str, Any] | None) -> st.SearchSt
 
 
 @pytest.fixture
+def auth(app: Flask) -> dict[str, str]:
+    """An editor's API token: every case is signed in (anonymous answers have their own tests)."""
+    return bearer(user_token(app, "editor"))
+
+
+@pytest.fixture
 def seeded(data: StateData) -> StateData:
     ids = seed_records(data, SEEDED)
     assert ids == SEEDED_IDS
@@ -103,19 +109,19 @@ def seeded(data: StateData) -> StateData:
 # the previous ones left, and the no-orphan invariant must hold across all of them.
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_the_api_answers_as_documented_and_orphans_nothing(
-    case: schemathesis.Case, app: Flask, seeded: StateData
+    case: schemathesis.Case, app: Flask, seeded: StateData, auth: dict[str, str]
 ) -> None:
-    case.call_and_validate(app=app, checks=CHECKS)
+    case.call_and_validate(app=app, checks=CHECKS, headers=auth)
     assert_nothing_orphaned(seeded)
 
 
-def test_the_documented_example_creates_a_record(app: Flask, seeded: StateData) -> None:
+def test_the_documented_example_creates_a_record(app: Flask, seeded: StateData, auth: dict[str, str]) -> None:
     """The fuzz run's one sure create: random bytes are rarely a PDF, so most generated creates are 400s."""
     create = schema["/api/employees"]["POST"]
     media = document()["paths"]["/api/employees"]["post"]["requestBody"]["content"]["multipart/form-data"]
     example = media["examples"]["teacher"]["value"]
     case = create.Case(body=dict(example), headers=dict(API_HEADERS), media_type="multipart/form-data")
-    response = case.call_and_validate(app=app, checks=CHECKS)
+    response = case.call_and_validate(app=app, checks=CHECKS, headers=auth)
     assert response.status_code == 201, response.text
     assert response.json()["last_name"] == example["last_name"]
     assert_nothing_orphaned(seeded)
@@ -131,7 +137,13 @@ def test_the_documented_example_creates_a_record(app: Flask, seeded: StateData) 
     ],
 )
 def test_if_match_answers_are_documented(
-    app: Flask, seeded: StateData, method: str, body: dict[str, Any] | None, if_match: str, status: int
+    app: Flask,
+    seeded: StateData,
+    auth: dict[str, str],
+    method: str,
+    body: dict[str, Any] | None,
+    if_match: str,
+    status: int,
 ) -> None:
     """The fuzz run rarely sends the one matching version: each outcome of If-Match, checked once."""
     operation = schema["/api/employees/{record_id}"][method]
@@ -140,6 +152,6 @@ def test_if_match_answers_are_documented(
         headers={**API_HEADERS, "If-Match": if_match},
         **({"body": body, "media_type": "application/json"} if body is not None else {}),
     )
-    response = case.call_and_validate(app=app, checks=CHECKS)
+    response = case.call_and_validate(app=app, checks=CHECKS, headers=auth)
     assert response.status_code == status, response.text
     assert_nothing_orphaned(seeded)
