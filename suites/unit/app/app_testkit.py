@@ -7,7 +7,8 @@ import io
 import re
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -241,3 +242,16 @@ def follow_api_pages(client: FlaskClient, url: str) -> Iterator[dict[str, Any]]:
 
 def text(response: TestResponse) -> str:
     return response.get_data(as_text=True)
+
+
+@dataclass
+class MovingClock:
+    """The app's `clock`: an aware UTC datetime that moves only when a test says so."""
+
+    at: datetime = field(default_factory=lambda: datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def advance(self, seconds: float) -> None:
+        self.at += timedelta(seconds=seconds)
