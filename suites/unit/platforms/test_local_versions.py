@@ -55,3 +55,7 @@ def test_docker_record_store_keeps_the_newest_record_per_run() -> None:
     assert len(engine.volume_list) == 2
     for volume in engine.volume_list:
         assert set(volume.attrs["Labels"]) == {LABEL_RUN, "humangov.rollout.seq", "humangov.rollout.record"}
+    # A save of another runner whose older volume is not removed yet: the newest still wins.
+    stale = {LABEL_RUN: "run-1", "humangov.rollout.seq": "1", "humangov.rollout.record": "z1:stale"}
+    engine.volumes.create(name="humangov-rollout-run-1-1", labels=stale)
+    assert store.get("run-1") == "z1:second" and store.all()["run-1"] == "z1:second"
