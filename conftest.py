@@ -10,6 +10,9 @@ import pytest
 
 from suites import infra
 
+# Per-test and per-fixture times for scripts/bench_unit.py; does nothing unless HUMANGOV_UNIT_TIMINGS is set.
+pytest_plugins = ("suites.timings",)
+
 SUITES = ("unit", "container", "live")
 ROOT = Path(__file__).resolve().parent
 

@@ -52,7 +52,7 @@ def engine_images(env: dict[str, str]) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("--state", default="vermont", help="the state to deploy (default: vermont)")
+    parser.add_argument("--state", default="new-mexico", help="the state to deploy (default: new-mexico)")
     parser.add_argument("--docker-host", default=os.environ.get("DOCKER_HOST"), help="the engine to use")
     parser.add_argument("--allow-warm", action="store_true", help="run even if the engine has our images")
     parser.add_argument("--keep", action="store_true", help="keep the temporary copy and the state")

@@ -16,7 +16,7 @@ from humangov_deploy.bench.results import PERCENTILES, BenchReport
 # One panel per percentile, then throughput: (key, title, y label).
 PANELS: tuple[tuple[str, str, str], ...] = (
     *((p, f"latency {p}", "ms") for p in PERCENTILES),
-    ("throughput", "throughput", "requests/s"),
+    ("throughput", "throughput (successful responses)", "requests/s"),
 )
 COLORS = {"ours": "#1f77b4", "baseline": "#ff7f0e"}
 
@@ -34,7 +34,7 @@ class PlotSeries:
 def series(report: BenchReport) -> PlotSeries:
     panels: dict[str, dict[str, list[float]]] = {}
     for key, _title, _unit in PANELS:
-        attr = "rps" if key == "throughput" else key
+        attr = "ok_rps" if key == "throughput" else key
         panels[key] = {
             run.target: [float(getattr(run.mixes[m], attr)) for m in MIX_NAMES]
             for run in (report.ours, report.baseline)

@@ -35,6 +35,11 @@ class MixStats:
     def ok(self) -> int:
         return self.requests - self.failures
 
+    @property
+    def ok_rps(self) -> float:
+        """Successful responses per second: the throughput that counts (a fast 503 serves no one)."""
+        return round(self.rps * self.ok / self.requests, 3) if self.requests else 0.0
+
 
 @dataclass(frozen=True)
 class ErrorCount:
@@ -63,10 +68,14 @@ class RunResult:
             "target": self.target,
             "url": self.url,
             "config": self.config,
-            "mixes": {name: asdict(stats) for name, stats in self.mixes.items()},
-            "total": asdict(self.total),
+            "mixes": {name: _stats_json(stats) for name, stats in self.mixes.items()},
+            "total": _stats_json(self.total),
             "errors": [asdict(e) for e in self.errors],
         }
+
+
+def _stats_json(stats: MixStats) -> dict[str, Any]:
+    return {**asdict(stats), "ok_rps": stats.ok_rps}
 
 
 class ResultsError(HumangovError):
@@ -134,8 +143,11 @@ def ratio(ours: float, baseline: float) -> float | None:
 
 
 def ratios(ours: MixStats, baseline: MixStats) -> dict[str, float | None]:
-    """Throughput ratio (above 1: we serve more) and latency ratios (below 1: we answer faster)."""
-    out = {"throughput": ratio(ours.rps, baseline.rps)}
+    """Throughput ratio (above 1: we serve more) and latency ratios (below 1: we answer faster).
+
+    Throughput counts successful responses only; latencies are locust's, over every response.
+    """
+    out = {"throughput": ratio(ours.ok_rps, baseline.ok_rps)}
     out.update({p: ratio(getattr(ours, p), getattr(baseline, p)) for p in PERCENTILES})
     return out
 
@@ -177,7 +189,7 @@ class BenchReport:
     def lines(self) -> list[str]:
         """The summary printed at the end: one line per mix and target, then the ratios."""
         out = [
-            f"{'mix':<8} {'target':<9} {'requests':>8} {'errors':>6} {'req/s':>8} "
+            f"{'mix':<8} {'target':<9} {'requests':>8} {'errors':>6} {'req/s':>8} {'ok/s':>8} "
             f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}"
         ]
         for name in (*MIX_NAMES, "total"):
@@ -185,6 +197,7 @@ class BenchReport:
                 s = run.total if name == "total" else run.mixes[name]
                 out.append(
                     f"{name:<8} {run.target:<9} {s.requests:>8} {s.failures:>6} {s.rps:>8.1f} "
+                    f"{s.ok_rps:>8.1f} "
                     f"{s.p50:>7.0f} {s.p95:>7.0f} {s.p99:>7.0f}"
                 )
         total = self.ratios()["total"]

@@ -112,8 +112,8 @@ def run_bench(
             load = loadgen.Load(target_url, options.duration, options.concurrency, plan_path)
             runs[target] = loadgen.run(target, config, load, options.out, progress)
             progress(
-                f"{target}: {runs[target].total.requests} requests, {runs[target].total.rps:.1f}/s, "
-                f"{runs[target].failures} error(s)"
+                f"{target}: {runs[target].total.requests} requests, {runs[target].total.ok_rps:.1f}/s "
+                f"successful, {runs[target].failures} error(s)"
             )
     finally:
         _cleanup(http, url, tag, known + records.logged_ids(created_log), docker, options.state, progress)

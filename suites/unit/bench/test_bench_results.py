@@ -66,7 +66,9 @@ def test_report_ratios_per_mix_and_in_total() -> None:
     assert set(ratios) == {*MIX_NAMES, "total"}
     # list: ours 5.8 req/s vs 5.0; p50 150 vs 120; p95 380 vs 690.
     assert ratios["list"] == {"throughput": 1.16, "p50": 1.25, "p95": 0.551, "p99": 0.551}
-    assert ratios["total"]["throughput"] == 1.2  # 24.0 / 20.0
+    # Successful responses only: ours 24.0/s, the baseline 20.0/s of which 2 in 40 failed (19.0/s).
+    assert ratios["total"]["throughput"] == 1.263
+    assert ratios["create"]["throughput"] == 1.5  # 1.5/s against 2.0/s with half of them failed
 
 
 def test_bench_json_holds_both_targets_every_mix_the_ratios_and_the_machine() -> None:
@@ -82,6 +84,8 @@ def test_bench_json_holds_both_targets_every_mix_the_ratios_and_the_machine() ->
     assert data["ours"]["mixes"]["search"]["p95"] == 170
     assert data["baseline"]["mixes"]["search"]["p95"] == 700
     assert data["baseline"]["total"]["failures"] == 2
+    assert data["baseline"]["total"]["ok_rps"] == 19.0
+    assert data["baseline"]["mixes"]["create"]["ok_rps"] == 1.0
     assert data["baseline"]["errors"] == [
         {"mix": "create", "error": "HTTP 503, expected 201", "occurrences": 2}
     ]
@@ -95,5 +99,6 @@ def test_errors_add_up_both_targets() -> None:
 def test_summary_has_a_line_per_mix_and_target_then_the_ratios() -> None:
     lines = report().lines()
     assert len(lines) == 1 + 2 * (len(MIX_NAMES) + 1) + 1
-    assert lines[1].split() == ["list", "ours", "11", "0", "5.8", "150", "380", "380"]
-    assert lines[-1] == "ours/baseline, all mixes: throughput 1.20x, p50 1.72x, p95 0.50x, p99 0.44x"
+    assert lines[1].split() == ["list", "ours", "11", "0", "5.8", "5.8", "150", "380", "380"]
+    assert lines[10].split() == ["create", "baseline", "4", "2", "2.0", "1.0", "120", "210", "210"]
+    assert lines[-1] == "ours/baseline, all mixes: throughput 1.26x, p50 1.72x, p95 0.50x, p99 0.44x"
