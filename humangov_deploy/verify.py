@@ -17,8 +17,9 @@ import requests
 from botocore.exceptions import BotoCoreError, ClientError
 
 from humangov_deploy import appsrc
-from humangov_deploy.errors import VerificationFailed
+from humangov_deploy.errors import HumangovError, VerificationFailed
 from humangov_deploy.platforms.base import Platform, Progress, StackStatus, print_progress
+from humangov_deploy.verify_signin import SignInCheck
 
 GUARD_HEADER = {"X-HumanGov-Request": "1"}
 HTTP_TIMEOUT = 15.0
@@ -81,7 +82,14 @@ class _Run:
         started = self.clock()
         try:
             ok, detail = body()
-        except (requests.RequestException, BotoCoreError, ClientError, KeyError, ValueError) as exc:
+        except (
+            requests.RequestException,
+            BotoCoreError,
+            ClientError,
+            HumangovError,
+            KeyError,
+            ValueError,
+        ) as exc:
             ok, detail = False, f"{type(exc).__name__}: {exc}"
         result = CheckResult(name, "pass" if ok else "fail", detail, round(self.clock() - started, 3))
         self.report.checks.append(result)
@@ -101,7 +109,12 @@ def verify(
     progress: Progress = print_progress,
     clock: Callable[[], float] = time.monotonic,
     min_tasks: int = MIN_TASKS,
+    signin: bool = True,
+    fresh_http: Callable[[], requests.Session] = requests.Session,
 ) -> Report:
+    """With `signin` (the default: every deployed app needs it), a short-lived user of verify's own
+    signs in and the record checks run as that user; `fresh_http` makes the cookie-less clients of
+    the anonymous and viewer checks."""
     state = appsrc.validate_state(state)
     http = http or requests.Session()
     status = platform.status(state)
@@ -116,7 +129,19 @@ def verify(
         return report
     base = status.url.rstrip("/")
     run.check("http", lambda: _expect(http.get(f"{base}/", timeout=HTTP_TIMEOUT), 200))
-    _record_checks(run, platform, status, http, base)
+    if not signin:
+        _record_checks(run, platform, status, http, base, None)
+        return report
+    users = SignInCheck(platform, state, http, base, fresh_http)
+    try:
+        run.check("anonymous", users.anonymous)
+        if run.check("signin", users.sign_in):
+            _record_checks(run, platform, status, http, base, users)
+        else:
+            for name in ("create", "table", "bucket", "read", "delete", "cleanup"):
+                run.skip(name, "verify's user could not sign in")
+    finally:
+        run.check("users", users.remove)
     return report
 
 
@@ -142,7 +167,12 @@ def _expect(response: requests.Response, code: int) -> tuple[bool, str]:
 
 
 def _record_checks(
-    run: _Run, platform: Platform, status: StackStatus, http: requests.Session, base: str
+    run: _Run,
+    platform: Platform,
+    status: StackStatus,
+    http: requests.Session,
+    base: str,
+    users: SignInCheck | None,
 ) -> None:
     schema = appsrc.schema()
     clients = platform.data_clients(status.state)
@@ -183,6 +213,8 @@ def _record_checks(
         for name in ("table", "bucket", "read", "delete", "cleanup"):
             run.skip(name, "no record was created")
         return
+    if users is not None:
+        run.check("viewer", users.viewer_cannot_write)
     if status.table:
         run.check("table", lambda: (item_exists(), f"item {record['id']} in {status.table}"))
     else:
@@ -217,3 +249,5 @@ def _record_checks(
         return not left, "item and object removed" if not left else f"still there: {', '.join(left)}"
 
     run.check("cleanup", gone)
+    if users is not None:
+        run.check("audit", lambda: users.audited(record["id"]))

@@ -13,7 +13,7 @@ import pytest
 import requests
 from moto import mock_aws
 
-from humangov_deploy import appsrc
+from humangov_deploy import appsrc, users
 from humangov_deploy.clients import AwsClients
 from humangov_deploy.data import create_state_data
 from humangov_deploy.errors import VerificationFailed
@@ -114,7 +114,8 @@ def stack() -> Iterator[tuple[AwsClients, StackStatus, FakeApp]]:
 def run(stack: tuple[AwsClients, StackStatus, FakeApp]) -> Any:
     clients, status, app = stack
     lines: list[str] = []
-    report = verify(FakePlatform(clients, status), "texas", http=app, progress=lines.append)  # type: ignore[arg-type]
+    # The record checks against the fake app; the sign-in checks run against the real app below.
+    report = verify(FakePlatform(clients, status), "texas", http=app, progress=lines.append, signin=False)  # type: ignore[arg-type]
     assert len(lines) == len(report.checks)
     return report
 
@@ -217,24 +218,41 @@ def test_http_errors_become_failed_checks(stack: tuple[AwsClients, StackStatus, 
 
 
 class FlaskHttp:
-    """requests-like calls served by the real app's test client (the contract verify relies on)."""
+    """requests-like calls served by the real app's test client (the contract verify relies on); the
+    test client keeps cookies like a requests.Session."""
 
     def __init__(self, client: Any) -> None:
         self.client = client
 
     def _wrap(self, method: str, url: str, response: Any) -> FakeResponse:
-        return FakeResponse(response.status_code, url, method, response.get_json(silent=True) or {})
+        wrapped = FakeResponse(response.status_code, url, method, response.get_json(silent=True) or {})
+        wrapped.headers = response.headers  # type: ignore[attr-defined]
+        wrapped.text = response.get_data(as_text=True)  # type: ignore[attr-defined]
+        return wrapped
 
-    def get(self, url: str, **_: Any) -> FakeResponse:
-        return self._wrap("GET", url, self.client.get(url.removeprefix(URL) or "/"))
+    def get(self, url: str, *, allow_redirects: bool = True, **kwargs: Any) -> FakeResponse:
+        path = url.removeprefix(URL) or "/"
+        response = self.client.get(path, headers=kwargs.get("headers"), follow_redirects=allow_redirects)
+        return self._wrap("GET", url, response)
 
     def post(
-        self, url: str, *, data: dict[str, str], files: dict[str, Any], headers: dict[str, str], **_: Any
+        self,
+        url: str,
+        *,
+        data: dict[str, str],
+        files: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        **_: Any,
     ) -> Any:
-        name, body, content_type = files["pdf"]
-        form: dict[str, Any] = {**data, "pdf": (io.BytesIO(body), name, content_type)}
+        form: dict[str, Any] = dict(data)
+        if files:
+            name, body, content_type = files["pdf"]
+            form["pdf"] = (io.BytesIO(body), name, content_type)
         response = self.client.post(
-            url.removeprefix(URL), data=form, headers=headers, content_type="multipart/form-data"
+            url.removeprefix(URL),
+            data=form,
+            headers=headers,
+            content_type="multipart/form-data",
         )
         return self._wrap("POST", url, response)
 
@@ -242,10 +260,13 @@ class FlaskHttp:
         return self._wrap("DELETE", url, self.client.delete(url.removeprefix(URL), headers=headers))
 
 
-def test_verify_passes_against_the_real_app(stack: tuple[AwsClients, StackStatus, FakeApp]) -> None:
+@pytest.fixture
+def real_app(stack: tuple[AwsClients, StackStatus, FakeApp]) -> Any:
     humangov = pytest.importorskip("humangov", reason="the app's dependencies (flask) are not installed")
-    clients, status, _fake = stack
-    app = humangov.create_app(
+    humangov.accounts.use_test_cost()  # test hook: cheap scrypt for the users verify makes
+    users.accounts().use_test_cost()
+    _clients, status, _fake = stack
+    return humangov.create_app(
         {
             "US_STATE": "texas",
             "AWS_REGION": "us-east-1",
@@ -255,10 +276,49 @@ def test_verify_passes_against_the_real_app(stack: tuple[AwsClients, StackStatus
             "TESTING": "1",
         }
     )
-    report = verify(
-        FakePlatform(clients, status), "texas", http=FlaskHttp(app.test_client()), progress=lambda _m: None
-    )  # type: ignore[arg-type]
+
+
+def verify_real(stack: tuple[AwsClients, StackStatus, FakeApp], app: Any) -> Any:
+    clients, status, _fake = stack
+    return verify(
+        FakePlatform(clients, status),  # type: ignore[arg-type]
+        "texas",
+        http=FlaskHttp(app.test_client()),  # type: ignore[arg-type]
+        fresh_http=lambda: FlaskHttp(app.test_client()),  # type: ignore[arg-type,return-value]
+        progress=lambda _m: None,
+    )
+
+
+def test_verify_signs_in_and_passes_against_the_real_app(
+    stack: tuple[AwsClients, StackStatus, FakeApp], real_app: Any
+) -> None:
+    clients, _status, _fake = stack
+    report = verify_real(stack, real_app)
     assert report.ok, str(report)
+    names = [c.name for c in report.checks]
+    for name in ("anonymous", "signin", "viewer", "audit", "users"):
+        assert name in names
+    # verify's users are gone, and what it did is in the audit trail under their names.
+    assert users.UserAdmin(clients, "texas").list() == []
+    trail = users.UserAdmin(clients, "texas").audit_page(limit=100).items
+    assert {e.action for e in trail} >= {"user.add", "signin.success", "record.create", "user.remove"}
+
+
+def test_verify_fails_when_the_app_lets_anyone_in(
+    stack: tuple[AwsClients, StackStatus, FakeApp], real_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flask import g
+    from humangov import signin
+
+    def open_door() -> None:  # a gate that lets everyone through, as anonymous
+        g.user, g.via, g.token_id = None, None, None
+
+    gates = real_app.before_request_funcs[None]
+    gates[gates.index(signin._gate)] = open_door
+    report = verify_real(stack, real_app)
+    found = {c.name: c.status for c in report.checks}
+    assert found["anonymous"] == "fail"
+    assert found["users"] == "pass"
 
 
 # --- only RUNNING tasks count ---------------------------------------------------------------------------
