@@ -22,6 +22,7 @@ import requests
 from humangov_deploy import baseimage, images
 from humangov_deploy.clients import AwsClients
 from humangov_deploy.data import StateData, create_state_data
+from humangov_deploy.users import UserAdmin
 from humangov_deploy.waits import Poll, poll_until
 
 HERE = Path(__file__).resolve().parent
@@ -31,6 +32,8 @@ PREFIX = f"hgc-{RUN_ID}"
 LABEL = "humangov.test-run"
 REGION = "us-east-1"
 STATE = "california"
+EDITOR = "container-editor"
+EDITOR_PASSWORD = "container suite password"
 MOTO_PORT = 5000
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 READY_SECONDS = 90.0
@@ -72,6 +75,11 @@ class Task:
     containers: dict[str, Any] = field(default_factory=dict)
     ports: dict[int, str] = field(default_factory=dict)
     data: StateData | None = None
+    token: str = ""  # an editor's API token, made at start (`auth` sends it)
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
 
     @property
     def url(self) -> str:
@@ -126,6 +134,10 @@ def start_task(
         task.ports[port] = f"{binding['HostIp']}:{binding['HostPort']}"
     wait_http(f"{task.aws_url}/moto-api/data.json", what="moto server", task=task, role="aws")
     task.data = create_state_data(task.clients(), STATE)
+    # Users live in the sidecar's moto, in the state's table, made as `humangov users` makes them.
+    admin = UserAdmin(task.clients(), STATE, actor="container-suite")
+    admin.add(EDITOR, "editor", password=EDITOR_PASSWORD)
+    task.token = admin.create_token(EDITOR)[1]
 
     env: dict[str, str] = {
         "US_STATE": STATE,

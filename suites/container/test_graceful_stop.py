@@ -21,12 +21,12 @@ FIELDS = {"first_name": "Stop", "last_name": "Safe", "role": "Clerk", "salary": 
 TAIL = 4096
 
 
-def _open_request(address: tuple[str, int], body: bytes, content_type: str) -> socket.socket:
+def _open_request(task: Task, address: tuple[str, int], body: bytes, content_type: str) -> socket.socket:
     sock = socket.create_connection(address, timeout=30)
     head = (
         "POST /api/employees HTTP/1.1\r\n"
         f"Host: {address[0]}:{address[1]}\r\n"
-        "X-HumanGov-Request: 1\r\n"
+        f"Authorization: Bearer {task.token}\r\n"
         f"Content-Type: {content_type}\r\n"
         f"Content-Length: {len(body)}\r\n"
         "Connection: close\r\n\r\n"
@@ -80,7 +80,7 @@ def test_nginx_finishes_an_upload_in_flight_on_sigquit(fresh_task: Task) -> None
     task = fresh_task
     body, content_type = multipart_body(FIELDS, PDF + b"0" * 300_000)
     host, port = task.url.removeprefix("http://").rsplit(":", 1)
-    sock = _open_request((host, int(port)), body, content_type)
+    sock = _open_request(task, (host, int(port)), body, content_type)
     _wait_in_flight(task, images.NGINX_PORT)
 
     thread, timing = _stop_in_background(task, "nginx")
@@ -97,7 +97,7 @@ def test_nginx_finishes_an_upload_in_flight_on_sigquit(fresh_task: Task) -> None
 def test_gunicorn_finishes_a_request_in_flight_on_sigterm(fresh_task: Task) -> None:
     task = fresh_task
     body, content_type = multipart_body(FIELDS, PDF + b"0" * 300_000)
-    sock = _open_request(task.app_address, body, content_type)
+    sock = _open_request(task, task.app_address, body, content_type)
     _wait_in_flight(task, images.APP_PORT)
 
     thread, timing = _stop_in_background(task, "app")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 import requests
-from container_kit import MOTO_PORT, PDF, TASK_MAX_UPLOAD_MB, Task
+from container_kit import EDITOR, EDITOR_PASSWORD, MOTO_PORT, PDF, TASK_MAX_UPLOAD_MB, Task
 
-HEADERS = {"X-HumanGov-Request": "1"}
+from humangov_deploy import users
+
 MB = 1024 * 1024
 
 
@@ -17,6 +18,48 @@ def _csrf(session: requests.Session, url: str) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert match, page.text
     return match.group(1)
+
+
+def _signed_in(task: Task) -> requests.Session:
+    """A browser session of the suite's editor, signed in through nginx with the /login form."""
+    browser = requests.Session()
+    token = _csrf(browser, f"{task.url}/login")
+    response = browser.post(
+        f"{task.url}/login",
+        data={"username": EDITOR, "password": EDITOR_PASSWORD, "csrf_token": token, "next": "/records"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert response.status_code == 302 and response.headers["Location"] == "/records", response.text
+    return browser
+
+
+def test_sign_in_and_out_through_nginx(task: Task) -> None:
+    visitor = requests.Session()
+    page = visitor.get(f"{task.url}/records", allow_redirects=False, timeout=10)
+    assert page.status_code == 302 and page.headers["Location"] == "/login?next=/records"
+    api = visitor.get(f"{task.url}/api/employees", timeout=10)
+    assert api.status_code == 401 and api.headers["WWW-Authenticate"].startswith("Bearer")
+    assert requests.get(f"{task.url}/api/employees", headers=task.auth, timeout=10).status_code == 200
+
+    browser = _signed_in(task)
+    cookie = next(c for c in browser.cookies if c.name == "session")
+    assert cookie.has_nonstandard_attr("HttpOnly") and not cookie.secure  # plain HTTP here
+    assert browser.get(f"{task.url}/records", timeout=10).status_code == 200
+    token = _csrf(browser, f"{task.url}/records")
+    out = browser.post(f"{task.url}/logout", data={"csrf_token": token}, allow_redirects=False, timeout=10)
+    assert out.status_code == 302 and out.headers["Location"] == "/login"
+    assert browser.get(f"{task.url}/records", allow_redirects=False, timeout=10).status_code == 302
+
+
+def test_nginx_gives_each_request_an_id_that_the_app_returns_and_audits(task: Task) -> None:
+    response = requests.get(f"{task.url}/api/employees", headers=task.auth, timeout=10)
+    request_id = response.headers["X-Request-ID"]
+    assert re.fullmatch(r"[0-9a-f]{32}", request_id), request_id
+    admin = users.UserAdmin(task.clients(), "california")
+    entries = admin.audit_page(username=EDITOR, limit=100).items
+    assert any(e.action == "token.use" and e.request_id == request_id for e in entries)
+    assert f"rid={request_id}" in task.logs("nginx")
 
 
 def _items(task: Task) -> list[dict[str, object]]:
@@ -29,7 +72,7 @@ def _objects(task: Task) -> list[str]:
 
 
 def test_record_flow_with_a_pdf(task: Task) -> None:
-    browser = requests.Session()
+    browser = _signed_in(task)
     token = _csrf(browser, f"{task.url}/new_record")
     created = browser.post(
         f"{task.url}/new_record",
@@ -82,7 +125,7 @@ def test_record_flow_with_a_pdf(task: Task) -> None:
 def test_api_create_through_nginx(task: Task) -> None:
     response = requests.post(
         f"{task.url}/api/employees",
-        headers=HEADERS,
+        headers=task.auth,
         data={"first_name": "Grace", "last_name": "Hopper", "role": "Counselor", "salary": "72000"},
         files={"pdf": ("cv.pdf", PDF, "application/pdf")},
         timeout=10,
@@ -95,7 +138,7 @@ def _upload(task: Task, size: int) -> requests.Response:
     body = PDF + b"0" * (size - len(PDF))
     return requests.post(
         f"{task.url}/api/employees",
-        headers=HEADERS,
+        headers=task.auth,
         data={"first_name": "Big", "last_name": "File", "role": "Clerk", "salary": "1"},
         files={"pdf": ("big.pdf", body, "application/pdf")},
         timeout=30,
@@ -119,8 +162,9 @@ def test_upload_limits_of_nginx_and_of_the_app(task: Task) -> None:
 
 
 def test_security_headers_on_pages_errors_and_health(task: Task) -> None:
+    browser = _signed_in(task)
     for path, status in (("/", 200), ("/records", 200), ("/no-such-page", 404), ("/healthz", 200)):
-        response = requests.get(f"{task.url}{path}", timeout=10)
+        response = browser.get(f"{task.url}{path}", timeout=10)
         assert response.status_code == status, path
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["X-Frame-Options"] == "DENY"
@@ -131,8 +175,9 @@ def test_security_headers_on_pages_errors_and_health(task: Task) -> None:
 
 def test_pages_satisfy_the_content_security_policy(task: Task) -> None:
     # default-src 'self' without 'unsafe-inline': no inline script, style or handler, no foreign origin.
-    for path in ("/", "/records", "/new_record", "/search?name=a"):
-        html = requests.get(f"{task.url}{path}", timeout=10).text
+    browser = _signed_in(task)
+    for path in ("/", "/records", "/new_record", "/search?name=a", "/login", "/account/password"):
+        html = browser.get(f"{task.url}{path}", timeout=10).text
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), path
         assert "<style" not in html and " style=" not in html, path
         assert not re.search(r"\son[a-z]+=", html), path
