@@ -39,6 +39,7 @@ with open(os.environ[PLAN_ENV], encoding="utf-8") as plan_file:
     PLAN: dict[str, Any] = json.load(plan_file)
 IDS: list[str] = list(PLAN["ids"])
 TAG: str = PLAN["tag"]
+AUTH = {"Authorization": f"Bearer {PLAN['token']}"}  # the bench's own editor (runner.BenchUser)
 PDF = bench_pdf(TAG)
 
 
@@ -49,6 +50,7 @@ class Clerk(FastHttpUser):
     connection_timeout = 10.0
 
     def _expect(self, method: str, path: str, mix: str, status: int, **kwargs: Any) -> Any:
+        kwargs["headers"] = {**AUTH, **kwargs.get("headers", {})}
         with self.client.request(method, path, name=mix, catch_response=True, **kwargs) as response:
             if response.status_code != status:
                 response.failure(f"HTTP {response.status_code}, expected {status}")

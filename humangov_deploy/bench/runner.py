@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from humangov_deploy.bench.plot import write_plot
 from humangov_deploy.bench.results import BenchReport, RunResult
 from humangov_deploy.errors import ConfigError
 from humangov_deploy.platforms.base import Platform
+from humangov_deploy.users import UserAdmin
 from humangov_deploy.waits import Deadline
 
 Progress = Callable[[str], None]
@@ -90,6 +92,9 @@ def run_bench(
     check_loopback(url)
     http = http or requests.Session()
     options.out.mkdir(parents=True, exist_ok=True)
+    # The app lets no one in unsigned: an editor of the bench's own, with a token, removed at the end.
+    clerk = BenchUser.create(platform, options.state)
+    http.headers.update(clerk.headers)
     tag = records.new_tag()
     plan_path = options.out / "plan.json"
     created_log = options.out / "created-ids.txt"
@@ -103,7 +108,7 @@ def run_bench(
         check_loopback(base.url)
         progress(f"baseline up at {base.url}; seeding {SEED_RECORDS} records tagged {tag}")
         known += records.seed(http, url, tag, SEED_RECORDS)
-        plan = {"ids": known, "tag": tag, "created_log": str(created_log)}
+        plan = {"ids": known, "tag": tag, "created_log": str(created_log), "token": clerk.token}
         plan_path.write_text(json.dumps(plan), encoding="utf-8")
         for target, target_url, config in (
             ("ours", url, baseline.OURS_CONFIG),
@@ -116,7 +121,10 @@ def run_bench(
                 f"successful, {runs[target].failures} error(s)"
             )
     finally:
-        _cleanup(http, url, tag, known + records.logged_ids(created_log), docker, options.state, progress)
+        try:
+            _cleanup(http, url, tag, known + records.logged_ids(created_log), docker, options.state, progress)
+        finally:
+            clerk.remove()  # the token in plan.json dies with its user
     report = BenchReport(
         state=options.state,
         platform=platform.name,
@@ -130,6 +138,33 @@ def run_bench(
     write_plot(report, options.out / PLOT_NAME)
     progress(f"wrote {options.out / JSON_NAME} and {options.out / PLOT_NAME}")
     return report
+
+
+@dataclass
+class BenchUser:
+    """The bench's own editor and API token (both targets share the state's table, so its users)."""
+
+    admin: UserAdmin
+    username: str
+    token: str
+
+    @classmethod
+    def create(cls, platform: Platform, state: str) -> BenchUser:
+        admin = UserAdmin.for_platform(platform, state, actor="bench")
+        username = f"bench-{secrets.token_hex(4)}"
+        admin.add(username, "editor", password=secrets.token_urlsafe(24))
+        try:
+            return cls(admin, username, admin.create_token(username)[1])
+        except Exception:
+            admin.remove(username)
+            raise
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def remove(self) -> None:
+        self.admin.remove(self.username)  # its token goes with it
 
 
 def _cleanup(

@@ -192,7 +192,14 @@ def stack(live_state: str, live_platform_name: str, run_id: str, keep: bool) -> 
         images(progress)  # build what is missing before the deploy's deadline starts
     try:
         status = platform.deploy(live_state, timeout=DEPLOY_TIMEOUT[live_platform_name], progress=progress)
-        yield LiveStack(live_state, platform, live_platform_name, run_id, status)
+        live = LiveStack(live_state, platform, live_platform_name, run_id, status)
+        try:
+            # The app lets no one in unsigned: an editor of the suite's own, through the library.
+            editor, _password = live.add_user("editor")
+            live.token = live.admin().create_token(editor)[1]
+            yield live
+        finally:
+            live.remove_users()
     finally:
         if keep:
             print(f"\n--keep: {live_state} stays up on {live_platform_name} (run {run_id})", flush=True)

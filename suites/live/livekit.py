@@ -1,10 +1,14 @@
-"""What the live tests share: the provisioned stack, and stopping a task on either platform."""
+"""What the live tests share: the provisioned stack, its short-lived users, and stopping a task."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, field
 
 from humangov_deploy.platforms.base import Platform, StackStatus
+from humangov_deploy.users import UserAdmin
+
+ACTOR = "live-suite"  # who the audit trail names for the users the suite makes and removes
 
 
 @dataclass
@@ -14,6 +18,30 @@ class LiveStack:
     platform_name: str
     run_id: str
     status: StackStatus
+    users: dict[str, str] = field(default_factory=dict)  # username -> password, removed at the end
+    token: str = ""  # the suite's editor's API token
+
+    @property
+    def auth(self) -> dict[str, str]:
+        """Headers of an API call as the suite's editor (a Bearer token: no guard header needed)."""
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def admin(self) -> UserAdmin:
+        return UserAdmin.for_platform(self.platform, self.state, actor=ACTOR)
+
+    def add_user(self, role: str) -> tuple[str, str]:
+        """A user of the suite's own (removed by `remove_users`), with a password of its own."""
+        username, password = f"live-{role}-{secrets.token_hex(3)}", secrets.token_urlsafe(18)
+        self.users[username] = password
+        self.admin().add(username, role, password=password)
+        return username, password
+
+    def remove_users(self) -> None:
+        admin = self.admin()
+        for username in list(self.users):
+            if any(u.username == username for u in admin.list()):
+                admin.remove(username)
+            del self.users[username]
 
     @property
     def url(self) -> str:

@@ -1,5 +1,5 @@
-"""A user's walk through the UI in headless Chromium, through the load balancer: create a record with a
-PDF, find it in the list and by search, open its PDF, edit it, delete it.
+"""A user's walk through the UI in headless Chromium, through the load balancer: sign in, create a record
+with a PDF, find it in the list and by search, open its PDF, edit it, delete it, sign out.
 
 Debian's `chromium` and `chromium-driver` drive it (selenium pointed at /usr/bin/chromedriver): no
 browser or driver is ever downloaded. Each page may come from either task, so this also proves the tasks
@@ -79,8 +79,16 @@ def test_a_user_walks_the_whole_record_flow(stack: LiveStack, browser: Any, tmp_
         rows = driver.find_elements(By.XPATH, f"//tr[td[contains(., '{last_name}')]]")
         return rows[0] if rows else None
 
-    # Create, with the PDF chosen in the file input.
+    # Sign in: the home page sends a visitor to the sign-in form, which sends them back.
+    username, password = stack.add_user("editor")
     driver.get(f"{stack.url}/")
+    assert driver.current_url == f"{stack.url}/login?next=/"
+    find("#username").send_keys(username)
+    find("#password").send_keys(password)
+    navigate(find("form button[type=submit]"))
+    assert username in find(".account .who").text
+
+    # Create, with the PDF chosen in the file input.
     navigate(driver.find_element(By.LINK_TEXT, "New record"))
     find("#first_name").send_keys("Grace")
     find("#last_name").send_keys(last_name)
@@ -128,6 +136,12 @@ def test_a_user_walks_the_whole_record_flow(stack: LiveStack, browser: Any, tmp_
     assert f"Deleted Grace {last_name}" in find("main").text
     driver.implicitly_wait(0)
     assert row() is None, "the deleted record is still listed"
+
+    # Sign out: the records are out of reach again.
+    navigate(find(".account button[type=submit]"))
+    assert driver.current_url == f"{stack.url}/login"
+    driver.get(f"{stack.url}/records")
+    assert driver.current_url.startswith(f"{stack.url}/login")
 
 
 def _downloaded(directory: Path) -> Poll[Path | None]:

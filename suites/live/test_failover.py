@@ -15,7 +15,6 @@ from humangov_deploy import appsrc
 from humangov_deploy.platforms.base import TaskInfo
 from humangov_deploy.waits import Poll, poll_until
 
-GUARD = {"X-HumanGov-Request": "1"}
 # While a task is gone, at most this many requests may fail. Both platforms drain a stopped task
 # (ECS deregisters it from the target group first; HAProxy retries a GET that met a closing task on the
 # other), so the measured count is 0; a few allow for a request caught in the instant of the stop.
@@ -29,6 +28,7 @@ class Load:
     """Steady reads of one record through the load balancer, on a thread, counting what fails."""
 
     url: str
+    headers: dict[str, str]
     ok: int = 0
     failed: list[str] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
@@ -37,7 +37,7 @@ class Load:
         session = requests.Session()
         while not self.stop.is_set():
             try:
-                response = session.get(self.url, timeout=10)
+                response = session.get(self.url, headers=self.headers, timeout=10)
                 if response.status_code == 200:
                     self.ok += 1
                 else:
@@ -54,7 +54,7 @@ def test_stopping_a_task_keeps_serving_and_the_count_comes_back(stack: LiveStack
         f"{stack.url}/api/employees",
         data={"first_name": "Fail", "last_name": f"Over-{marker}", "role": "Tester", "salary": "1"},
         files={"pdf": (f"failover-{marker}.pdf", pdf, "application/pdf")},
-        headers=GUARD,
+        headers=stack.auth,
         timeout=15,
     )
     assert created.status_code == 201, created.text
@@ -64,7 +64,7 @@ def test_stopping_a_task_keeps_serving_and_the_count_comes_back(stack: LiveStack
     assert len(before) >= 2, stack.status.tasks
     victim = before[0]
 
-    load = Load(f"{stack.url}/api/employees/{record['id']}")
+    load = Load(f"{stack.url}/api/employees/{record['id']}", stack.auth)
     worker = threading.Thread(target=load.run, daemon=True)
     worker.start()
     try:
@@ -98,8 +98,8 @@ def test_stopping_a_task_keeps_serving_and_the_count_comes_back(stack: LiveStack
     assert "Item" in clients.dynamodb.get_item(TableName=stack.status.table, Key=key, ConsistentRead=True)
     assert clients.s3.get_object(Bucket=stack.status.bucket, Key=record["document"])["Body"].read() == pdf
     for _ in range(4):
-        assert requests.get(load.url, timeout=10).status_code == 200
-    assert requests.delete(load.url, headers=GUARD, timeout=15).status_code == 204
+        assert requests.get(load.url, headers=stack.auth, timeout=10).status_code == 200
+    assert requests.delete(load.url, headers=stack.auth, timeout=15).status_code == 204
 
 
 def test_a_crashed_app_comes_back_inside_its_task_by_itself(stack: LiveStack) -> None:

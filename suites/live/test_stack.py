@@ -12,7 +12,6 @@ from livekit import LiveStack
 from humangov_deploy import appsrc
 from humangov_deploy.verify import verify
 
-GUARD = {"X-HumanGov-Request": "1"}
 TIMEOUT = 15
 
 
@@ -36,8 +35,38 @@ def test_the_state_is_a_silo(stack: LiveStack) -> None:
     schema = appsrc.schema()
     assert stack.status.table == schema.table_name(stack.state)
     assert stack.status.bucket and stack.status.bucket.startswith(schema.bucket_prefix(stack.state))
-    page = requests.get(f"{stack.url}/", timeout=TIMEOUT)
+    page = requests.get(f"{stack.url}/", timeout=TIMEOUT)  # to the sign-in page, with the state's name
     assert page.status_code == 200 and appsrc.display_name(stack.state) in page.text
+    assert page.url == f"{stack.url}/login?next=/"
+
+
+def test_anonymous_is_refused_a_viewer_cannot_write_and_writes_are_audited(stack: LiveStack) -> None:
+    assert requests.get(f"{stack.url}/records", allow_redirects=False, timeout=TIMEOUT).status_code == 302
+    assert requests.get(f"{stack.url}/api/employees", timeout=TIMEOUT).status_code == 401
+    viewer, _ = stack.add_user("viewer")
+    viewer_auth = {"Authorization": f"Bearer {stack.admin().create_token(viewer)[1]}"}
+    refused = requests.post(
+        f"{stack.url}/api/employees",
+        data={"first_name": "No", "last_name": "Write", "role": "Viewer", "salary": "1"},
+        files={"pdf": ("no.pdf", sample_pdf("viewer"), "application/pdf")},
+        headers=viewer_auth,
+        timeout=TIMEOUT,
+    )
+    assert refused.status_code == 403, refused.text
+    assert requests.get(f"{stack.url}/api/employees", headers=viewer_auth, timeout=TIMEOUT).status_code == 200
+    created = requests.post(
+        f"{stack.url}/api/employees",
+        data={"first_name": "Audited", "last_name": "Write", "role": "Tester", "salary": "1"},
+        files={"pdf": ("audited.pdf", sample_pdf("audit"), "application/pdf")},
+        headers=stack.auth,
+        timeout=TIMEOUT,
+    )
+    assert created.status_code == 201, created.text
+    record_id = created.json()["id"]
+    assert requests.delete(f"{stack.url}/api/employees/{record_id}", headers=stack.auth, timeout=TIMEOUT).ok
+    entries = stack.admin().audit_page(record_id=record_id).items
+    assert [e.action for e in entries] == ["record.delete", "record.create"]
+    assert {e.who for e in entries} == {next(u for u in stack.users if u.startswith("live-editor-"))}
 
 
 def test_a_record_with_a_pdf_lands_in_the_table_and_the_bucket_and_reads_back(stack: LiveStack) -> None:
@@ -47,7 +76,7 @@ def test_a_record_with_a_pdf_lands_in_the_table_and_the_bucket_and_reads_back(st
         f"{stack.url}/api/employees",
         data={"first_name": "Live", "last_name": f"Test-{marker}", "role": "Tester", "salary": "1234"},
         files={"pdf": (f"live-{marker}.pdf", pdf, "application/pdf")},
-        headers=GUARD,
+        headers=stack.auth,
         timeout=TIMEOUT,
     )
     assert created.status_code == 201, created.text
@@ -65,12 +94,18 @@ def test_a_record_with_a_pdf_lands_in_the_table_and_the_bucket_and_reads_back(st
 
         # Read back through the load balancer, a few times so both tasks answer.
         for _ in range(4):
-            read = requests.get(f"{stack.url}/api/employees/{record['id']}", timeout=TIMEOUT)
+            read = requests.get(
+                f"{stack.url}/api/employees/{record['id']}", headers=stack.auth, timeout=TIMEOUT
+            )
             assert read.status_code == 200 and read.json()["last_name"] == f"Test-{marker}"
-        document = requests.get(f"{stack.url}/api/employees/{record['id']}/document", timeout=TIMEOUT)
+        document = requests.get(
+            f"{stack.url}/api/employees/{record['id']}/document", headers=stack.auth, timeout=TIMEOUT
+        )
         assert document.status_code == 200 and document.content == pdf
     finally:
-        deleted = requests.delete(f"{stack.url}/api/employees/{record['id']}", headers=GUARD, timeout=TIMEOUT)
+        deleted = requests.delete(
+            f"{stack.url}/api/employees/{record['id']}", headers=stack.auth, timeout=TIMEOUT
+        )
     assert deleted.status_code == 204
     try:
         clients.s3.head_object(Bucket=stack.status.bucket, Key=record["document"])
@@ -83,4 +118,7 @@ def test_a_record_with_a_pdf_lands_in_the_table_and_the_bucket_and_reads_back(st
 def test_verify_passes_every_check(stack: LiveStack) -> None:
     report = verify(stack.platform, stack.state, progress=lambda _m: None)
     assert report.ok, str(report)
-    assert {c.name for c in report.checks} >= {"tasks", "targets", "create", "table", "bucket", "read"}
+    assert {c.name for c in report.checks} >= {
+        *("tasks", "targets", "create", "table", "bucket", "read"),
+        *("anonymous", "signin", "viewer", "audit", "users"),
+    }
