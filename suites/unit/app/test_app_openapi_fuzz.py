@@ -173,3 +173,17 @@ def test_a_multipart_part_name_with_a_line_break_is_a_400(app: Flask, seeded: St
     )
     response = case.call_and_validate(app=app, checks=CHECKS)
     assert response.status_code == 400, response.text
+
+
+@pytest.mark.parametrize(
+    ("path", "method"),
+    [("/api/employees", "GET"), ("/api/employees", "POST"), ("/api/audit", "GET")],
+)
+def test_anonymous_answers_are_documented(app: Flask, seeded: StateData, path: str, method: str) -> None:
+    """Without a token or session: the documented 401 (its required WWW-Authenticate header checked by
+    response_headers_conformance)."""
+    case = schema[path][method].Case(headers=dict(API_HEADERS), **({"body": {}} if method == "POST" else {}))
+    if method == "POST":
+        case.media_type = "multipart/form-data"
+    response = case.call_and_validate(app=app, checks=CHECKS)
+    assert response.status_code == 401, response.text

@@ -4,6 +4,7 @@ audit trail of it all (who, when, what, the request's id) at /audit and GET /api
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 from app_testkit import (
@@ -11,9 +12,11 @@ from app_testkit import (
     StateData,
     add_record,
     add_user,
+    app_config,
     bearer,
     form,
     hidden_fields,
+    moto_storage,
     sign_in,
     signed_in,
     text,
@@ -21,6 +24,8 @@ from app_testkit import (
 )
 from flask import Flask
 from flask.testing import FlaskClient
+from humangov import create_app
+from test_app_versions import Meanwhile
 
 SECRET = re.compile(r'<code class="secret-value">([^<]+)</code>')
 
@@ -164,3 +169,25 @@ def test_the_audit_api_pages_newest_first_and_filters(
     assert admin_client.get("/api/audit?limit=0").status_code == 400
     page = text(admin_client.get(f"/audit?record={ids[0]}"))
     assert ids[0] in page and ids[1] not in page
+
+
+def test_an_edit_merged_over_another_writers_change_audits_only_its_own_fields(data: StateData) -> None:
+    """Another task changes the role between this PATCH's read and write: service.update merges the
+    salary over it; this request's entry names the salary only (the role is the other writer's)."""
+    storage = moto_storage(Meanwhile)
+    assert isinstance(storage, Meanwhile)
+    client = signed_in(create_app(app_config(), storage=storage).test_client())
+    record = add_record(client, role="Teacher", salary="52000")
+
+    def other_task_changes_the_role() -> None:
+        current = storage.get_record(record["id"])
+        assert current is not None
+        storage.replace_record(
+            replace(current, role="Principal", version=current.version + 1), current.version
+        )
+
+    storage.before_write = other_task_changes_the_role
+    response = client.patch(f"/api/employees/{record['id']}", json={"salary": 54000}, headers=API_HEADERS)
+    assert response.status_code == 200 and response.get_json()["role"] == "Principal"
+    [edit] = [e for e in data.audit(record_id=record["id"]) if e.action == "record.edit"]
+    assert edit.details["fields"] == {"salary": {"old": 52000, "new": 54000}}
