@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import requests
 from moto import mock_aws
+from scrypt_cost import TEST_N, scrypt_n
 
 from humangov_deploy import appsrc, users
 from humangov_deploy.clients import AwsClients
@@ -261,21 +262,21 @@ class FlaskHttp:
 
 
 @pytest.fixture
-def real_app(stack: tuple[AwsClients, StackStatus, FakeApp]) -> Any:
+def real_app(stack: tuple[AwsClients, StackStatus, FakeApp]) -> Iterator[Any]:
     humangov = pytest.importorskip("humangov", reason="the app's dependencies (flask) are not installed")
-    humangov.accounts.use_test_cost()  # test hook: cheap scrypt for the users verify makes
-    users.accounts().use_test_cost()
     _clients, status, _fake = stack
-    return humangov.create_app(
-        {
-            "US_STATE": "texas",
-            "AWS_REGION": "us-east-1",
-            "AWS_DYNAMODB_TABLE": status.table,
-            "AWS_BUCKET": status.bucket,
-            "SECRET_KEY": "unit-test-secret-key-0123456789abcdef",
-            "TESTING": "1",
-        }
-    )
+    # Cheap scrypt for the users verify makes (the library's copy) and checks (the app's).
+    with scrypt_n(TEST_N, humangov.accounts), scrypt_n(TEST_N, users.accounts()):
+        yield humangov.create_app(
+            {
+                "US_STATE": "texas",
+                "AWS_REGION": "us-east-1",
+                "AWS_DYNAMODB_TABLE": status.table,
+                "AWS_BUCKET": status.bucket,
+                "SECRET_KEY": "unit-test-secret-key-0123456789abcdef",
+                "TESTING": "1",
+            }
+        )
 
 
 def verify_real(stack: tuple[AwsClients, StackStatus, FakeApp], app: Any) -> Any:

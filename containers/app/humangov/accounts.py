@@ -47,10 +47,6 @@ MAX_PASSWORD_CHARS = 1024  # hashing cost grows with the input: refuse novels
 # and took 0.2 s per hash on a loaded 2-core build machine (N=2**14: 0.1 s). The parameters are stored in
 # each hash, so raising them later keeps old hashes verifiable.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
-# The cost new hashes get. Only `use_test_cost()` changes it (test suites, to stay fast); production
-# never calls it, and every hash records its own cost, so verifying never depends on this.
-_cost: tuple[int, int, int] = (SCRYPT_N, SCRYPT_R, SCRYPT_P)
-TEST_COST: tuple[int, int, int] = (2**4, 8, 1)
 SCRYPT_MAX_N = 2**20  # never run a stored hash with a larger cost than this
 SALT_BYTES, KEY_BYTES = 16, 32
 
@@ -166,17 +162,8 @@ def one_time_password() -> str:
     return secrets.token_urlsafe(15)
 
 
-def use_test_cost() -> None:
-    """TEST HOOK: make new hashes (and the dummy hash) cheap, so suites that sign in many users stay fast.
-    Never called by the app or the library; a hash made this way is still verified by its stored cost."""
-    global _cost
-    _cost = TEST_COST
-    dummy_hash.cache_clear()
-
-
-def hash_password(password: str, *, n: int | None = None, r: int | None = None, p: int | None = None) -> str:
-    """`scrypt$n=..,r=..,p=..$<salt>$<key>` with a random salt (base64); the cost defaults to `_cost`."""
-    n, r, p = n or _cost[0], r or _cost[1], p or _cost[2]
+def hash_password(password: str, *, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P) -> str:
+    """`scrypt$n=..,r=..,p=..$<salt>$<key>` with a random salt (base64)."""
     salt = secrets.token_bytes(SALT_BYTES)
     key = _scrypt(password, salt, n, r, p)
     return f"scrypt$n={n},r={r},p={p}${_b64(salt)}${_b64(key)}"

@@ -1,8 +1,8 @@
 """Fixtures of the app's unit tests: moto with the state's tables and bucket, the app and its client.
 
 `client` is signed in as an editor (most tests are about records); `admin_client` as an admin;
-`anonymous` is a client that never signed in. Passwords are hashed at accounts' test cost here
-(`accounts.use_test_cost()`, a hook only tests call), so signing in costs milliseconds.
+`anonymous` is a client that never signed in. Passwords are hashed at the tests' scrypt cost here
+(suites/unit/scrypt_cost.py), so signing in costs milliseconds.
 """
 
 from __future__ import annotations
@@ -15,15 +15,16 @@ from flask import Flask
 from flask.testing import FlaskClient
 from humangov import accounts, create_app
 from moto import mock_aws
+from scrypt_cost import TEST_N, scrypt_n
 
 from humangov_deploy import users
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _cheap_password_hashes() -> None:
-    # Both copies of accounts.py: the app's, and the one the deploy library loads by path.
-    accounts.use_test_cost()
-    users.accounts().use_test_cost()
+@pytest.fixture(autouse=True)
+def _cheap_password_hashes() -> Iterator[None]:
+    # Both copies of accounts.py: the app's, and the one the deploy library loads by path (scrypt_cost.py).
+    with scrypt_n(TEST_N, accounts), scrypt_n(TEST_N, users.accounts()):
+        yield
 
 
 @pytest.fixture(autouse=True)
