@@ -8,6 +8,7 @@ state's data; moto enforces no IAM policy (DESIGN.md), so nothing else would not
 from __future__ import annotations
 
 import io
+import re
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -19,6 +20,7 @@ from humangov_deploy.iam_actions import iam_actions
 from humangov_deploy.platforms import aws_spec as spec
 
 STATE = "texas"
+PASSWORD = "task role test password"
 TABLE = appsrc.schema().table_name(STATE)
 BUCKET = f"{appsrc.schema().bucket_prefix(STATE)}abcd"
 TABLE_ARN = f"arn:aws:dynamodb:us-east-1:123456789012:table/{TABLE}"
@@ -109,7 +111,8 @@ def test_the_role_names_no_other_bucket_or_table_and_no_wildcard_resource() -> N
 def test_every_call_the_app_makes_is_allowed() -> None:
     """Run the app's whole flow on moto, record each AWS operation, and map it to its IAM action."""
     humangov = pytest.importorskip("humangov", reason="the app's dependencies (flask) are not installed")
-    from humangov import schema
+    from humangov import accounts, schema
+    from humangov.identity import EXTENSION_KEY as IDENTITY_KEY
     from humangov.storage import EXTENSION_KEY
 
     pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -127,9 +130,13 @@ def test_every_call_the_app_makes_is_allowed() -> None:
             }
         )
         storage = app.extensions[EXTENSION_KEY]
+        identity = app.extensions[IDENTITY_KEY]  # users, tokens, the sign-in throttle, the audit trail
         storage.dynamodb.create_table(**schema.create_table_kwargs(TABLE))
+        storage.dynamodb.create_table(**schema.create_audit_table_kwargs(schema.audit_table_name(STATE)))
         storage.s3.create_bucket(Bucket=BUCKET)
-        for client in (storage.dynamodb, storage.s3):
+        identity.call(accounts.add_user, "ada", "admin", password=PASSWORD, now=identity.clock)
+        _, token = identity.call(accounts.create_token, "ada", now=identity.clock)
+        for client in (storage.dynamodb, storage.s3, identity.dynamodb):
             prefix = client.meta.service_model.service_name
 
             def record(model: Any, _prefix: str = prefix, **_: Any) -> None:
@@ -138,6 +145,14 @@ def test_every_call_the_app_makes_is_allowed() -> None:
             # Also fires for presigned URLs: the browser's GET is signed with the task role's rights.
             client.meta.events.register("provide-client-params.*.*", record)
         web = app.test_client()
+        # Sign in through the form (a failure first: the throttle's counter is written and cleared).
+        for password in ("not the password", PASSWORD):
+            page = web.get("/login").get_data(as_text=True)
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+            web.post("/login", data={"username": "ada", "password": password, "csrf_token": csrf})
+        assert web.get("/records").status_code == 200
+        bearer = {"Authorization": f"Bearer {token}"}
+        assert app.test_client().get("/api/employees", headers=bearer).status_code == 200
         form = {"first_name": "Ada", "last_name": "Lovelace", "role": "Teacher", "salary": "1"}
         created = web.post(
             "/api/employees", data={**form, "pdf": (io.BytesIO(pdf), "a.pdf")}, headers=headers
@@ -154,6 +169,9 @@ def test_every_call_the_app_makes_is_allowed() -> None:
         )
         assert edited.status_code == 200
         assert web.delete(f"/api/employees/{record_id}", headers=headers).status_code == 204
+        assert web.get(f"/audit?record={record_id}").status_code == 200
+        assert web.get("/api/audit?user=ada").status_code == 200
+        assert web.get("/admin/users").status_code == 200
     needed = {action for service, operation in calls for action in iam_actions(service, operation)}
     assert {"dynamodb:PutItem", "dynamodb:Query", "s3:PutObject", "s3:GetObject"} <= needed  # it ran
     # IAM matches actions case-insensitively, with wildcards.
