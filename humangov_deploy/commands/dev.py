@@ -21,7 +21,10 @@ from humangov_deploy.clients import AwsClients
 from humangov_deploy.data import create_state_data
 from humangov_deploy.emulator import EmbeddedAws
 from humangov_deploy.errors import ConfigError, DeploymentFailed
+from humangov_deploy.users import UserAdmin
 from humangov_deploy.waits import Poll, poll_until
+
+DEV_ADMIN = "dev"
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -66,6 +69,8 @@ def run(args: argparse.Namespace) -> int:
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "humangov-dev")
         clients = AwsClients(region=args.region, endpoint_url=aws.endpoint_url)
         data = create_state_data(clients, state, progress=lambda m: print(f"  .. {m}", flush=True))
+        # The app lets no one in unsigned: a first admin of this throw-away data (its password is one-time).
+        _, one_time = UserAdmin(clients, state, actor="dev").add(DEV_ADMIN, "admin")
         env = {**os.environ, **app_environment(state, args.region, data.table, data.bucket, aws.endpoint_url)}
         url = f"http://{args.host}:{args.port}"
         command = [sys.executable, "-m", "gunicorn", "--bind", f"{args.host}:{args.port}", "humangov:app"]
@@ -74,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
             _wait_ready(process, url, args.timeout)
             print(f"\nHumanGov for {appsrc.display_name(state)}: {url}", flush=True)
             print(f"AWS emulator: {aws.endpoint_url}  (table {data.table}, bucket {data.bucket})")
+            print(f"Sign in as {DEV_ADMIN} with the one-time password {one_time} (then choose your own).")
             print("Press Ctrl-C to stop.", flush=True)
             code = process.wait()
             raise DeploymentFailed(f"the app exited with status {code}; see its output above")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import queue
+import re
 import signal
 import socket
 import subprocess
@@ -56,8 +57,19 @@ def test_dev_serves_the_state_and_stops_cleanly_on_ctrl_c() -> None:
             if line.startswith("HumanGov for New York: "):
                 url = line.split(": ", 1)[1].strip()
         assert url == f"http://127.0.0.1:{port}", seen
-        page = requests.get(url + "/", timeout=10)
-        assert page.status_code == 200 and "New York" in page.text
+        page = requests.get(url + "/", timeout=10)  # to the sign-in page
+        assert page.status_code == 200 and "New York" in page.text and page.url.endswith("/login?next=/")
+        one_time = None
+        while one_time is None:
+            line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            if line.startswith("Sign in as dev with the one-time password "):
+                one_time = line.split("password ", 1)[1].split(" ", 1)[0]
+        browser = requests.Session()
+        form = browser.get(url + "/login", timeout=10).text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
+        data = {"username": "dev", "password": one_time, "csrf_token": csrf}
+        signed = browser.post(url + "/login", data=data, allow_redirects=False, timeout=10)
+        assert signed.headers["Location"].startswith("/account/password"), signed.text
         assert requests.get(url + "/readyz", timeout=10).status_code == 200
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
