@@ -37,6 +37,7 @@ sys.path.insert(0, str(REPO_ROOT))
 from suites.timings import ENV as TIMINGS_ENV  # noqa: E402
 
 BUDGET_SECONDS = 60.0
+TEST_PHASES = {"setup", "call", "teardown"}
 # tox.ini's [testenv] setenv: unit tests never reach a real account.
 TOX_SETENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -134,9 +135,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load average after: {load()}")
     print(f"pytest: {summary[0] if summary else '(no output)'} (exit {code})")
     print(f"\nwall: {wall:.1f} s (budget {BUDGET_SECONDS:.0f} s); CPU of all processes: {cpu:.1f} s")
+    in_tests = sum(r["cpu"] + r["children_cpu"] for r in records if r["kind"] in TEST_PHASES)
+    startup = sum(r["cpu"] for r in records if r["kind"] == "startup")
+    print(f"CPU in tests (setup, call, teardown): {in_tests:.1f} s; start-up and collection: {startup:.1f} s")
     print_table(
         f"{args.top} slowest tests (setup + call + teardown)",
-        slowest(records, {"setup", "call", "teardown"}, args.top, args.sort),
+        slowest(records, TEST_PHASES, args.top, args.sort),
         counted=False,
     )
     print_table(
