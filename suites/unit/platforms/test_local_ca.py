@@ -204,5 +204,5 @@ def test_the_ca_cannot_vouch_for_another_site(tls_server: tuple[int, Path, Local
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         ).decode()
     )
-    with pytest.raises(ssl.SSLCertVerificationError, match="(?i)name constraint|permitted"):
+    with pytest.raises(ssl.SSLCertVerificationError, match=r"(?i)name constraint|permitted"):
         handshake(port, "www.example.com", ca.ca_bundle)
