@@ -123,6 +123,13 @@ def add_deploy_options(parser: argparse.ArgumentParser) -> None:
     aws.add_argument(
         "--log-retention-days", type=int, default=None, help="CloudWatch Logs retention (default: 14)"
     )
+    aws.add_argument(
+        "--certificate-arn",
+        default=None,
+        metavar="ARN",
+        help="serve HTTPS:443 with this ACM certificate (TLS 1.2+) and redirect HTTP:80 to it; "
+        "without it the state serves plain HTTP (a warning says so); a redeploy without it removes HTTPS",
+    )
     add_poll_interval(aws)
 
 
