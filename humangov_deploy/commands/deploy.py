@@ -19,8 +19,15 @@ DEFAULT_PLATFORM = "local"
 DEPLOY_TIMEOUT = 1200.0
 
 
-def add_stack_arguments(parser: argparse.ArgumentParser, *, timeout: float | None) -> None:
-    parser.add_argument("--state", required=True, help="US state slug, such as california or new-york")
+def add_stack_arguments(
+    parser: argparse.ArgumentParser, *, timeout: float | None, state: str = "required"
+) -> None:
+    """--state (`state`: "required", "optional" for commands with another way to name states, or "none"),
+    --platform, --timeout when `timeout` is given, and --json."""
+    if state != "none":
+        parser.add_argument(
+            "--state", required=state == "required", help="US state slug, such as california or new-york"
+        )
     parser.add_argument(
         "--platform",
         choices=sorted(PLATFORMS),

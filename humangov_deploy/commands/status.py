@@ -23,11 +23,7 @@ PARALLEL = 8  # states looked at at once by --all (read-only calls)
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     parser = subparsers.add_parser("status", parents=[common], help="show what exists of a state's stack")
-    add_stack_arguments(parser, timeout=None)
-    # --state or --all: the shared --state is required for every other stack command.
-    for action in parser._actions:
-        if action.dest == "state":
-            action.required = False
+    add_stack_arguments(parser, timeout=None, state="optional")  # --state S or --all
     parser.add_argument("--all", action="store_true", help="one row per deployed state, with its version")
     parser.set_defaults(func=run)
 

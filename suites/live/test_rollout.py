@@ -88,6 +88,7 @@ def fleet(live_platform_name: str, run_id: str) -> Iterator[Fleet]:
 def _rollout(
     fleet: Fleet, run_id: str, *args: str, capsys: pytest.CaptureFixture[str]
 ) -> tuple[int, dict[str, Any]]:
+    capsys.readouterr()  # stdout so far (a verify's progress) is not the rollout's JSON
     code = main(["rollout", "--platform", "local", "--run-id", run_id, "--timeout", "120", "--json", *args])
     captured = capsys.readouterr()
     with capsys.disabled():

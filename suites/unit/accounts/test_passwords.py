@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from accounts_testkit import PASSWORD, acc
+from scrypt_cost import PRODUCTION_N, TEST_N, scrypt_n
 
 
 def test_a_hash_verifies_its_password_and_no_other() -> None:
@@ -17,7 +18,10 @@ def test_a_hash_verifies_its_password_and_no_other() -> None:
 
 
 def test_the_hash_carries_scheme_parameters_and_a_random_salt() -> None:
-    first, second = acc.hash_password(PASSWORD), acc.hash_password(PASSWORD)
+    """The one test at the production cost (every other one runs at scrypt_cost.TEST_N)."""
+    with scrypt_n(PRODUCTION_N):
+        first, second = acc.hash_password(PASSWORD), acc.hash_password(PASSWORD)
+        assert acc.verify_password(PASSWORD, first)
     scheme, params, salt, _key = first.split("$")
     assert (scheme, params) == ("scrypt", f"n={2**15},r=8,p=1")
     assert first != second and salt != second.split("$")[2]  # a new salt each time
@@ -25,9 +29,11 @@ def test_the_hash_carries_scheme_parameters_and_a_random_salt() -> None:
 
 
 def test_stored_parameters_are_honoured_so_costs_can_change_later() -> None:
-    cheap = acc.hash_password(PASSWORD, n=2**10)
-    assert cheap.split("$")[1] == "n=1024,r=8,p=1"
-    assert acc.verify_password(PASSWORD, cheap)
+    # The defaults are TEST_N here: a hash made at another cost verifies only by the cost it carries.
+    other = acc.hash_password(PASSWORD, n=2**10)
+    assert other.split("$")[1] == "n=1024,r=8,p=1"
+    assert acc.verify_password(PASSWORD, other)
+    assert acc.hash_password(PASSWORD).split("$")[1] == f"n={TEST_N},r=8,p=1"  # the tests' own cost
 
 
 @pytest.mark.parametrize(

@@ -33,8 +33,10 @@ def test_runs_on_a_schedule_and_by_hand_with_states_and_region(nightly: dict[str
         re.fullmatch(r"[\d*/,-]+( [\d*/,-]+){4}", c["cron"]) for c in on["schedule"]
     )
     inputs = on["workflow_dispatch"]["inputs"]
-    assert set(inputs) == {"states", "region"}
-    assert all(i["type"] == "string" and i["required"] is False for i in inputs.values())
+    assert set(inputs) == {"states", "region", "rollout"}
+    assert all(inputs[i]["type"] == "string" and inputs[i]["required"] is False for i in ("states", "region"))
+    # The rollout is off by default (and on the schedule, where inputs are empty).
+    assert inputs["rollout"] == {**inputs["rollout"], "type": "boolean", "required": False, "default": False}
     assert set(on) == {"schedule", "workflow_dispatch"}  # never on pull requests: they would reach AWS
 
 
@@ -45,7 +47,7 @@ def test_least_permissions_and_oidc_only_where_needed(nightly: dict[str, Any]) -
         assert job["permissions"] == expected, name
 
 
-@pytest.mark.parametrize("job_name", ["acceptance", "sweep"])
+@pytest.mark.parametrize("job_name", ["acceptance", "sweep", "rollout"])
 def test_credentials_come_from_assuming_the_role_in_a_repository_variable(
     nightly: dict[str, Any], job_name: str
 ) -> None:
@@ -133,7 +135,7 @@ def test_inputs_reach_scripts_through_env_only(nightly: dict[str, Any]) -> None:
 
 def test_one_full_sweep_after_every_state_whatever_their_outcome(nightly: dict[str, Any]) -> None:
     job = nightly["jobs"]["sweep"]
-    assert set(job["needs"]) == {"plan", "acceptance"}
+    assert set(job["needs"]) == {"plan", "acceptance", "rollout"}
     assert job["if"] == "always() && needs.plan.result == 'success'"
     (step,) = [s for s in steps(job) if "humangov sweep" in run_text(s)]
     sweep = re.fullmatch(
@@ -147,7 +149,29 @@ def test_one_full_sweep_after_every_state_whatever_their_outcome(nightly: dict[s
     )
 
 
-@pytest.mark.parametrize("job_name", ["plan", "acceptance", "sweep"])
+def test_rollout_only_when_asked_after_acceptance_then_teardown(nightly: dict[str, Any]) -> None:
+    job = nightly["jobs"]["rollout"]
+    assert set(job["needs"]) == {"plan", "acceptance"}  # never alongside a matrix job on the same states
+    assert job["if"] == "always() && needs.plan.result == 'success' && inputs.rollout"
+    assert job["env"]["STATES_JSON"] == "${{ needs.plan.outputs.states }}"
+    roll = _step(job, r"humangov rollout")
+    command = " ".join(run_text(roll).replace("\\\n", " ").split())
+    for part in (
+        "--platform aws",
+        '--region "$AWS_REGION"',
+        '--states "$states"',
+        "--create-missing",
+        "--json",
+    ):
+        assert part in command, part
+    teardown = _step(job, r"humangov destroy")
+    assert teardown["if"] == "always()" and steps(job).index(teardown) > steps(job).index(roll)
+    assert "|| status=1" in run_text(teardown) and 'exit "$status"' in run_text(teardown)
+    assert roll["timeout-minutes"] + teardown["timeout-minutes"] < job["timeout-minutes"]
+    assert job["concurrency"]["cancel-in-progress"] is False
+
+
+@pytest.mark.parametrize("job_name", ["plan", "acceptance", "sweep", "rollout"])
 def test_jobs_have_timeouts(nightly: dict[str, Any], job_name: str) -> None:
     assert 0 < nightly["jobs"][job_name]["timeout-minutes"] <= 120
 

@@ -181,9 +181,12 @@ def test_roles_have_least_privilege_inline_policies(texas: tuple[AwsClients, Any
     resources = {r for s in task_policy["Statement"] for r in s["Resource"]}
     table_arn = moto_clients.dynamodb.describe_table(TableName="humangov-texas-dynamodb")["Table"]["TableArn"]
     bucket = moto_clients.s3.list_buckets()["Buckets"][0]["Name"]
+    audit_arn = table_arn.replace("humangov-texas-dynamodb", "humangov-texas-audit")
     assert resources == {
         table_arn,
         f"{table_arn}/index/*",
+        audit_arn,  # append-only: suites/unit/platforms/test_task_role_audit.py checks its actions
+        f"{audit_arn}/index/*",
         f"arn:aws:s3:::{bucket}",
         f"arn:aws:s3:::{bucket}/*",
     }

@@ -106,8 +106,9 @@ class FakeNetwork:
 
 def _matches(labels: dict[str, str], filters: dict[str, list[str]] | None) -> bool:
     for wanted in (filters or {}).get("label", []):
-        key, _, value = wanted.partition("=")
-        if labels.get(key) != value:
+        key, equals, value = wanted.partition("=")
+        # Docker's `label=key` asks only that the label exists; `label=key=value`, that it has the value.
+        if (labels.get(key) != value) if equals else (key not in labels):
             return False
     return True
 
@@ -181,6 +182,29 @@ class _Volumes:
 
     def list(self, filters: dict[str, list[str]] | None = None) -> list[Any]:
         return [v for v in self.engine.volume_list if _matches(v.attrs["Labels"], filters)]
+
+    def create(self, name: str, labels: dict[str, str] | None = None, **_: Any) -> FakeVolume:
+        # Like Docker, creating a volume whose name exists returns the existing one, unchanged.
+        existing = next((v for v in self.engine.volume_list if v.name == name), None)
+        if existing is not None:
+            return existing
+        volume = FakeVolume(self.engine, name, {"Name": name, "Labels": dict(labels or {})})
+        self.engine.volume_list.append(volume)
+        self.engine.calls.append(("create-volume", name))
+        return volume
+
+
+@dataclass(eq=False)
+class FakeVolume:
+    engine: FakeDocker
+    name: str
+    attrs: dict[str, Any]
+
+    def remove(self, force: bool = False) -> None:
+        if self not in self.engine.volume_list:
+            raise NotFound(self.name)
+        self.engine.volume_list.remove(self)
+        self.engine.calls.append(("remove-volume", self.name))
 
 
 class _Api:
@@ -275,6 +299,8 @@ def test_label_filters_select_only_matching_objects() -> None:
     engine.containers.create("app:1", name="b", labels={"x": "1", "y": "3"})
     assert engine.containers.list(all=True, filters={"label": ["x=1", "y=2"]}) == [a]
     assert engine.containers.list(filters={"label": ["x=1"]}) == []  # none running
+    assert engine.containers.list(all=True, filters={"label": ["y"]}) == engine.containers.list(all=True)
+    assert engine.containers.list(all=True, filters={"label": ["z"]}) == []
 
 
 def test_joining_a_namespace_needs_its_owner_running() -> None:
