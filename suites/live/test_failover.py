@@ -12,6 +12,7 @@ import requests
 from livekit import LiveStack, stop_task
 
 from humangov_deploy import appsrc
+from humangov_deploy.http_session import ca_session
 from humangov_deploy.platforms.base import TaskInfo
 from humangov_deploy.waits import Poll, poll_until
 
@@ -35,8 +36,7 @@ class Load:
     stop: threading.Event = field(default_factory=threading.Event)
 
     def run(self) -> None:
-        session = requests.Session()
-        session.verify = self.ca_bundle or True
+        session = ca_session(self.ca_bundle)
         while not self.stop.is_set():
             try:
                 response = session.get(self.url, timeout=10)
