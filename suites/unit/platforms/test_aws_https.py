@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 import pytest
+import requests
 from aws_testkit import moto_platform
 from test_aws import deployed
 
@@ -20,6 +21,7 @@ from humangov_deploy.errors import ConfigError
 from humangov_deploy.naming import names_for
 from humangov_deploy.platforms import aws_https, get_platform
 from humangov_deploy.platforms.aws import AwsOptions
+from humangov_deploy.verify import verify
 
 NAMES = names_for("utah")
 
@@ -154,7 +156,7 @@ def test_deploy_takes_the_certificate_from_the_command_line(monkeypatch: pytest.
     assert platform.options.certificate_arn == arn  # type: ignore[attr-defined]
 
 
-def test_status_and_verify_print_the_warning_in_one_line(
+def test_status_prints_the_warning_in_one_line(
     moto_clients: AwsClients, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     platform = deployed(moto_clients, "utah")
@@ -171,3 +173,23 @@ def test_status_and_verify_print_the_warning_in_one_line(
     assert document["listeners"] == [
         {"protocol": "HTTP", "port": 80, "action": "forward", "tls_policy": None, "certificate": None}
     ]
+
+
+class NoNetwork:
+    """verify's HTTP, refused at once: the unit suite reaches no load balancer."""
+
+    def get(self, *_args: Any, **_kwargs: Any) -> Any:
+        raise requests.ConnectionError("no network in the unit suite")
+
+    post = delete = get
+
+
+def test_verify_reports_the_warning_without_failing_for_it(moto_clients: AwsClients) -> None:
+    platform = deployed(moto_clients, "utah")
+    messages: list[str] = []
+    report = verify(platform, "utah", http=NoNetwork(), progress=messages.append)  # type: ignore[arg-type]
+    warning = aws_https.plain_http_warning("utah")
+    assert report.warnings == [warning] and report.to_json()["warnings"] == [warning]
+    assert str(report).splitlines()[-1] == f"warning: {warning}"
+    assert f"warning: {warning}" in messages
+    assert all(c.name != "warning" for c in report.checks)  # a warning, not a failed check

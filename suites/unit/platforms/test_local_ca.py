@@ -6,6 +6,7 @@ the names and the CA's name constraints are checked by OpenSSL itself, as reques
 
 from __future__ import annotations
 
+import fcntl
 import ipaddress
 import socket
 import ssl
@@ -15,6 +16,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -121,6 +123,29 @@ def test_parallel_deploys_make_one_ca(tmp_path: Path) -> None:
         leaves = list(pool.map(lambda _n: ca_at(tmp_path).leaf(), range(8)))
     assert len({leaf.fingerprint for leaf in leaves}) == 1
     assert len({leaf.ca_bundle.read_bytes() for leaf in leaves}) == 1
+
+
+def test_the_files_are_read_and_written_under_the_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Deterministic where the parallel test is not: while the CA is made, another process's lock fails.
+    held: list[bool] = []
+    original = LocalCA._ca
+
+    def probing(self: LocalCA) -> Any:
+        with open(tmp_path / local_ca.LOCK) as other:
+            try:
+                fcntl.flock(other.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                held.append(True)
+            else:
+                held.append(False)
+                fcntl.flock(other.fileno(), fcntl.LOCK_UN)
+        return original(self)
+
+    monkeypatch.setattr(LocalCA, "_ca", probing)
+    ca_at(tmp_path).leaf()
+    assert held == [True]
 
 
 @pytest.fixture
