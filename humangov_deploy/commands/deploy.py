@@ -73,9 +73,12 @@ def print_status(args: argparse.Namespace, status: StackStatus) -> None:
     print(f"tasks:    {len(status.tasks)}")
     for task in status.tasks:
         print(f"  {task.id}  {task.status:<8} {task.az:<12} {'healthy' if task.healthy else 'not healthy'}")
-    for listener in status.listeners:
-        tls = f" {listener.tls_policy}" if listener.tls_policy else ""
-        print(f"listener: {listener.protocol}:{listener.port} {listener.action}{tls}")
+    if status.listeners:
+        shown = [
+            f"{x.protocol}:{x.port} {x.action}" + (f" ({x.tls_policy})" if x.tls_policy else "")
+            for x in status.listeners
+        ]
+        print(f"listeners: {', '.join(shown)}")
     if status.ca_bundle:
         print(f"ca:       {status.ca_bundle} (the local CA: trust it to browse without a warning)")
     for key, value in sorted(status.resources.items()):
