@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -115,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sort", choices=("wall", "cpu"), default="wall", help="order of the lists (default: wall)"
     )
+    parser.add_argument("--keep", type=Path, help="keep the raw timings (a JSON per process) here")
     parser.add_argument("pytest_args", nargs="*", help="paths and options for pytest (after --)")
     args = parser.parse_args(argv)
 
@@ -124,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
         timings.mkdir()
         code, wall, cpu = run_suite(args.workers, args.pytest_args, timings, log)
         records = load_records(timings)
+        if args.keep:
+            shutil.copytree(timings, args.keep, dirs_exist_ok=True)
         summary = [line for line in log.read_text().splitlines() if line.strip()][-1:]
         if code != 0:
             print(log.read_text()[-5000:])

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from moto_speed import moto_speedups
 from strict_aws import strict_aws  # noqa: F401  (the strict layer's fixture, for every unit test)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _moto_speedups() -> Iterator[None]:
+    # Session scope: on before any module- or session-scoped moto stack is built (moto_speed.py says why).
+    with moto_speedups():
+        yield
 
 
 @pytest.fixture(autouse=True)
