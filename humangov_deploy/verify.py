@@ -18,6 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from humangov_deploy import appsrc
 from humangov_deploy.errors import VerificationFailed
+from humangov_deploy.http_session import session_for
 from humangov_deploy.platforms.base import Platform, Progress, StackStatus, print_progress
 
 GUARD_HEADER = {"X-HumanGov-Request": "1"}
@@ -45,6 +46,7 @@ class Report:
     platform: str
     url: str | None
     checks: list[CheckResult] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # the state's own (plain HTTP, ...): not failures
 
     @property
     def ok(self) -> bool:
@@ -57,12 +59,17 @@ class Report:
             "url": self.url,
             "ok": self.ok,
             "checks": [asdict(c) for c in self.checks],
+            "warnings": self.warnings,
         }
 
     def lines(self) -> list[str]:
         outcome = "OK" if self.ok else "FAILED"
         head = f"verify {self.state} on {self.platform} ({self.url or 'no URL'}): {outcome}"
-        return [head] + [f"  {c.status.upper():<4} {c.name:<10} {c.detail}" for c in self.checks]
+        return (
+            [head]
+            + [f"  {c.status.upper():<4} {c.name:<10} {c.detail}" for c in self.checks]
+            + [f"warning: {w}" for w in self.warnings]
+        )
 
     def __str__(self) -> str:
         return "\n".join(self.lines())
@@ -103,9 +110,11 @@ def verify(
     min_tasks: int = MIN_TASKS,
 ) -> Report:
     state = appsrc.validate_state(state)
-    http = http or requests.Session()
     status = platform.status(state)
-    report = Report(state=state, platform=platform.name, url=status.url)
+    http = http or session_for(status)  # the local platform's HTTPS: checked against its CA
+    report = Report(state=state, platform=platform.name, url=status.url, warnings=list(status.warnings))
+    for warning in status.warnings:
+        progress(f"warning: {warning}")
     run = _Run(report, progress, clock)
 
     run.check("tasks", lambda: _tasks_check(status, min_tasks))

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import requests
+
+from humangov_deploy.http_session import session_for
 from humangov_deploy.platforms.base import Platform, StackStatus
 
 
@@ -14,11 +17,19 @@ class LiveStack:
     platform_name: str
     run_id: str
     status: StackStatus
+    _http: requests.Session | None = field(default=None, repr=False)
 
     @property
     def url(self) -> str:
         assert self.status.url, f"{self.state} has no URL"
         return self.status.url.rstrip("/")
+
+    @property
+    def http(self) -> requests.Session:
+        """A session that checks the state's certificate (against the local platform's CA, on local)."""
+        if self._http is None:
+            self._http = session_for(self.status)
+        return self._http
 
     def refresh(self) -> StackStatus:
         self.status = self.platform.status(self.state)

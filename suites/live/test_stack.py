@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 
-import requests
 from botocore.exceptions import ClientError
 from livekit import LiveStack
 
@@ -29,21 +28,21 @@ def test_two_running_tasks_in_distinct_availability_zones(stack: LiveStack) -> N
 def test_every_target_is_healthy_behind_the_load_balancer(stack: LiveStack) -> None:
     tasks = stack.refresh().tasks
     assert tasks and all(t.healthy for t in tasks if t.status == "RUNNING"), tasks
-    assert requests.get(f"{stack.url}/healthz", timeout=TIMEOUT).status_code == 200
+    assert stack.http.get(f"{stack.url}/healthz", timeout=TIMEOUT).status_code == 200
 
 
 def test_the_state_is_a_silo(stack: LiveStack) -> None:
     schema = appsrc.schema()
     assert stack.status.table == schema.table_name(stack.state)
     assert stack.status.bucket and stack.status.bucket.startswith(schema.bucket_prefix(stack.state))
-    page = requests.get(f"{stack.url}/", timeout=TIMEOUT)
+    page = stack.http.get(f"{stack.url}/", timeout=TIMEOUT)
     assert page.status_code == 200 and appsrc.display_name(stack.state) in page.text
 
 
 def test_a_record_with_a_pdf_lands_in_the_table_and_the_bucket_and_reads_back(stack: LiveStack) -> None:
     marker = uuid.uuid4().hex[:10]
     pdf = sample_pdf(marker)
-    created = requests.post(
+    created = stack.http.post(
         f"{stack.url}/api/employees",
         data={"first_name": "Live", "last_name": f"Test-{marker}", "role": "Tester", "salary": "1234"},
         files={"pdf": (f"live-{marker}.pdf", pdf, "application/pdf")},
@@ -65,12 +64,14 @@ def test_a_record_with_a_pdf_lands_in_the_table_and_the_bucket_and_reads_back(st
 
         # Read back through the load balancer, a few times so both tasks answer.
         for _ in range(4):
-            read = requests.get(f"{stack.url}/api/employees/{record['id']}", timeout=TIMEOUT)
+            read = stack.http.get(f"{stack.url}/api/employees/{record['id']}", timeout=TIMEOUT)
             assert read.status_code == 200 and read.json()["last_name"] == f"Test-{marker}"
-        document = requests.get(f"{stack.url}/api/employees/{record['id']}/document", timeout=TIMEOUT)
+        document = stack.http.get(f"{stack.url}/api/employees/{record['id']}/document", timeout=TIMEOUT)
         assert document.status_code == 200 and document.content == pdf
     finally:
-        deleted = requests.delete(f"{stack.url}/api/employees/{record['id']}", headers=GUARD, timeout=TIMEOUT)
+        deleted = stack.http.delete(
+            f"{stack.url}/api/employees/{record['id']}", headers=GUARD, timeout=TIMEOUT
+        )
     assert deleted.status_code == 204
     try:
         clients.s3.head_object(Bucket=stack.status.bucket, Key=record["document"])
