@@ -18,6 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from humangov_deploy import appsrc
 from humangov_deploy.errors import HumangovError, VerificationFailed
+from humangov_deploy.http_session import session_for
 from humangov_deploy.platforms.base import Platform, Progress, StackStatus, print_progress
 from humangov_deploy.verify_signin import SignInCheck
 
@@ -46,6 +47,7 @@ class Report:
     platform: str
     url: str | None
     checks: list[CheckResult] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # the state's own (plain HTTP, ...): not failures
 
     @property
     def ok(self) -> bool:
@@ -58,12 +60,17 @@ class Report:
             "url": self.url,
             "ok": self.ok,
             "checks": [asdict(c) for c in self.checks],
+            "warnings": self.warnings,
         }
 
     def lines(self) -> list[str]:
         outcome = "OK" if self.ok else "FAILED"
         head = f"verify {self.state} on {self.platform} ({self.url or 'no URL'}): {outcome}"
-        return [head] + [f"  {c.status.upper():<4} {c.name:<10} {c.detail}" for c in self.checks]
+        return (
+            [head]
+            + [f"  {c.status.upper():<4} {c.name:<10} {c.detail}" for c in self.checks]
+            + [f"warning: {w}" for w in self.warnings]
+        )
 
     def __str__(self) -> str:
         return "\n".join(self.lines())
@@ -110,15 +117,17 @@ def verify(
     clock: Callable[[], float] = time.monotonic,
     min_tasks: int = MIN_TASKS,
     signin: bool = True,
-    fresh_http: Callable[[], requests.Session] = requests.Session,
+    fresh_http: Callable[[], requests.Session] | None = None,
 ) -> Report:
     """With `signin` (the default: every deployed app needs it), a short-lived user of verify's own
     signs in and the record checks run as that user; `fresh_http` makes the cookie-less clients of
-    the anonymous and viewer checks."""
+    the anonymous and viewer checks (by default sessions like `http`'s, trusting the state's CA)."""
     state = appsrc.validate_state(state)
-    http = http or requests.Session()
     status = platform.status(state)
-    report = Report(state=state, platform=platform.name, url=status.url)
+    http = http or session_for(status)  # the local platform's HTTPS: checked against its CA
+    report = Report(state=state, platform=platform.name, url=status.url, warnings=list(status.warnings))
+    for warning in status.warnings:
+        progress(f"warning: {warning}")
     run = _Run(report, progress, clock)
 
     run.check("tasks", lambda: _tasks_check(status, min_tasks))
@@ -132,7 +141,7 @@ def verify(
     if not signin:
         _record_checks(run, platform, status, http, base, None)
         return report
-    users = SignInCheck(platform, state, http, base, fresh_http)
+    users = SignInCheck(platform, state, http, base, fresh_http or (lambda: session_for(status)))
     try:
         run.check("anonymous", users.anonymous)
         if run.check("signin", users.sign_in):

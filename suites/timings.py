@@ -79,9 +79,21 @@ def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any]) -> Generator[None, 
         return (yield)
 
 
+def _process_record(kind: str) -> None:
+    # The whole process so far (imports, collection, xdist's messages): what no test or fixture accounts for.
+    if os.environ.get(ENV):
+        _, cpu, children = _clock()
+        _records.append({"kind": kind, "name": kind, "wall": 0.0, "cpu": cpu, "children_cpu": children})
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    _process_record("startup")
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     directory = os.environ.get(ENV)
     if not directory or not _records:
         return
+    _process_record("process")
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     Path(directory, f"{worker}.json").write_text(json.dumps(_records))

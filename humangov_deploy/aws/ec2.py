@@ -152,6 +152,16 @@ def allow_ingress(clients: AwsClients, group: SecurityGroup, permission: dict[st
     return True
 
 
+def revoke_ingress(clients: AwsClients, group: SecurityGroup, permission: dict[str, Any]) -> bool:
+    """Remove the rule if the group has it. Returns whether it wrote."""
+    ec2 = clients.ec2
+    if not has_permission(group.ingress, permission):
+        return False
+    with aws_call("ec2", "RevokeSecurityGroupIngress", ignore=("InvalidPermission.NotFound",)):
+        ec2.revoke_security_group_ingress(GroupId=group.id, IpPermissions=[permission])
+    return True
+
+
 def allow_egress(clients: AwsClients, group: SecurityGroup, permission: dict[str, Any]) -> bool:
     ec2 = clients.ec2
     if has_permission(group.egress, permission):

@@ -1,4 +1,4 @@
-"""ELBv2: the state's Application Load Balancer, its IP target group and the HTTP:80 listener."""
+"""ELBv2: the state's Application Load Balancer, its IP target group and its listeners (HTTP, HTTPS)."""
 
 from __future__ import annotations
 
@@ -181,6 +181,9 @@ class Listener:
     port: int
     protocol: str
     target_group_arns: tuple[str, ...]
+    ssl_policy: str | None = None  # HTTPS only (AWS reports a policy on HTTP listeners too: dropped)
+    certificates: tuple[str, ...] = ()
+    redirect: dict[str, str] | None = None  # the default action's RedirectConfig, when it redirects
 
 
 def listeners(clients: AwsClients, load_balancer_arn: str) -> list[Listener]:
@@ -189,9 +192,56 @@ def listeners(clients: AwsClients, load_balancer_arn: str) -> list[Listener]:
         raw = elbv2.describe_listeners(LoadBalancerArn=load_balancer_arn).get("Listeners", [])
     result = []
     for item in raw:
-        arns = tuple(a["TargetGroupArn"] for a in item.get("DefaultActions", []) if a.get("TargetGroupArn"))
-        result.append(Listener(item["ListenerArn"], int(item["Port"]), item.get("Protocol", ""), arns))
+        actions = item.get("DefaultActions", [])
+        arns = tuple(a["TargetGroupArn"] for a in actions if a.get("TargetGroupArn"))
+        redirect = next((dict(a["RedirectConfig"]) for a in actions if a.get("Type") == "redirect"), None)
+        https = item.get("Protocol") == "HTTPS"
+        certificates = tuple(c["CertificateArn"] for c in item.get("Certificates", [])) if https else ()
+        result.append(
+            Listener(
+                item["ListenerArn"],
+                int(item["Port"]),
+                item.get("Protocol", ""),
+                arns,
+                ssl_policy=item.get("SslPolicy") if https else None,
+                certificates=certificates,
+                redirect=redirect,
+            )
+        )
     return result
+
+
+def put_listener(
+    clients: AwsClients,
+    load_balancer_arn: str,
+    current: Listener | None,
+    *,
+    port: int,
+    protocol: str,
+    actions: list[dict[str, Any]],
+    tls: dict[str, Any] | None = None,
+    tags: dict[str, str],
+) -> str:
+    """Create the listener on `port`, or modify the existing one to exactly these settings; its ARN.
+
+    `tls` is `{"SslPolicy": ..., "Certificates": [...]}` for HTTPS. A certificate ARN that does not
+    exist is refused by AWS with CertificateNotFound (moto does the same).
+    """
+    elbv2 = clients.elbv2
+    settings: dict[str, Any] = {"Protocol": protocol, "Port": port, "DefaultActions": actions, **(tls or {})}
+    if current is not None:
+        with aws_call("elbv2", "ModifyListener"):
+            elbv2.modify_listener(ListenerArn=current.arn, **settings)
+        return current.arn
+    with aws_call("elbv2", "CreateListener"):
+        created = elbv2.create_listener(LoadBalancerArn=load_balancer_arn, **settings, **_tags(tags))
+    return str(created["Listeners"][0]["ListenerArn"])
+
+
+def delete_listener(clients: AwsClients, arn: str) -> None:
+    elbv2 = clients.elbv2
+    with aws_call("elbv2", "DeleteListener", ignore=("ListenerNotFound",)):
+        elbv2.delete_listener(ListenerArn=arn)
 
 
 def ensure_http_listener(

@@ -21,7 +21,8 @@ from humangov_deploy.bench import baseline, loadgen, machine, records
 from humangov_deploy.bench.plot import write_plot
 from humangov_deploy.bench.results import BenchReport, RunResult
 from humangov_deploy.errors import ConfigError
-from humangov_deploy.platforms.base import Platform
+from humangov_deploy.http_session import session_for
+from humangov_deploy.platforms.base import Platform, StackStatus
 from humangov_deploy.users import UserAdmin
 from humangov_deploy.waits import Deadline
 
@@ -68,7 +69,10 @@ def check_loopback(url: str) -> None:
 
 def deployed_url(platform: Platform, state: str) -> str:
     """The state's URL, or a clear error when it is not deployed or none of its tasks is healthy."""
-    status = platform.status(state)
+    return _deployed(platform.status(state), platform, state)
+
+
+def _deployed(status: StackStatus, platform: Platform, state: str) -> str:
     if not status.url or not status.tasks:
         raise ConfigError(
             f"{state} is not deployed on the {platform.name} platform: "
@@ -88,9 +92,11 @@ def run_bench(
     http: requests.Session | None = None,
 ) -> BenchReport:
     check_options(options.duration, options.concurrency)
-    url = deployed_url(platform, options.state)
+    status = platform.status(options.state)
+    url = _deployed(status, platform, options.state)
     check_loopback(url)
-    http = http or requests.Session()
+    # HTTPS on the local platform: the seeding, the cleanup and locust check the certificate with its CA.
+    http = http or session_for(status)
     options.out.mkdir(parents=True, exist_ok=True)
     # The app lets no one in unsigned: an editor of the bench's own, with a token, removed at the end.
     clerk = BenchUser.create(platform, options.state)
@@ -108,7 +114,13 @@ def run_bench(
         check_loopback(base.url)
         progress(f"baseline up at {base.url}; seeding {SEED_RECORDS} records tagged {tag}")
         known += records.seed(http, url, tag, SEED_RECORDS)
-        plan = {"ids": known, "tag": tag, "created_log": str(created_log), "token": clerk.token}
+        plan = {
+            "ids": known,
+            "tag": tag,
+            "created_log": str(created_log),
+            "ca_bundle": status.ca_bundle,
+            "token": clerk.token,
+        }
         plan_path.write_text(json.dumps(plan), encoding="utf-8")
         for target, target_url, config in (
             ("ours", url, baseline.OURS_CONFIG),

@@ -73,8 +73,18 @@ def print_status(args: argparse.Namespace, status: StackStatus) -> None:
     print(f"tasks:    {len(status.tasks)}")
     for task in status.tasks:
         print(f"  {task.id}  {task.status:<8} {task.az:<12} {'healthy' if task.healthy else 'not healthy'}")
+    if status.listeners:
+        shown = [
+            f"{x.protocol}:{x.port} {x.action}" + (f" ({x.tls_policy})" if x.tls_policy else "")
+            for x in status.listeners
+        ]
+        print(f"listeners: {', '.join(shown)}")
+    if status.ca_bundle:
+        print(f"ca:       {status.ca_bundle} (the local CA: trust it to browse without a warning)")
     for key, value in sorted(status.resources.items()):
         print(f"{key}: {_render(value)}")
+    for warning in status.warnings:
+        print(f"warning: {warning}")
 
 
 def _render(value: Any) -> str:
@@ -122,6 +132,13 @@ def add_deploy_options(parser: argparse.ArgumentParser) -> None:
     )
     aws.add_argument(
         "--log-retention-days", type=int, default=None, help="CloudWatch Logs retention (default: 14)"
+    )
+    aws.add_argument(
+        "--certificate-arn",
+        default=None,
+        metavar="ARN",
+        help="serve HTTPS:443 with this ACM certificate (TLS 1.2+) and redirect HTTP:80 to it; "
+        "without it the state serves plain HTTP (a warning says so); a redeploy without it removes HTTPS",
     )
     add_poll_interval(aws)
 

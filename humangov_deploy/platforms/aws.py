@@ -66,6 +66,7 @@ class AwsOptions:
     poll_interval: float = 5.0
     keep_data: bool = False  # destroy: leave the table and bucket
     keep_shared: bool = False  # destroy: leave the shared cluster even when no state uses it
+    certificate_arn: str | None = None  # deploy: HTTPS:443 with this ACM certificate, HTTP:80 redirects
 
     def __post_init__(self) -> None:
         if self.data not in DATA_KINDS:
@@ -74,6 +75,8 @@ class AwsOptions:
             raise ConfigError(f"unknown wait mode {self.wait!r}; choose one of {', '.join(WAIT_MODES)}")
         if self.desired_count < 1:
             raise ConfigError("--desired-count must be at least 1")
+        if self.certificate_arn is not None and not self.certificate_arn.startswith("arn:"):
+            raise ConfigError(f"--certificate-arn takes a certificate's ARN, not {self.certificate_arn!r}")
 
 
 class AwsPlatform:
@@ -146,9 +149,10 @@ class AwsPlatform:
         vpc_id = ec2_api.default_vpc(clients)
         subnets = ec2_api.default_subnets(clients, vpc_id)
         progress(f"default VPC {vpc_id}, subnets in {', '.join(s.az for s in subnets)}")
-        lb_sg, task_sg = ensure_security_groups(clients, names, vpc_id, tags)
+        https = options.certificate_arn is not None
+        lb_sg, task_sg = ensure_security_groups(clients, names, vpc_id, tags, https=https)
         lb, tg = ensure_load_balancer(
-            clients, names, vpc_id, [s.id for s in subnets], lb_sg.id, tags, progress
+            clients, names, vpc_id, [s.id for s in subnets], lb_sg.id, tags, progress, options.certificate_arn
         )
 
         if ecs_api.find_cluster(clients, names.cluster) is None:
@@ -177,7 +181,7 @@ class AwsPlatform:
             sleep=self.sleep,
             progress=progress,
         )
-        progress(f"{names.state} is up at http://{lb.dns_name}")
+        progress(f"{names.state} is up at {'https' if https else 'http'}://{lb.dns_name}")
         return self.status(names.state)
 
     def _secret(self, names: StackNames, tags: dict[str, str], progress: Progress) -> ssm_api.Parameter:
@@ -462,6 +466,7 @@ def from_options(
     poll_interval: float | None = None,
     keep_data: bool = False,
     keep_shared: bool = False,
+    certificate_arn: str | None = None,
     clients: AwsClients | None = None,
     retry_mode: str | None = None,
     max_parallel: int | None = None,
@@ -493,6 +498,7 @@ def from_options(
         poll_interval=5.0 if poll_interval is None else float(poll_interval),
         keep_data=keep_data,
         keep_shared=keep_shared,
+        certificate_arn=certificate_arn or None,
     )
     if app_image and nginx_image:
         images = prebuilt_images(app_image, nginx_image)

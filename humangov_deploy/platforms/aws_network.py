@@ -10,14 +10,15 @@ from humangov_deploy.aws import elbv2 as elbv2_api
 from humangov_deploy.clients import AwsClients
 from humangov_deploy.naming import StackNames
 from humangov_deploy.platforms import aws_spec as spec
+from humangov_deploy.platforms.aws_https import ensure_https_ingress, ensure_listeners
 from humangov_deploy.platforms.base import Progress
 
 
 def ensure_security_groups(
-    clients: AwsClients, names: StackNames, vpc_id: str, tags: dict[str, str]
+    clients: AwsClients, names: StackNames, vpc_id: str, tags: dict[str, str], *, https: bool = False
 ) -> tuple[ec2_api.SecurityGroup, ec2_api.SecurityGroup]:
-    """The load balancer's group (80 from anywhere, out only to the tasks) and the tasks' (nginx's port,
-    from the load balancer's group only)."""
+    """The load balancer's group (80 from anywhere, and 443 when it serves HTTPS; out only to the tasks)
+    and the tasks' (nginx's port, from the load balancer's group only)."""
     lb_sg = ec2_api.ensure_security_group(
         clients,
         names.lb_security_group,
@@ -33,6 +34,7 @@ def ensure_security_groups(
         tags=tags,
     )
     ec2_api.allow_ingress(clients, lb_sg, ec2_api.tcp_from_cidr(spec.LISTENER_PORT, "0.0.0.0/0", "HTTP"))
+    ensure_https_ingress(clients, lb_sg, https)
     ec2_api.allow_ingress(
         clients, task_sg, ec2_api.tcp_from_group(spec.NGINX_PORT, lb_sg.id, "from the load balancer")
     )
@@ -50,8 +52,10 @@ def ensure_load_balancer(
     lb_sg: str,
     tags: dict[str, str],
     progress: Progress,
+    certificate_arn: str | None = None,
 ) -> tuple[elbv2_api.LoadBalancer, elbv2_api.TargetGroup]:
-    """The ALB, its target group (fast health checks, short drain) and the HTTP:80 listener, converged."""
+    """The ALB, its target group (fast health checks, short drain) and its listeners, converged: HTTP:80
+    forwarding, or with a certificate HTTPS:443 forwarding and HTTP:80 redirecting (aws_https.py)."""
     lb = elbv2_api.find_load_balancer(clients, names.load_balancer)
     if lb is None:
         progress(f"creating load balancer {names.load_balancer}")
@@ -77,5 +81,5 @@ def ensure_load_balancer(
     current = elbv2_api.target_group_attributes(clients, tg.arn)
     if any(current.get(k) != v for k, v in spec.TARGET_GROUP_ATTRIBUTES.items()):
         elbv2_api.set_target_group_attributes(clients, tg.arn, spec.TARGET_GROUP_ATTRIBUTES)
-    elbv2_api.ensure_http_listener(clients, lb.arn, tg.arn, port=spec.LISTENER_PORT, tags=tags)
+    ensure_listeners(clients, lb.arn, tg.arn, certificate_arn, tags=tags, progress=progress)
     return lb, tg

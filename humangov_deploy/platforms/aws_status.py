@@ -13,6 +13,7 @@ from humangov_deploy.aws import ssm as ssm_api
 from humangov_deploy.clients import AwsClients
 from humangov_deploy.naming import StackNames
 from humangov_deploy.platforms.aws_data import find_data
+from humangov_deploy.platforms.aws_https import listener_infos, plain_http_warning
 from humangov_deploy.platforms.base import StackStatus, TaskInfo
 
 
@@ -31,7 +32,11 @@ def stack_status(clients: AwsClients, names: StackNames, platform: str = "aws") 
     tg = elbv2_api.find_target_group(clients, names.target_group)
     targets = elbv2_api.target_health(clients, tg.arn) if tg else []
     if lb is not None:
-        result.url = f"http://{lb.dns_name}"
+        result.listeners = listener_infos(elbv2_api.listeners(clients, lb.arn))
+        https = any(listener.protocol == "HTTPS" for listener in result.listeners)
+        result.url = f"{'https' if https else 'http'}://{lb.dns_name}"
+        if not https:
+            result.warnings.append(plain_http_warning(names.state))
         resources["load_balancer"] = {"arn": lb.arn, "state": lb.state, "azs": list(lb.azs)}
     if tg is not None:
         resources["target_group"] = {"arn": tg.arn, "targets": [str(t) for t in targets]}

@@ -25,6 +25,17 @@ class TaskInfo:
 
 
 @dataclass
+class ListenerInfo:
+    """One listener of the state's load balancer: what it answers on, and what it does with a request."""
+
+    protocol: str  # HTTP or HTTPS
+    port: int  # the port clients connect to (the host port on local)
+    action: str  # "forward" (to the tasks) or "redirect" (301 to the HTTPS listener)
+    tls_policy: str | None = None  # HTTPS: the TLS policy (aws) or "TLSv1.2+" (local)
+    certificate: str | None = None  # HTTPS: the certificate's ARN (aws) or its SHA-256 (local)
+
+
+@dataclass
 class StackStatus:
     """What exists of one state's stack. `status --json` prints `to_json()` on both platforms."""
 
@@ -37,6 +48,12 @@ class StackStatus:
     region: str | None = None
     # Platform-specific extras (ARNs, container ids, ...), shown by `status` but not part of the contract.
     resources: dict[str, Any] = field(default_factory=dict)
+    # The load balancer's listeners; ca_bundle: the PEM file of the CA that issued the HTTPS certificate,
+    # when clients cannot know it (the local platform's own CA), for `requests`' verify=.
+    listeners: list[ListenerInfo] = field(default_factory=list)
+    ca_bundle: str | None = None
+    # One line each: what the user should know about the state (plain HTTP, ...).
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def exists(self) -> bool:
@@ -50,6 +67,9 @@ class StackStatus:
             "tasks": [asdict(t) for t in self.tasks],
             "table": self.table,
             "bucket": self.bucket,
+            "ca_bundle": self.ca_bundle,
+            "listeners": [asdict(listener) for listener in self.listeners],
+            "warnings": self.warnings,
         }
 
 

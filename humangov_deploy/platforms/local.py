@@ -34,6 +34,7 @@ from humangov_deploy.platforms import local_images
 from humangov_deploy.platforms import local_spec as spec
 from humangov_deploy.platforms import local_tasks as tasks_mod
 from humangov_deploy.platforms.base import (
+    ListenerInfo,
     Progress,
     RecordStore,
     StackStatus,
@@ -41,7 +42,8 @@ from humangov_deploy.platforms.base import (
     Version,
     print_progress,
 )
-from humangov_deploy.platforms.local_lb import ensure_lb, find_lb, lb_health
+from humangov_deploy.platforms.local_ca import LocalCA
+from humangov_deploy.platforms.local_lb import ensure_lb, find_lb, lb_health, published_port
 from humangov_deploy.platforms.local_records import DockerRecordStore
 from humangov_deploy.platforms.local_tasks import Images, Task, TaskDefinition
 from humangov_deploy.platforms.local_teardown import destroy_state, sweep
@@ -69,6 +71,7 @@ class LocalPlatform:
         sleep: Callable[[float], None] = time.sleep,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         clients_factory: Callable[[str], AwsClients] | None = None,
+        ca: LocalCA | None = None,
     ) -> None:
         if desired_count < 1:
             raise ConfigError(f"--desired-count must be at least 1, not {desired_count}")
@@ -82,6 +85,8 @@ class LocalPlatform:
         self.http = http or requests.Session()
         self.clock, self.sleep, self.now = clock, sleep, now
         self._clients_factory = clients_factory
+        # The machine's CA under the cache directory (made on the first deploy): the LBs' HTTPS certificate.
+        self.ca = ca or LocalCA(now=now)
         # A rollout deploys several states from threads: the images are looked up (or built) once.
         self._images_lock = threading.Lock()
         self._own_images: Images | None = None
@@ -117,7 +122,8 @@ class LocalPlatform:
                 {**labels, spec.LABEL_ROLE: "network", spec.LABEL_AZ: zone},
             )
         # The LB first: it starts in a blink and needs nothing else, so it is up while the emulator boots.
-        ensure_lb(self.docker, names, images.lb, labels, self.desired_count, progress)
+        certificate = self.ca.leaf()
+        ensure_lb(self.docker, names, images.lb, labels, self.desired_count, progress, certificate)
         endpoint_port = self._ensure_emulator(names, images, labels, progress)
         endpoint = f"http://127.0.0.1:{endpoint_port}"
         self._wait_http(f"{endpoint}/moto-api/", "the AWS emulator to answer", deadline)
@@ -342,8 +348,8 @@ class LocalPlatform:
         state = appsrc.validate_state(state)
         result = StackStatus(state=state, platform=self.name, region=self.region)
         lb = find_lb(self.docker, state)
-        if lb is not None and lb.status == "running" and (port := dock.host_port(lb, spec.LB_PORT)):
-            result.url = f"http://127.0.0.1:{port}"
+        if lb is not None and lb.status == "running":
+            self._listeners(lb, result)
         labels = self._stack_labels(state)
         if labels is not None and lb is not None:
             tasks_mod.replace_stopped(
@@ -368,6 +374,30 @@ class LocalPlatform:
         if networks:
             result.resources["networks"] = sorted(n.name for n in networks)
         return result
+
+    def _listeners(self, lb: Any, result: StackStatus) -> None:
+        """The URL is the HTTPS one (the HTTP port redirects to it); an LB from before HTTPS: its HTTP one."""
+        http, https = published_port(lb, spec.LB_PORT), published_port(lb, spec.LB_HTTPS_PORT)
+        if https:
+            result.url = f"https://127.0.0.1:{https}"
+            result.ca_bundle = str(self.ca.ca_bundle)
+            result.listeners.append(
+                ListenerInfo(
+                    "HTTPS",
+                    https,
+                    "forward",
+                    tls_policy="TLSv1.2+",
+                    certificate=dock.labels_of(lb).get(spec.LABEL_CERTIFICATE),
+                )
+            )
+        elif http:
+            result.url = f"http://127.0.0.1:{http}"
+            result.warnings.append(
+                f"{result.state} is served over plain HTTP (a load balancer from before HTTPS): "
+                f"`humangov deploy --state {result.state}` again to serve HTTPS"
+            )
+        if http:
+            result.listeners.append(ListenerInfo("HTTP", http, "redirect" if https else "forward"))
 
     def _stack_labels(self, state: str) -> dict[str, str] | None:
         for network in dock.list_networks(self.docker, state):

@@ -30,6 +30,8 @@ LABEL_SLOT = "humangov.slot"
 LABEL_AZ = "humangov.az"
 # Fingerprint of the desired configuration (images, environment), so a redeploy can tell "unchanged".
 LABEL_SPEC = "humangov.spec"
+# The LB's certificate: its SHA-256 (public), shown by `status`.
+LABEL_CERTIFICATE = "humangov.certificate"
 # The state's SECRET_KEY, generated once and kept on the state's data network for the stack's lifetime,
 # so a redeploy or a replacement task keeps every session and CSRF token valid.
 LABEL_SECRET = "humangov.secret-key"
@@ -38,11 +40,20 @@ ZONES = ("zone-a", "zone-b")
 DEFAULT_TASK_COUNT = 2
 
 EMULATOR_PORT = 5000
+# The LB's HTTP port (plain HTTP, or the redirect to HTTPS) and its HTTPS port, inside its container.
 LB_PORT = 80
+LB_HTTPS_PORT = 443
 LB_STATS_PORT = 8404
 HEALTH_PATH = "/healthz"
 STATS_PATH = "/stats"
 LB_CONFIG_PATH = "/usr/local/etc/haproxy/haproxy.cfg"
+# The leaf certificate and its key (platforms/local_ca.py), copied in before the LB starts.
+LB_CERT_PATH = "/usr/local/etc/haproxy/tls/lb.pem"
+# Mozilla's "intermediate" TLS 1.2 ciphers (forward secrecy, AEAD only); TLS 1.3 suites are OpenSSL's own.
+TLS12_CIPHERS = (
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+)
 # The largest PDF, told to the app and to nginx alike (nginx sizes client_max_body_size from it).
 MAX_UPLOAD_MB = "10"
 # Local credentials for the emulator: moto accepts any, and boto3 must never look for real ones.
@@ -160,22 +171,53 @@ _SERVER_DEFAULTS = (
 )
 
 
-def lb_config(task_count: int) -> str:
+def lb_config(task_count: int, https_port: int | None = None) -> str:
     """The state's load balancer: the local ALB, with the target group's fast health checks.
 
     A task is taken out after 2 failed checks 1 s apart and back after 1 good one; a request that cannot
     connect to a task that just went away is retried on another (redispatch), so a task stopping costs
     few or no failed requests. Writes are never retried after they reached a task.
+
+    With `https_port` (the host port its HTTPS is published on) the LB terminates TLS 1.2+ with the local
+    CA's certificate and its HTTP port answers every request with a 301 to the same path on
+    `https://127.0.0.1:<https_port>`: a fixed host, never the request's Host header (no open redirect).
+    Either way the LB sets X-Forwarded-Proto itself (a client's own is replaced): nginx sends HSTS and the
+    app marks its session cookie Secure only when it says https.
     """
     servers = "\n".join(
         f"    server {slot_alias(slot)} {slot_alias(slot)}:{NGINX_PORT}" for slot in range(1, task_count + 1)
     )
+    if https_port is None:
+        tls_globals = ""
+        frontends = f"""\
+frontend http
+    bind :{LB_PORT}
+    option forwardfor
+    http-request set-header X-Forwarded-Proto http
+    default_backend tasks
+"""
+    else:
+        tls_globals = f"""\
+    ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets
+    ssl-default-bind-ciphers {TLS12_CIPHERS}
+"""
+        frontends = f"""\
+frontend https
+    bind :{LB_HTTPS_PORT} ssl crt {LB_CERT_PATH} alpn h2,http/1.1
+    option forwardfor
+    http-request set-header X-Forwarded-Proto https
+    default_backend tasks
+
+frontend http
+    bind :{LB_PORT}
+    http-request redirect prefix https://127.0.0.1:{https_port} code 301
+"""
     return f"""\
 # Rendered by humangov_deploy/platforms/local_spec.py; do not edit in the container.
 global
     log stdout format raw local0 info
     maxconn 4096
-
+{tls_globals}
 {_RESOLVERS}
 defaults
     mode http
@@ -193,11 +235,7 @@ defaults
     # task; any other method only when it never reached a task, so a write is never applied twice.
     retry-on all-retryable-errors
 
-frontend http
-    bind :{LB_PORT}
-    option forwardfor
-    default_backend tasks
-
+{frontends}
 frontend stats
     bind :{LB_STATS_PORT}
     stats enable

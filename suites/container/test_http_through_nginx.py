@@ -13,11 +13,17 @@ MB = 1024 * 1024
 
 
 def _csrf(session: requests.Session, url: str) -> str:
+    return _hidden(session, url)["csrf_token"]
+
+
+def _hidden(session: requests.Session, url: str) -> dict[str, str]:
+    """What a browser sends back of the page's form: its CSRF token and, on an edit or delete form, the
+    record's version (a write is conditional on it)."""
     page = session.get(url, timeout=10)
     assert page.status_code == 200, page.text
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert match, page.text
-    return match.group(1)
+    fields = dict(re.findall(r'type="hidden" name="(csrf_token|version)" value="([^"]*)"', page.text))
+    assert "csrf_token" in fields, page.text
+    return fields
 
 
 def _signed_in(task: Task) -> requests.Session:
@@ -104,21 +110,21 @@ def test_record_flow_with_a_pdf(task: Task) -> None:
     location = view.headers["Location"].replace(f"127.0.0.1:{MOTO_PORT}", task.ports[MOTO_PORT])
     assert requests.get(location, timeout=10).content == PDF
 
-    form = browser.get(f"{task.url}/edit_record/{record_id}", timeout=10).text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
-    version = re.search(r'name="version" value="([^"]*)"', form).group(1)  # type: ignore[union-attr]
+    hidden = _hidden(browser, f"{task.url}/edit_record/{record_id}")
+    assert hidden["version"] == "1"
     edited = browser.post(
         f"{task.url}/edit_record/{record_id}",
-        data={"csrf_token": token, "version": version, "first_name": "Ada", "last_name": "King",
-              "role": "Principal", "salary": "70000"},
+        data={**hidden, "first_name": "Ada", "last_name": "King", "role": "Principal",
+              "salary": "70000"},
         allow_redirects=False, timeout=10,
     )  # fmt: skip
     assert edited.status_code == 302, edited.text
     assert "King" in browser.get(f"{task.url}/search", params={"name": "King"}, timeout=10).text
 
-    token = _csrf(browser, f"{task.url}/records")
+    hidden = _hidden(browser, f"{task.url}/records")  # the one record's Delete button: version 2 now
+    assert hidden["version"] == "2"
     deleted = browser.post(
-        f"{task.url}/records/delete", data={"csrf_token": token, "id": record_id}, allow_redirects=False,
+        f"{task.url}/records/delete", data={**hidden, "id": record_id}, allow_redirects=False,
         timeout=10,
     )  # fmt: skip
     assert deleted.status_code == 302

@@ -5,6 +5,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 
+import requests
+
+from humangov_deploy.http_session import session_for
 from humangov_deploy.platforms.base import Platform, StackStatus
 from humangov_deploy.users import UserAdmin
 
@@ -20,6 +23,7 @@ class LiveStack:
     status: StackStatus
     users: dict[str, str] = field(default_factory=dict)  # username -> password, removed at the end
     token: str = ""  # the suite's editor's API token
+    _http: requests.Session | None = field(default=None, repr=False)
 
     @property
     def auth(self) -> dict[str, str]:
@@ -47,6 +51,19 @@ class LiveStack:
     def url(self) -> str:
         assert self.status.url, f"{self.state} has no URL"
         return self.status.url.rstrip("/")
+
+    @property
+    def http(self) -> requests.Session:
+        """A session that checks the state's certificate (against the local platform's CA, on local),
+        signed in as the suite's editor (its Bearer token on every request)."""
+        if self._http is None:
+            self._http = session_for(self.status)
+            self._http.headers.update(self.auth)
+        return self._http
+
+    def anonymous(self) -> requests.Session:
+        """A new session that checks the certificate and is signed in as nobody."""
+        return session_for(self.status)
 
     def refresh(self) -> StackStatus:
         self.status = self.platform.status(self.state)

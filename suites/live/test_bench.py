@@ -38,7 +38,9 @@ def test_a_short_bench_measures_every_mix_on_both_targets_and_leaves_nothing(
         pytest.skip("humangov bench runs on the local platform only (its baseline is a local Docker stack)")
     before = data_counts(stack)
     out = tmp_path / "bench"
-    argv = ["bench", "--state", stack.state, "--duration", "3", "--concurrency", "4", "--out", str(out)]
+    # 6 s per target: enough for every mix (the rarest has weight 10 of 100) even on a busy 2-core machine,
+    # where 3 s once gave only 6 requests in all.
+    argv = ["bench", "--state", stack.state, "--duration", "6", "--concurrency", "4", "--out", str(out)]
     code = main(argv)
     printed = capsys.readouterr()
     assert code == 0, printed.out + printed.err

@@ -9,22 +9,47 @@ share their secret key (sessions and CSRF tokens) and their data.
 from __future__ import annotations
 
 import os
+import socket
+import ssl
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+from cryptography import x509
 from livekit import LiveStack
 
+from humangov_deploy.platforms.local_ca import spki_sha256
 from humangov_deploy.waits import Poll, poll_until
 
 WAIT_SECONDS = 20.0
 
 
+def checked_spki(stack: LiveStack) -> str | None:
+    """The public key the state's HTTPS presents, after OpenSSL checked its certificate against the CA.
+
+    Chromium gets this key (--ignore-certificate-errors-spki-list), not a blanket --ignore-certificate-
+    errors: it accepts exactly the certificate Python verified (chain to the local CA, name, dates) and
+    refuses any other. None when the state's certificate chains to a public CA (aws).
+    """
+    if not stack.status.ca_bundle:
+        return None
+    url = urlsplit(stack.url)
+    context = ssl.create_default_context(cafile=stack.status.ca_bundle)
+    with (
+        socket.create_connection((url.hostname, url.port or 443), timeout=10) as raw,
+        context.wrap_socket(raw, server_hostname=url.hostname) as tls,
+    ):
+        der = tls.getpeercert(binary_form=True)
+    assert der, "the load balancer presented no certificate"
+    return spki_sha256(x509.load_der_x509_certificate(der))
+
+
 @pytest.fixture
-def browser(browser_binaries: tuple[str, str], tmp_path: Path) -> Iterator[Any]:
+def browser(browser_binaries: tuple[str, str], tmp_path: Path, stack: LiveStack) -> Iterator[Any]:
     # Selenium Manager must not look for a driver or a browser on the internet.
     os.environ.setdefault("SE_OFFLINE", "true")
     from selenium import webdriver
@@ -37,6 +62,9 @@ def browser(browser_binaries: tuple[str, str], tmp_path: Path) -> Iterator[Any]:
     options.binary_location = chromium
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
         options.add_argument(argument)
+    spki = checked_spki(stack)
+    if spki:
+        options.add_argument(f"--ignore-certificate-errors-spki-list={spki}")
     options.add_experimental_option(
         "prefs",
         {

@@ -12,6 +12,7 @@ import requests
 from livekit import LiveStack, stop_task
 
 from humangov_deploy import appsrc
+from humangov_deploy.http_session import ca_session
 from humangov_deploy.platforms.base import TaskInfo
 from humangov_deploy.waits import Poll, poll_until
 
@@ -28,16 +29,18 @@ class Load:
     """Steady reads of one record through the load balancer, on a thread, counting what fails."""
 
     url: str
-    headers: dict[str, str]
+    headers: dict[str, str] = field(default_factory=dict)  # the suite's editor's token
+    ca_bundle: str | None = None  # the local platform's CA: its HTTPS is checked against it
     ok: int = 0
     failed: list[str] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
 
     def run(self) -> None:
-        session = requests.Session()
+        session = ca_session(self.ca_bundle)
+        session.headers.update(self.headers)
         while not self.stop.is_set():
             try:
-                response = session.get(self.url, headers=self.headers, timeout=10)
+                response = session.get(self.url, timeout=10)
                 if response.status_code == 200:
                     self.ok += 1
                 else:
@@ -50,11 +53,10 @@ class Load:
 def test_stopping_a_task_keeps_serving_and_the_count_comes_back(stack: LiveStack) -> None:
     marker = uuid.uuid4().hex[:10]
     pdf = f"%PDF-1.4\n% failover {marker}\n%%EOF\n".encode()
-    created = requests.post(
+    created = stack.http.post(
         f"{stack.url}/api/employees",
         data={"first_name": "Fail", "last_name": f"Over-{marker}", "role": "Tester", "salary": "1"},
         files={"pdf": (f"failover-{marker}.pdf", pdf, "application/pdf")},
-        headers=stack.auth,
         timeout=15,
     )
     assert created.status_code == 201, created.text
@@ -64,7 +66,7 @@ def test_stopping_a_task_keeps_serving_and_the_count_comes_back(stack: LiveStack
     assert len(before) >= 2, stack.status.tasks
     victim = before[0]
 
-    load = Load(f"{stack.url}/api/employees/{record['id']}", stack.auth)
+    load = Load(f"{stack.url}/api/employees/{record['id']}", stack.auth, ca_bundle=stack.status.ca_bundle)
     worker = threading.Thread(target=load.run, daemon=True)
     worker.start()
     try:
@@ -98,8 +100,8 @@ def test_stopping_a_task_keeps_serving_and_the_count_comes_back(stack: LiveStack
     assert "Item" in clients.dynamodb.get_item(TableName=stack.status.table, Key=key, ConsistentRead=True)
     assert clients.s3.get_object(Bucket=stack.status.bucket, Key=record["document"])["Body"].read() == pdf
     for _ in range(4):
-        assert requests.get(load.url, headers=stack.auth, timeout=10).status_code == 200
-    assert requests.delete(load.url, headers=stack.auth, timeout=15).status_code == 204
+        assert stack.http.get(load.url, timeout=10).status_code == 200
+    assert stack.http.delete(load.url, timeout=15).status_code == 204
 
 
 def test_a_crashed_app_comes_back_inside_its_task_by_itself(stack: LiveStack) -> None:

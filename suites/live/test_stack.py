@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 
-import requests
 from botocore.exceptions import ClientError
 from livekit import LiveStack
 
@@ -28,24 +27,26 @@ def test_two_running_tasks_in_distinct_availability_zones(stack: LiveStack) -> N
 def test_every_target_is_healthy_behind_the_load_balancer(stack: LiveStack) -> None:
     tasks = stack.refresh().tasks
     assert tasks and all(t.healthy for t in tasks if t.status == "RUNNING"), tasks
-    assert requests.get(f"{stack.url}/healthz", timeout=TIMEOUT).status_code == 200
+    assert stack.http.get(f"{stack.url}/healthz", timeout=TIMEOUT).status_code == 200
 
 
 def test_the_state_is_a_silo(stack: LiveStack) -> None:
     schema = appsrc.schema()
     assert stack.status.table == schema.table_name(stack.state)
     assert stack.status.bucket and stack.status.bucket.startswith(schema.bucket_prefix(stack.state))
-    page = requests.get(f"{stack.url}/", timeout=TIMEOUT)  # to the sign-in page, with the state's name
+    # A visitor lands on the sign-in page, which names the state.
+    page = stack.anonymous().get(f"{stack.url}/", timeout=TIMEOUT)
     assert page.status_code == 200 and appsrc.display_name(stack.state) in page.text
     assert page.url == f"{stack.url}/login?next=/"
 
 
 def test_anonymous_is_refused_a_viewer_cannot_write_and_writes_are_audited(stack: LiveStack) -> None:
-    assert requests.get(f"{stack.url}/records", allow_redirects=False, timeout=TIMEOUT).status_code == 302
-    assert requests.get(f"{stack.url}/api/employees", timeout=TIMEOUT).status_code == 401
+    visitor = stack.anonymous()
+    assert visitor.get(f"{stack.url}/records", allow_redirects=False, timeout=TIMEOUT).status_code == 302
+    assert visitor.get(f"{stack.url}/api/employees", timeout=TIMEOUT).status_code == 401
     viewer, _ = stack.add_user("viewer")
     viewer_auth = {"Authorization": f"Bearer {stack.admin().create_token(viewer)[1]}"}
-    refused = requests.post(
+    refused = visitor.post(
         f"{stack.url}/api/employees",
         data={"first_name": "No", "last_name": "Write", "role": "Viewer", "salary": "1"},
         files={"pdf": ("no.pdf", sample_pdf("viewer"), "application/pdf")},
@@ -53,17 +54,16 @@ def test_anonymous_is_refused_a_viewer_cannot_write_and_writes_are_audited(stack
         timeout=TIMEOUT,
     )
     assert refused.status_code == 403, refused.text
-    assert requests.get(f"{stack.url}/api/employees", headers=viewer_auth, timeout=TIMEOUT).status_code == 200
-    created = requests.post(
+    assert visitor.get(f"{stack.url}/api/employees", headers=viewer_auth, timeout=TIMEOUT).status_code == 200
+    created = stack.http.post(
         f"{stack.url}/api/employees",
         data={"first_name": "Audited", "last_name": "Write", "role": "Tester", "salary": "1"},
         files={"pdf": ("audited.pdf", sample_pdf("audit"), "application/pdf")},
-        headers=stack.auth,
         timeout=TIMEOUT,
     )
     assert created.status_code == 201, created.text
     record_id = created.json()["id"]
-    assert requests.delete(f"{stack.url}/api/employees/{record_id}", headers=stack.auth, timeout=TIMEOUT).ok
+    assert stack.http.delete(f"{stack.url}/api/employees/{record_id}", timeout=TIMEOUT).ok
     entries = stack.admin().audit_page(record_id=record_id).items
     assert [e.action for e in entries] == ["record.delete", "record.create"]
     assert {e.who for e in entries} == {next(u for u in stack.users if u.startswith("live-editor-"))}
@@ -72,11 +72,10 @@ def test_anonymous_is_refused_a_viewer_cannot_write_and_writes_are_audited(stack
 def test_a_record_with_a_pdf_lands_in_the_table_and_the_bucket_and_reads_back(stack: LiveStack) -> None:
     marker = uuid.uuid4().hex[:10]
     pdf = sample_pdf(marker)
-    created = requests.post(
+    created = stack.http.post(
         f"{stack.url}/api/employees",
         data={"first_name": "Live", "last_name": f"Test-{marker}", "role": "Tester", "salary": "1234"},
         files={"pdf": (f"live-{marker}.pdf", pdf, "application/pdf")},
-        headers=stack.auth,
         timeout=TIMEOUT,
     )
     assert created.status_code == 201, created.text
@@ -94,18 +93,12 @@ def test_a_record_with_a_pdf_lands_in_the_table_and_the_bucket_and_reads_back(st
 
         # Read back through the load balancer, a few times so both tasks answer.
         for _ in range(4):
-            read = requests.get(
-                f"{stack.url}/api/employees/{record['id']}", headers=stack.auth, timeout=TIMEOUT
-            )
+            read = stack.http.get(f"{stack.url}/api/employees/{record['id']}", timeout=TIMEOUT)
             assert read.status_code == 200 and read.json()["last_name"] == f"Test-{marker}"
-        document = requests.get(
-            f"{stack.url}/api/employees/{record['id']}/document", headers=stack.auth, timeout=TIMEOUT
-        )
+        document = stack.http.get(f"{stack.url}/api/employees/{record['id']}/document", timeout=TIMEOUT)
         assert document.status_code == 200 and document.content == pdf
     finally:
-        deleted = requests.delete(
-            f"{stack.url}/api/employees/{record['id']}", headers=stack.auth, timeout=TIMEOUT
-        )
+        deleted = stack.http.delete(f"{stack.url}/api/employees/{record['id']}", timeout=TIMEOUT)
     assert deleted.status_code == 204
     try:
         clients.s3.head_object(Bucket=stack.status.bucket, Key=record["document"])

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
+from moto_speed import moto_speedups
 from strict_aws import strict_aws  # noqa: F401  (the strict layer's fixture, for every unit test)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _moto_speedups() -> Iterator[None]:
+    # Session scope: on before any module- or session-scoped moto stack is built (moto_speed.py says why).
+    with moto_speedups():
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -15,3 +26,15 @@ def _fake_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+
+
+@pytest.fixture(scope="session")
+def _unit_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("humangov-cache")
+
+
+@pytest.fixture(autouse=True)
+def _private_cache_dir(monkeypatch: pytest.MonkeyPatch, _unit_cache_dir: Path) -> None:
+    # What the library keeps under the cache directory (the local CA, command logs) goes to the run's own
+    # directory, never the developer's ~/.cache/humangov; a test that needs an empty one sets its own.
+    monkeypatch.setenv("HUMANGOV_CACHE_DIR", str(_unit_cache_dir))

@@ -209,6 +209,7 @@ def test_a_working_state_writes_this_report() -> None:
         "url": URL,
         "ok": True,
         "checks": [{"name": n, "status": s, "detail": d, "seconds": 0.001} for n, s, d in expected],
+        "warnings": [],
     }
     assert str(report) == "\n".join(
         [f"verify texas on local ({URL}): OK"] + [f"  PASS {n:<10} {d}" for n, _, d in expected]

@@ -139,6 +139,7 @@ def _tagged(response: Response, record: Record) -> Response:
 
 def _reject_unknown_fields(names: Any) -> None:
     # `pdf` sent as a plain field (not a file) is reported by uploaded_pdf() as a missing file.
-    unknown = sorted(set(names) - {*FIELDS, "pdf"})
+    # werkzeug gives a multipart part whose name holds a CR or LF the name None: unknown too, not a 500.
+    unknown = sorted(name if isinstance(name, str) else repr(name) for name in set(names) - {*FIELDS, "pdf"})
     if unknown:
         raise ValidationError({"_": f"Unknown field(s): {', '.join(unknown)}; known: {', '.join(FIELDS)}"})

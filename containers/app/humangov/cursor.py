@@ -14,6 +14,7 @@ import base64
 import binascii
 import os
 import re
+from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -29,11 +30,36 @@ MAX_CURSOR_LENGTH = 256
 _FORMAT = b"\x01"
 _NONCE_BYTES = 12
 _TAG_BYTES = 16
-# 256 base64url characters carry 192 bytes; the format byte, nonce and tag leave 163 for the sort key,
-# which schema.sort_name keeps within 162 (two names of at most 48 bytes, separators, a 64-character id).
-MAX_KEY_BYTES = MAX_CURSOR_LENGTH * 3 // 4 - len(_FORMAT) - _NONCE_BYTES - _TAG_BYTES
+# The first byte sealed says whether the key is exact or cut down (Start.exact).
+_EXACT, _CUT = b"=", b"~"
+# 256 base64url characters carry 192 bytes; format byte, nonce, tag and the exact/cut byte leave 162 for
+# the sort key: schema.sort_name's longest (two names of at most 48 bytes, separators, a 64-character id).
+MAX_KEY_BYTES = MAX_CURSOR_LENGTH * 3 // 4 - len(_FORMAT) - _NONCE_BYTES - _TAG_BYTES - len(_EXACT)
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
 _HKDF_INFO = b"humangov page cursor v1"
+
+
+@dataclass(frozen=True)
+class Start:
+    """Where a page starts: right after the index key `sort_name`."""
+
+    sort_name: str
+    # False for an item stored before names were cut to schema.SORT_NAME_PART_BYTES: its key was too long
+    # to carry, so the cursor holds a cut-down key that sorts just before it, and storage re-reads the
+    # item's exact key by id (resuming from the cut key itself would show that item again, forever).
+    exact: bool = True
+
+    @property
+    def record_id(self) -> str:
+        return schema.sort_name_id(self.sort_name)
+
+    def key(self) -> dict[str, str]:
+        """The index key as plain values (an ExclusiveStartKey, untyped)."""
+        return {
+            schema.HASH_KEY: self.record_id,
+            schema.LIST_PARTITION_ATTR: schema.LIST_PARTITION_VALUE,
+            schema.SORT_NAME_ATTR: self.sort_name,
+        }
 
 
 class Cursors:
@@ -47,15 +73,16 @@ class Cursors:
 
     def encode(self, sort_name: str) -> str:
         """The cursor of the page that starts after the index key `sort_name`."""
-        plain = schema.resumable_sort_name(sort_name).encode("utf-8")
-        if len(plain) > MAX_KEY_BYTES:  # only an id longer than ID_PATTERN allows could get here
-            raise ValueError(f"a sort key of {len(plain)} bytes does not fit in a cursor")
+        cut = schema.resumable_sort_name(sort_name)
+        plain = (_EXACT if cut == sort_name else _CUT) + cut.encode("utf-8")
+        if len(plain) > 1 + MAX_KEY_BYTES:  # only an id longer than ID_PATTERN allows could get here
+            raise ValueError(f"a sort key of {len(plain) - 1} bytes does not fit in a cursor")
         nonce = os.urandom(_NONCE_BYTES)
         sealed = _FORMAT + nonce + self._aead.encrypt(nonce, plain, _FORMAT)
         return base64.urlsafe_b64encode(sealed).decode("ascii").rstrip("=")
 
-    def decode(self, token: str) -> dict[str, str]:
-        """Back to an ExclusiveStartKey; anything this state's app did not issue is BadCursorError."""
+    def decode(self, token: str) -> Start:
+        """Where the page starts; anything this state's app did not issue is BadCursorError."""
         if not token or len(token) > MAX_CURSOR_LENGTH or not _BASE64URL.fullmatch(token):
             raise BadCursorError("cursor is empty, too long or not base64url")
         try:
@@ -66,11 +93,8 @@ class Cursors:
             raise BadCursorError("cursor is not one this app issued")
         nonce, sealed = raw[1 : 1 + _NONCE_BYTES], raw[1 + _NONCE_BYTES :]
         try:
-            sort_name = self._aead.decrypt(nonce, sealed, _FORMAT).decode("utf-8")
+            plain = self._aead.decrypt(nonce, sealed, _FORMAT)
+            sort_name = plain[1:].decode("utf-8")
         except (InvalidTag, UnicodeDecodeError) as exc:
             raise BadCursorError("cursor is not one this app issued") from exc
-        return {
-            schema.HASH_KEY: schema.sort_name_id(sort_name),
-            schema.LIST_PARTITION_ATTR: schema.LIST_PARTITION_VALUE,
-            schema.SORT_NAME_ATTR: sort_name,
-        }
+        return Start(sort_name, exact=plain[:1] == _EXACT)

@@ -20,7 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from humangov import cursor, schema
 from humangov.config import Settings
-from humangov.cursor import Cursors
+from humangov.cursor import Cursors, Start
 from humangov.model import Record
 from humangov.storage import ConflictError, Page, Readiness, StorageError
 
@@ -106,7 +106,7 @@ class DynamoStorage:
         return from_item(old) if old else None
 
     def list_records(self, limit: int, cursor_token: str | None) -> Page:
-        start = self.cursors.decode(cursor_token) if cursor_token else None
+        start = self._start(cursor_token)
         # One extra item tells whether another page exists, so the last page has no dead "next" link.
         response = self._query(limit + 1, start)
         items = response.get("Items", [])
@@ -124,7 +124,7 @@ class DynamoStorage:
         A page may hold fewer than `limit` matches (even none) and still have a cursor: following the
         cursors visits every record exactly once, and one request never reads more than the budget.
         """
-        start = self.cursors.decode(cursor_token) if cursor_token else None
+        start = self._start(cursor_token)
         needle = needle.casefold()
         budget = max(self.search_budget, 1)
         found: list[dict[str, Any]] = []
@@ -147,6 +147,35 @@ class DynamoStorage:
                 return Page([from_item(i) for i in found], self._token(last_key), read)
             # DynamoDB's key is typed ({'S': ...}); _query takes the plain values a cursor holds.
             start = {attr: last_key[attr]["S"] for attr in cursor.KEY_ATTRS}
+
+    def _start(self, cursor_token: str | None) -> dict[str, str] | None:
+        """The ExclusiveStartKey a cursor stands for (BadCursorError if this app did not issue it).
+
+        A cursor holds an index key; DynamoDB resumes after a key whether or not an item still has it, so
+        a record deleted at a page boundary breaks nothing.
+        https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Query.Pagination.html
+        """
+        if not cursor_token:
+            return None
+        start: Start = self.cursors.decode(cursor_token)
+        if not start.exact:
+            # The item's key was too long to carry: resume right after its exact key, read again by id.
+            # Renamed or deleted meanwhile: from the cut key, which may repeat a few items, never skip one.
+            stored = self._stored_sort_name(start.record_id)
+            if stored is not None and schema.resumable_sort_name(stored) == start.sort_name:
+                return Start(stored).key()
+        return start.key()
+
+    def _stored_sort_name(self, record_id: str) -> str | None:
+        with _aws("GetItem"):
+            response = self.dynamodb.get_item(
+                TableName=self.table,
+                Key={schema.HASH_KEY: {"S": record_id}},
+                ProjectionExpression="#s",
+                ExpressionAttributeNames={"#s": schema.SORT_NAME_ATTR},
+            )
+        value = response.get("Item", {}).get(schema.SORT_NAME_ATTR, {}).get("S")
+        return str(value) if value is not None else None
 
     def _token(self, key: dict[str, Any] | None) -> str | None:
         return None if key is None else self.cursors.encode(key[schema.SORT_NAME_ATTR]["S"])

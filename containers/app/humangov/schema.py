@@ -62,12 +62,10 @@ def sort_name(first_name: str, last_name: str, record_id: str) -> str:
 
 
 def resumable_sort_name(stored: str) -> str:
-    """A key as short as sort_name's from which paging resumes without skipping `stored`'s successors.
-
-    The same key for any record written since the names were cut to SORT_NAME_PART_BYTES. Records written
-    before kept longer keys; cutting their parts again gives a key that sorts at or before `stored`
-    (the separator sorts below every character a name may hold), so paging may repeat such a record
-    but never skips one.
+    """`stored` with its names cut to SORT_NAME_PART_BYTES: the key itself for any record written since
+    names are cut so. Records written before kept longer keys; cut again, such a key sorts just before
+    `stored` (the separator sorts below every character a name may hold) and after every other key
+    that does not share its cut names.
     """
     last, first, record_id = stored.split(SORT_NAME_SEPARATOR, 2)
     return _joined(last, first, record_id)

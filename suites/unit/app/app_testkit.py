@@ -162,9 +162,13 @@ def csrf_token(client: FlaskClient, path: str = "/new_record") -> str:
 
 def hidden_fields(client: FlaskClient, path: str = "/new_record") -> dict[str, str]:
     """What a browser sends back of the form at `path`: its CSRF token and, on an edit form, its version."""
-    page = client.get(path).get_data(as_text=True)
+    return hidden_fields_of(client.get(path).get_data(as_text=True))
+
+
+def hidden_fields_of(page: str) -> dict[str, str]:
+    """The hidden fields of the first form in `page` (HTML) that a browser would send back."""
     match = _TOKEN.search(page)
-    assert match, f"no csrf_token in {path}"
+    assert match, "no csrf_token in the page"
     fields = {"csrf_token": match.group(1)}
     if version := _VERSION.search(page):
         fields["version"] = version.group(1)
@@ -227,9 +231,8 @@ def seed_records(data: StateData, names: list[tuple[str, str]]) -> list[str]:
     return [r.id for r in records]
 
 
-def follow_api_pages(client: FlaskClient, url: str) -> Iterator[dict[str, Any]]:
-    """Every page of an API listing, following `next` until it is null."""
-    cursor: str | None = None
+def follow_api_pages(client: FlaskClient, url: str, cursor: str | None = None) -> Iterator[dict[str, Any]]:
+    """Every page of an API listing (from `cursor`, if given), following `next` until it is null."""
     while True:
         response = client.get(url if cursor is None else f"{url}&cursor={cursor}")
         assert response.status_code == 200, response.get_data(as_text=True)

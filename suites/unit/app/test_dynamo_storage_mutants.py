@@ -185,7 +185,7 @@ def after(item: dict[str, Any] | None) -> dict[str, str] | None:
 
 def opened(page: Page) -> tuple[list[Record], dict[str, str] | None, int]:
     """A page with its cursor opened: cursors are sealed with a fresh nonce, so only their keys compare."""
-    return page.items, CURSORS.decode(page.next_cursor) if page.next_cursor else None, page.read_count
+    return page.items, CURSORS.decode(page.next_cursor).key() if page.next_cursor else None, page.read_count
 
 
 QUERY = {

@@ -128,6 +128,9 @@ def test_deploy_json_prints_only_the_status(opened: list[Any], capsys: pytest.Ca
         "tasks": [{"id": "t1", "az": "zone-a", "status": "RUNNING", "healthy": True}],
         "table": "humangov-texas-dynamodb",
         "bucket": "humangov-texas-s3-abcd",
+        "ca_bundle": None,
+        "listeners": [],
+        "warnings": [],
     }
 
 

@@ -74,7 +74,7 @@ def test_a_first_deploy_prints_timed_steps_within_the_budget(
     steps = [line for line in lines if STEP.match(line)]
     assert lines[: len(steps)] == steps, "every line before the final status is a timed step"
     assert any("app: built humangov-app:" in s and re.search(r" in \d+\.\d s$", s) for s in steps)
-    assert steps[-1].endswith("california is up: http://127.0.0.1:40000")
+    assert re.search(r"california is up: https://127\.0\.0\.1:\d+$", steps[-1]), steps[-1]
     assert not any("Step " in line or "Unpacking" in line for line in lines), "tool output stays in the log"
     text = log.read_text()
     assert "app: Step 30/30 : RUN step 30" in text and "base lb: Unpacking package-59 ..." in text

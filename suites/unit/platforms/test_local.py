@@ -73,8 +73,9 @@ def test_deploy_builds_the_whole_stack_and_waits_until_healthy(aws: None, engine
     assert all(t.healthy for t in status.tasks)
     assert sorted(t.az for t in status.tasks) == ["zone-a", "zone-b"]
     lb = engine.by_name[names.lb]
-    assert status.url == f"http://127.0.0.1:{lb.ports[f'{spec.LB_PORT}/tcp']}"
-    assert lb.options["ports"][f"{spec.LB_PORT}/tcp"][0] == "127.0.0.1"  # loopback only
+    assert status.url == f"https://127.0.0.1:{lb.ports[f'{spec.LB_HTTPS_PORT}/tcp']}"
+    for port in (spec.LB_PORT, spec.LB_HTTPS_PORT, spec.LB_STATS_PORT):
+        assert lb.options["ports"][f"{port}/tcp"][0] == "127.0.0.1"  # loopback only
     assert set(lb.networks) == {names.zone_network(z) for z in spec.ZONES}
     assert status.table == appsrc.schema().table_name("california")
     assert status.bucket and status.bucket.startswith(appsrc.schema().bucket_prefix("california"))

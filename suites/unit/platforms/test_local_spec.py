@@ -112,3 +112,31 @@ def test_app_environment_points_at_the_state_and_the_emulator() -> None:
     assert env["US_STATE"] == "texas" and env["AWS_REGION"] == "us-east-2"
     assert env["AWS_ENDPOINT_URL"] == "http://127.0.0.1:5"
     assert env["AWS_ACCESS_KEY_ID"] == spec.EMULATOR_ACCESS_KEY  # never the developer's real keys
+
+
+def frontend(config: str, name: str) -> str:
+    """The lines of one `frontend` section of a rendered HAProxy config."""
+    return config.split(f"frontend {name}\n", 1)[1].split("\n\n", 1)[0]
+
+
+def test_lb_config_with_https_terminates_tls_and_redirects_http() -> None:
+    config = spec.lb_config(2, https_port=43210)
+    https = frontend(config, "https")
+    assert f"bind :{spec.LB_HTTPS_PORT} ssl crt {spec.LB_CERT_PATH}" in https
+    assert "default_backend tasks" in https
+    # The LB says the scheme itself, replacing a client's header: nginx's HSTS and the Secure cookie.
+    assert "http-request set-header X-Forwarded-Proto https" in https
+    assert "ssl-min-ver TLSv1.2" in config.split("defaults", 1)[0]  # every TLS bind: no TLS 1.0/1.1
+    http = frontend(config, "http")
+    assert f"bind :{spec.LB_PORT}" in http
+    # 301 to a fixed host and the published HTTPS port (never the Host header: no open redirect).
+    assert "http-request redirect prefix https://127.0.0.1:43210 code 301" in http
+    assert "default_backend" not in http
+
+
+def test_lb_config_without_https_serves_http_and_says_so() -> None:
+    config = spec.lb_config(2)
+    assert "ssl" not in config and "frontend https" not in config
+    http = frontend(config, "http")
+    assert "http-request set-header X-Forwarded-Proto http" in http
+    assert "default_backend tasks" in http

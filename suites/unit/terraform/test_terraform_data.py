@@ -210,6 +210,8 @@ def test_data_leftovers_lists_every_states_data_by_name_whoever_made_it(clients:
         ("texas", "dynamodb:table", f"arn:aws:dynamodb:us-east-1:123456789012:table/{tf_table}"),
         ("texas", "s3:bucket", f"arn:aws:s3:::{tf_bucket}"),
         ("utah", "dynamodb:table", f"arn:aws:dynamodb:us-east-1:123456789012:table/{made.table}"),
+        # create_state_data makes the state's audit trail too; sweep finds it by name like the table.
+        ("utah", "dynamodb:table", "arn:aws:dynamodb:us-east-1:123456789012:table/humangov-utah-audit"),
         ("utah", "s3:bucket", f"arn:aws:s3:::{made.bucket}"),
         ("ohio", "dynamodb:table", f"arn:aws:dynamodb:us-east-1:123456789012:table/{bare}"),
     }

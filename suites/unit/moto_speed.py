@@ -1,0 +1,63 @@
+"""Two costs of moto and botocore that the unit tests paid again and again, paid once per process instead.
+
+Measured by CPU profile (scripts/bench_unit.py, doc-F): on a deploy-and-destroy test, about a third of the
+CPU went to these two, neither of which any test looks at.
+
+- moto loads ~2,600 default AMIs (and makes a random id for each of their snapshots) every time it
+  creates an EC2 backend, that is in every test that touches EC2 and again when `mock_aws` resets. The
+  project runs Fargate tasks and never reads an AMI; moto's own switch turns the catalogue off.
+- Every `AwsClients` builds a new boto3 session (as it should: clients are never global), and each new
+  session has its own botocore `Loader`, which parses the services' JSON models again (EC2's is several
+  MB). The models are the same files for the whole run, so every loader here shares one cache, keyed
+  by the loader's search paths as botocore's per-loader cache would be. botocore already hands the same
+  cached dict to every client a session makes, so sharing it between sessions changes nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from botocore import loaders
+
+# moto/settings.py: ec2_load_default_amis() reads this each time an EC2 backend is created.
+NO_DEFAULT_AMIS = {"MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}
+
+_MODELS: dict[tuple[Any, ...], Any] = {}
+
+
+class _SharedLoaderCache:
+    """The `_cache` that botocore's `instance_cache` reads and writes, shared by every Loader here."""
+
+    def __init__(self, loader: loaders.Loader) -> None:
+        self._loader = loader
+
+    def _key(self, key: tuple[Any, ...]) -> tuple[Any, ...]:
+        # Search paths are read at each lookup: boto3 appends its own data path after the loader is built.
+        return (tuple(self._loader.search_paths), tuple(self._loader.extras_types), key)
+
+    def __contains__(self, key: tuple[Any, ...]) -> bool:
+        return self._key(key) in _MODELS
+
+    def __getitem__(self, key: tuple[Any, ...]) -> Any:
+        return _MODELS[self._key(key)]
+
+    def __setitem__(self, key: tuple[Any, ...], value: Any) -> None:
+        _MODELS[self._key(key)] = value
+
+
+@contextmanager
+def moto_speedups() -> Iterator[None]:
+    original_init = loaders.Loader.__init__
+
+    def init(self: loaders.Loader, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        self._cache = _SharedLoaderCache(self)
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in NO_DEFAULT_AMIS.items():
+            patch.setenv(name, value)
+        patch.setattr(loaders.Loader, "__init__", init)
+        yield
