@@ -15,17 +15,31 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import humangov
 import pytest
 import requests
-from app_testkit import API_HEADERS, PDF, SECRET, StateData, app_config, create_state_data, hidden_fields_of
+from app_testkit import (
+    API_HEADERS,
+    PASSWORD,
+    PDF,
+    SECRET,
+    TABLE,
+    StateData,
+    app_config,
+    create_state_data,
+    hidden_fields_of,
+)
+from humangov import accounts
 from moto.server import ThreadedMotoServer
 
 APP_DIR = Path(humangov.__file__).resolve().parents[1]
 ROUNDS = 15
+EDITOR = "race-editor"
+HEADERS = dict(API_HEADERS)  # and the editor's token, once `data` made it
 TIMEOUT = 60  # seconds for one request: the first ones wait in the socket's backlog while gunicorn starts
 
 
@@ -45,7 +59,13 @@ def data(endpoint: str) -> StateData:
     with pytest.MonkeyPatch.context() as env:
         env.setenv("AWS_ACCESS_KEY_ID", "testing")
         env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        return create_state_data(endpoint)
+        state = create_state_data(endpoint)
+        # The app lets no one in unsigned: an editor (and their API token) in the emulator's table.
+        now = datetime.now(UTC)
+        accounts.add_user(state.dynamodb, TABLE, EDITOR, "editor", password=PASSWORD, now=now)
+        _, token = accounts.create_token(state.dynamodb, TABLE, EDITOR, now=now)
+        HEADERS["Authorization"] = f"Bearer {token}"
+        return state
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +136,7 @@ def create(app_url: str) -> dict[str, Any]:
         f"{app_url}/api/employees",
         data=fields,
         files={"pdf": ("a.pdf", PDF)},
-        headers=API_HEADERS,
+        headers=HEADERS,
         timeout=TIMEOUT,
     )
     assert response.status_code == 201, response.text
@@ -125,7 +145,7 @@ def create(app_url: str) -> dict[str, Any]:
 
 
 def patch(url: str, **kwargs: Any) -> Callable[[], requests.Response]:
-    return lambda: requests.patch(url, headers=API_HEADERS, timeout=TIMEOUT, **kwargs)
+    return lambda: requests.patch(url, headers=HEADERS, timeout=TIMEOUT, **kwargs)
 
 
 def documents_of(data: StateData, record_id: str) -> list[str]:
@@ -138,7 +158,7 @@ def test_a_role_edit_racing_a_salary_edit_never_loses_either(app_url: str) -> No
     for n in range(ROUNDS):
         role, salary = race(patch(url, json={"role": f"Role {n}"}), patch(url, json={"salary": 60000 + n}))
         assert {role.status_code, salary.status_code} <= {200, 409}, (role.text, salary.text)
-        now = requests.get(url, timeout=TIMEOUT).json()
+        now = requests.get(url, headers=HEADERS, timeout=TIMEOUT).json()
         if role.status_code == 200:
             assert now["role"] == f"Role {n}", (n, now)
         if salary.status_code == 200:
@@ -159,7 +179,7 @@ def test_a_role_edit_racing_a_pdf_replacement_never_loses_either_nor_leaves_a_pd
             patch(url, json={"role": f"Role {n}"}), patch(url, files={"pdf": (f"round{n}.pdf", body)})
         )
         assert {role.status_code, pdf.status_code} <= {200, 409}, (role.text, pdf.text)
-        now = requests.get(url, timeout=TIMEOUT).json()
+        now = requests.get(url, headers=HEADERS, timeout=TIMEOUT).json()
         if role.status_code == 200:
             assert now["role"] == f"Role {n}", (n, now)
         if pdf.status_code == 200:
@@ -172,13 +192,21 @@ def test_an_edit_form_left_open_while_the_salary_changed_reverts_nothing(
 ) -> None:
     record = create(app_url)
     browser = requests.Session()
+    login = hidden_fields_of(browser.get(f"{app_url}/login", timeout=TIMEOUT).text)
+    signed = browser.post(
+        f"{app_url}/login",
+        data={**login, "username": EDITOR, "password": PASSWORD},
+        allow_redirects=False,
+        timeout=TIMEOUT,
+    )
+    assert signed.status_code == 302, signed.text
     edit = f"{app_url}/edit_record/{record['id']}"
     form = hidden_fields_of(browser.get(edit, timeout=TIMEOUT).text)
     form.update(first_name="Race", last_name="Condition", role="Head", salary="50000")
     changed = requests.patch(
         f"{app_url}/api/employees/{record['id']}",
         json={"salary": 99000},
-        headers=API_HEADERS,
+        headers=HEADERS,
         timeout=TIMEOUT,
     )
     assert changed.status_code == 200
@@ -187,6 +215,6 @@ def test_an_edit_form_left_open_while_the_salary_changed_reverts_nothing(
 
     assert stale.status_code == 409
     assert "99,000.00" in stale.text and "Head" in stale.text
-    now = requests.get(f"{app_url}/api/employees/{record['id']}", timeout=TIMEOUT).json()
+    now = requests.get(f"{app_url}/api/employees/{record['id']}", headers=HEADERS, timeout=TIMEOUT).json()
     assert (now["salary"], now["role"], now["version"]) == (99000, "Teacher", 2)
     assert documents_of(data, record["id"]) == [record["document"]]
