@@ -188,17 +188,26 @@ def state_tables(state: str) -> tuple[str, str]:
     return schema.table_name(state), schema.audit_table_name(state)
 
 
-def list_state_buckets(clients: AwsClients) -> list[dict[str, Any]]:
-    """ListBuckets entries of every state's bucket in the clients' region, whoever made them."""
+def list_state_buckets(clients: AwsClients, state: str | None = None) -> list[dict[str, Any]]:
+    """ListBuckets entries of every state's bucket (or only `state`'s) in the clients' region, whoever
+    made them."""
     region = clients.region
+    prefix = appsrc.schema().bucket_prefix(state) if state else "humangov-"
     found: list[dict[str, Any]] = []
     try:
         # Paginated: AWS recommends it, and only paginated answers carry each bucket's region
         # (https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListBuckets.html). Emulators that
-        # leave BucketRegion out are taken as one region.
-        for page in clients.s3.get_paginator("list_buckets").paginate(Prefix="humangov-"):
+        # leave BucketRegion out are taken as one region. `Prefix` "limits the response to bucket names
+        # that begin with the specified bucket name prefix" (same page), so one state's lookup reads its
+        # own buckets, not the fleet's; the names are still checked here, for endpoints that ignore it.
+        for page in clients.s3.get_paginator("list_buckets").paginate(Prefix=prefix):
             for bucket in page.get("Buckets", []):
-                if bucket_state(bucket["Name"]) and bucket.get("BucketRegion", region) == region:
+                owner = bucket_state(bucket["Name"])
+                if (
+                    owner
+                    and (state is None or owner == state)
+                    and bucket.get("BucketRegion", region) == region
+                ):
                     found.append(bucket)
     except ClientError as exc:
         raise _error("s3", "ListBuckets", exc) from exc
@@ -207,7 +216,7 @@ def list_state_buckets(clients: AwsClients) -> list[dict[str, Any]]:
 
 def state_buckets(clients: AwsClients, state: str) -> list[str]:
     """Every bucket named as the state's (normally one; more after a duplicated deploy)."""
-    return [b["Name"] for b in list_state_buckets(clients) if bucket_state(b["Name"]) == state]
+    return [b["Name"] for b in list_state_buckets(clients, state)]
 
 
 def find_bucket(clients: AwsClients, state: str) -> str | None:

@@ -10,6 +10,9 @@ deployed states (a new task definition revision, UpdateService, the `stable` wai
     .venv/bin/python scripts/bench_fleet.py [--max-parallel 10] [--wave-size 10]
 
 The CPU may be shared: the load average is printed before and after, read the figures with it.
+Exits 1 unless, by `status --all`, every one of the 50 states ended on the new version, put there by that
+rollout: the unit suite rolls out a smaller fleet (suites/unit/rollout/test_rollout_aws.py), and this run
+keeps the 50-state rollout checked (scripts/test runs it).
 """
 
 from __future__ import annotations
@@ -69,6 +72,36 @@ def rollout(endpoint: str, states: str, fill: str, *extra: str) -> tuple[float, 
     return seconds, data
 
 
+def fleet_status(endpoint: str) -> list[dict[str, object]]:
+    """`humangov status --all --json` on the endpoint: one row per deployed state."""
+    from humangov_deploy.cli import main
+
+    out = io.StringIO()
+    argv = ["status", "--all", "--platform", "aws", "--endpoint-url", endpoint, "--json"]
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        code = main(argv)
+    if code != 0:
+        raise SystemExit(f"status --all failed with exit status {code}")
+    rows: list[dict[str, object]] = json.loads(out.getvalue())
+    return rows
+
+
+def fleet_problems(rows: list[dict[str, object]], expected: list[str], app: str, run_id: object) -> list[str]:
+    """Why the fleet is not all on `app` by rollout `run_id` (empty when it is)."""
+    by_state = {str(r["state"]): r for r in rows}
+    problems = [f"{s}: not deployed" for s in expected if s not in by_state]
+    for state in expected:
+        row = by_state.get(state)
+        if row is None:
+            continue
+        last = row["last_rollout"]
+        if row["app_image"] != app:
+            problems.append(f"{state}: on {row['app_image']}, not {app}")
+        elif not isinstance(last, dict) or last.get("run_id") != run_id or last.get("result") != "done":
+            problems.append(f"{state}: last rollout {last}, not {run_id} done")
+    return problems
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-parallel", type=int, default=10)
@@ -97,15 +130,20 @@ def main() -> int:
         print(f"setup: 50 states deployed in {setup:.1f} s (untimed)")
         one, _ = rollout(endpoint, "vermont", "b")
         fifty, data = rollout(endpoint, "all", "c", *fleet)
-        waves = [len(w) for w in data["waves"]]  # type: ignore[union-attr]
+        waves = [len(w) for w in data["waves"]]  # type: ignore[attr-defined]
         print(f"1 state:   {one:.2f} s")
         print(f"50 states: {fifty:.2f} s (--max-parallel {args.max_parallel}, waves {waves})")
         ratio = fifty / one
         verdict = "within" if ratio <= TARGET_RATIO else "OVER"
         print(f"ratio: {ratio:.2f} ({verdict} the target of {TARGET_RATIO:.0f})")
         print(f"load average after: {os.getloadavg()}")
+        problems = fleet_problems(fleet_status(endpoint), list(states()), image("app", "c"), data["run_id"])
     finally:
         server.stop()
+    if problems:
+        print(f"FAILED: {len(problems)} of 50 states are not on the new version:", *problems, sep="\n  ")
+        return 1
+    print("all 50 states are on the new version")
     return 0
 
 
