@@ -13,6 +13,7 @@ runs under one `Deadline`, with an injectable sleep.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import secrets
 import string
@@ -27,7 +28,7 @@ from botocore.exceptions import ClientError, WaiterError
 from humangov_deploy import appsrc
 from humangov_deploy.clients import AwsClients
 from humangov_deploy.errors import AwsCallError, ConfigError, DeployTimeout
-from humangov_deploy.naming import format_time
+from humangov_deploy.naming import TAG_SPEC, format_time
 from humangov_deploy.waits import Deadline, Poll, Sleep, poll_until
 
 Progress = Callable[[str], None]
@@ -269,12 +270,65 @@ def create_state_data(
     deadline: Deadline | None = None,
     sleep: Sleep = time.sleep,
 ) -> StateData:
-    """Create (or converge) the state's table and bucket.
+    """Create (or converge) the state's table and bucket, re-applying every setting.
 
     `tls_only` adds the bucket policy that refuses non-TLS requests. By default it follows the endpoint:
     on a plain-http endpoint (an emulator) such a policy would refuse every request the app makes.
     `deletion_protection` (on by default, as Terraform's module) is set on the table either way it stands;
     `destroy_state_data` lifts it itself.
+    """
+    return converge_state_data(
+        clients,
+        state,
+        run_id=run_id,
+        progress=progress,
+        tls_only=tls_only,
+        created_at=created_at,
+        deletion_protection=deletion_protection,
+        deadline=deadline,
+        sleep=sleep,
+        trust_recorded=False,
+    ).data
+
+
+@dataclass(frozen=True)
+class ConvergedData:
+    data: StateData
+    table_arn: str  # the records table's: the task role's policy and the bucket's partition need it
+
+
+@dataclass(frozen=True)
+class _Table:
+    name: str
+    arn: str
+    created: str  # CreationDateTime: a table deleted and made again (by anyone) has another one
+    fresh: bool  # made by this call
+
+
+def converge_state_data(
+    clients: AwsClients,
+    state: str,
+    *,
+    run_id: str | None = None,
+    progress: Progress = _quiet,
+    tls_only: bool | None = None,
+    created_at: datetime | None = None,
+    deletion_protection: bool = True,
+    deadline: Deadline | None = None,
+    sleep: Sleep = time.sleep,
+    trust_recorded: bool = True,
+) -> ConvergedData:
+    """`create_state_data`, and what a deploy needs of it, in as few calls as the guarantees allow.
+
+    Always checked: each table exists and is ACTIVE (made and waited for if not), its deletion protection
+    (one DescribeTable each), and the bucket exists (ListBuckets). The other settings (PITR, TTL, the
+    bucket's public access block, ownership, encryption, versioning, lifecycle, tags and TLS-only
+    policy) are PUTs; once all have succeeded, the bucket's `humangov:spec` tag records a fingerprint of
+    them and of the tables they went to (name, ARN, creation time). With `trust_recorded` (deploys), a
+    bucket whose tag matches is trusted: one GetBucketTagging instead of nine calls. Anything else
+    (another setting in the code, a table made again, a bucket made again, a tag removed or changed,
+    a run that died half-way) re-applies them all. A setting changed by hand since is not seen then:
+    `humangov data create` (trust_recorded=False) re-applies everything whatever the tag says.
     """
     state = appsrc.validate_state(state)
     deadline = _deadline(deadline)
@@ -282,30 +336,52 @@ def create_state_data(
         tls_only = not (clients.endpoint_url or "").startswith("http://")
     tags = state_tags(state, run_id, created_at)
     schema = appsrc.schema()
-    table, table_arn = _ensure_table(
-        clients,
-        schema.create_table_kwargs(schema.table_name(state)),
-        tags,
-        progress,
-        deletion_protection,
-        deadline,
-        sleep,
-        ttl_attribute=schema.TTL_ATTR,
-    )
-    # The audit trail: its own table with the same hardening; its entries never expire (no TTL).
-    _ensure_table(
-        clients,
-        schema.create_audit_table_kwargs(schema.audit_table_name(state)),
-        tags,
-        progress,
-        deletion_protection,
-        deadline,
-        sleep,
-    )
+    tables = [
+        # The audit trail: its own table with the same hardening; its entries never expire (no TTL).
+        (schema.create_table_kwargs(schema.table_name(state)), schema.TTL_ATTR),
+        (schema.create_audit_table_kwargs(schema.audit_table_name(state)), None),
+    ]
+    found = [
+        _ensure_table(clients, kwargs, tags, progress, deletion_protection, deadline, sleep)
+        for kwargs, _ in tables
+    ]
     # The bucket's ARN shares the table's partition (aws, aws-us-gov, aws-cn): GovCloud works too.
-    partition = partition_of(table_arn)
-    bucket = _ensure_bucket(clients, state, tags, progress, tls_only, partition, deadline, sleep)
-    return StateData(state=state, table=table, bucket=bucket, region=clients.region)
+    partition = partition_of(found[0].arn)
+    bucket, current_tags = _find_or_create_bucket(clients, state, progress)
+    fresh_bucket = current_tags is None
+    tags = {**tags, **{k: v for k, v in (current_tags or {}).items() if k in ORIGIN_TAGS}}
+    settings = _hardening_calls(clients, bucket, tags, tls_only, partition)
+    digest = _fingerprint(
+        {
+            "tables": [[t.name, t.arn, t.created, ttl] for t, (_, ttl) in zip(found, tables, strict=True)],
+            "bucket": bucket,
+            "settings": [[operation, kwargs] for operation, _, kwargs in settings],
+        }
+    )
+    recorded = (
+        trust_recorded
+        and not any(t.fresh for t in found)
+        and current_tags is not None
+        and current_tags.get(TAG_SPEC) == digest
+        and all(current_tags.get(k) == v for k, v in tags.items())
+    )
+    if recorded:
+        progress(f"data settings as recorded on bucket {bucket} ({TAG_SPEC} {digest})")
+    else:
+        for table, (_, ttl_attribute) in zip(found, tables, strict=True):
+            _ensure_pitr(clients, table.name, deadline, sleep, progress)
+            if ttl_attribute:
+                _ensure_ttl(clients, table.name, ttl_attribute, progress)
+        # The fingerprint goes on with the tags, the last call: only after every setting was accepted.
+        settings = _hardening_calls(clients, bucket, {**tags, TAG_SPEC: digest}, tls_only, partition)
+        _apply_bucket_settings(clients, bucket, settings, fresh_bucket, deadline, sleep, progress)
+    data = StateData(state=state, table=found[0].name, bucket=bucket, region=clients.region)
+    return ConvergedData(data=data, table_arn=found[0].arn)
+
+
+def _fingerprint(spec: Any) -> str:
+    canonical = json.dumps(spec, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
 def _ensure_table(
@@ -316,14 +392,14 @@ def _ensure_table(
     protect: bool,
     deadline: Deadline,
     sleep: Sleep,
-    *,
-    ttl_attribute: str | None = None,
-) -> tuple[str, str]:
-    """Create (or converge) one table from the schema's CreateTable arguments: encrypted, PITR on,
-    deletion protection as asked, and DynamoDB's TTL on `ttl_attribute` if given."""
+) -> _Table:
+    """Find (one DescribeTable) or create one table from the schema's CreateTable arguments: encrypted,
+    ACTIVE, deletion protection as asked. PITR and TTL are the caller's (`converge_state_data`)."""
     table = str(create_kwargs["TableName"])
     dynamodb = clients.dynamodb
-    if table_exists(clients, table):
+    described = describe_table(clients, table)
+    fresh = described is None
+    if described is not None:
         progress(f"table {table} exists")
     else:
         progress(f"creating table {table}")
@@ -337,11 +413,21 @@ def _ensure_table(
             # Another run created it between our check and our call: that is the table we want.
             if _code(exc) != "ResourceInUseException":
                 raise _error("dynamodb", "CreateTable", exc) from exc
-    wait_for_table(clients, table, gone=False, deadline=deadline)
-    described = describe_table(clients, table) or {}
+    if described is None or described.get("TableStatus") != "ACTIVE":
+        wait_for_table(clients, table, gone=False, deadline=deadline)
+        described = describe_table(clients, table) or {}
     if bool(described.get("DeletionProtectionEnabled", False)) != protect:
         progress(f"{'turning on' if protect else 'lifting'} deletion protection of table {table}")
         set_deletion_protection(clients, table, protect, deadline=deadline, sleep=sleep, progress=progress)
+    return _Table(
+        table, str(described.get("TableArn", "")), str(described.get("CreationDateTime", "")), fresh
+    )
+
+
+def _ensure_pitr(
+    clients: AwsClients, table: str, deadline: Deadline, sleep: Sleep, progress: Progress
+) -> None:
+    dynamodb = clients.dynamodb
     settled(
         lambda: dynamodb.update_continuous_backups(
             TableName=table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
@@ -354,9 +440,6 @@ def _ensure_table(
         progress=progress,
         hint="DynamoDB had not made continuous backups available for the new table yet; run it again",
     )
-    if ttl_attribute:
-        _ensure_ttl(clients, table, ttl_attribute, progress)
-    return table, str(described.get("TableArn", ""))
 
 
 def _ensure_ttl(clients: AwsClients, table: str, attribute: str, progress: Progress) -> None:
@@ -412,35 +495,38 @@ def _new_bucket_name(state: str) -> str:
     )
 
 
-def _ensure_bucket(
-    clients: AwsClients,
-    state: str,
-    tags: dict[str, str],
-    progress: Progress,
-    tls_only: bool,
-    partition: str,
-    deadline: Deadline,
-    sleep: Sleep,
-) -> str:
-    s3 = clients.s3
+def _find_or_create_bucket(
+    clients: AwsClients, state: str, progress: Progress
+) -> tuple[str, dict[str, str] | None]:
+    """The state's bucket and its tags (None: made just now, so it has none yet)."""
     bucket = find_bucket(clients, state)
-    fresh = bucket is None
     if bucket:
         progress(f"bucket {bucket} exists")
-        tags = {**tags, **_origin_tags(clients, bucket)}
-    else:
-        bucket = _new_bucket_name(state)
-        progress(f"creating bucket {bucket}")
-        kwargs: dict[str, Any] = {"Bucket": bucket, "ObjectOwnership": "BucketOwnerEnforced"}
-        if clients.region != "us-east-1":
-            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": clients.region}
-        try:
-            s3.create_bucket(**kwargs)
-        except ClientError as exc:
-            raise _error("s3", "CreateBucket", exc) from exc
+        return bucket, bucket_tags(clients, bucket)
+    bucket = _new_bucket_name(state)
+    progress(f"creating bucket {bucket}")
+    kwargs: dict[str, Any] = {"Bucket": bucket, "ObjectOwnership": "BucketOwnerEnforced"}
+    if clients.region != "us-east-1":
+        kwargs["CreateBucketConfiguration"] = {"LocationConstraint": clients.region}
+    try:
+        clients.s3.create_bucket(**kwargs)
+    except ClientError as exc:
+        raise _error("s3", "CreateBucket", exc) from exc
+    return bucket, None
+
+
+def _apply_bucket_settings(
+    clients: AwsClients,
+    bucket: str,
+    settings: list[tuple[str, Callable[..., Any], dict[str, Any]]],
+    fresh: bool,
+    deadline: Deadline,
+    sleep: Sleep,
+    progress: Progress,
+) -> None:
     # NoSuchBucket is "not yet" only for the bucket we have just made; for an existing one it is an error.
     transient = NEW_BUCKET_NOT_READY if fresh else BUCKET_BUSY
-    for operation, call, kwargs in _hardening_calls(clients, bucket, tags, tls_only, partition):
+    for operation, call, kwargs in settings:
         settled(
             functools.partial(call, Bucket=bucket, **kwargs),
             service="s3",
@@ -451,11 +537,6 @@ def _ensure_bucket(
             progress=progress,
             hint="S3 was still propagating the new bucket; run the command again",
         )
-    return bucket
-
-
-def _origin_tags(clients: AwsClients, bucket: str) -> dict[str, str]:
-    return {k: v for k, v in bucket_tags(clients, bucket).items() if k in ORIGIN_TAGS}
 
 
 def bucket_tags(clients: AwsClients, bucket: str) -> dict[str, str]:
@@ -519,15 +600,13 @@ def _hardening_calls(
                 }
             },
         ),
-        (
-            "PutBucketTagging",
-            s3.put_bucket_tagging,
-            {"Tagging": {"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]}},
-        ),
     ]
     if tls_only:
         policy = json.dumps(tls_only_policy(bucket, partition))
         calls.append(("PutBucketPolicy", s3.put_bucket_policy, {"Policy": policy}))
+    # Last: the tags carry the fingerprint of the calls before (converge_state_data).
+    tag_set = [{"Key": k, "Value": v} for k, v in tags.items()]
+    calls.append(("PutBucketTagging", s3.put_bucket_tagging, {"Tagging": {"TagSet": tag_set}}))
     return calls
 
 

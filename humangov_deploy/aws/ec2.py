@@ -81,6 +81,15 @@ def find_security_group(clients: AwsClients, name: str, vpc_id: str | None = Non
     return _group(groups[0]) if groups else None
 
 
+def find_security_groups(clients: AwsClients, names: list[str], vpc_id: str) -> dict[str, SecurityGroup]:
+    """The groups of these names in the VPC, by name, in one DescribeSecurityGroups (missing: absent)."""
+    ec2 = clients.ec2
+    filters = [{"Name": "group-name", "Values": names}, {"Name": "vpc-id", "Values": [vpc_id]}]
+    with aws_call("ec2", "DescribeSecurityGroups"):
+        groups = ec2.describe_security_groups(Filters=filters).get("SecurityGroups", [])
+    return {group.name: group for group in map(_group, groups) if group.name in names}
+
+
 def list_security_groups(clients: AwsClients, tags: dict[str, str]) -> list[SecurityGroup]:
     ec2 = clients.ec2
     filters = [{"Name": f"tag:{k}", "Values": [v]} for k, v in tags.items()]

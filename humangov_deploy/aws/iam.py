@@ -39,7 +39,8 @@ def _document(value: Any) -> PolicyDocument:
     return dict(value or {})
 
 
-def get_role(clients: AwsClients, name: str) -> Role | None:
+def get_role(clients: AwsClients, name: str, *, with_tags: bool = True) -> Role | None:
+    """The role, or None; `with_tags=False` leaves `tags` empty and saves the ListRoleTags call."""
     iam = clients.iam
     response = None
     with aws_call("iam", "GetRole", ignore=("NoSuchEntity",)):
@@ -47,8 +48,10 @@ def get_role(clients: AwsClients, name: str) -> Role | None:
     if response is None:
         return None
     role = response["Role"]
-    with aws_call("iam", "ListRoleTags"):
-        tags = iam.list_role_tags(RoleName=name).get("Tags", [])
+    tags = []
+    if with_tags:
+        with aws_call("iam", "ListRoleTags"):
+            tags = iam.list_role_tags(RoleName=name).get("Tags", [])
     return Role(
         name=role["RoleName"],
         arn=role["Arn"],
@@ -74,10 +77,10 @@ def ensure_role(
 
     With `permissions_boundary` (a managed policy's ARN) the role is created with it, and a role found
     with another boundary or none (made before boundaries, or by someone else) gets it; a boundary is
-    never removed. Returns (role, created).
+    never removed. Returns (role, created); the role's `tags` are not read (empty).
     """
     iam = clients.iam
-    role = get_role(clients, name)
+    role = get_role(clients, name, with_tags=False)
     created = role is None
     if role is None:
         request: dict[str, Any] = {
@@ -92,7 +95,7 @@ def ensure_role(
         # A parallel deploy may create it first; the checks below converge whatever it made.
         with aws_call("iam", "CreateRole", ignore=("EntityAlreadyExists",)):
             iam.create_role(**request)
-        role = get_role(clients, name)
+        role = get_role(clients, name, with_tags=False)
         assert role is not None
     if permissions_boundary is not None and role.permissions_boundary != permissions_boundary:
         with aws_call("iam", "PutRolePermissionsBoundary"):
@@ -137,7 +140,7 @@ def list_roles(clients: AwsClients, path: str) -> list[Role]:
 def delete_role(clients: AwsClients, name: str) -> bool:
     """Delete the role after what blocks it (inline and attached policies). Tolerates a missing role."""
     iam = clients.iam
-    if get_role(clients, name) is None:
+    if get_role(clients, name, with_tags=False) is None:
         return False
     with aws_call("iam", "ListRolePolicies", ignore=("NoSuchEntity",)):
         for policy in iam.list_role_policies(RoleName=name).get("PolicyNames", []):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from humangov_deploy.aws.call import aws_call
 from humangov_deploy.clients import AwsClients
@@ -38,8 +38,10 @@ def ensure_log_group(
     if existing is None or existing.retention_days != retention_days:
         with aws_call("logs", "PutRetentionPolicy"):
             logs.put_retention_policy(logGroupName=name, retentionInDays=retention_days)
+    if existing is not None:
+        return replace(existing, retention_days=retention_days)  # found once: not described again
     found = find_log_group(clients, name)
-    assert found is not None  # just created or confirmed
+    assert found is not None  # just created (its ARN comes from AWS)
     return found
 
 

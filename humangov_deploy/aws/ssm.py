@@ -22,7 +22,8 @@ class Parameter:
     tags: dict[str, str]
 
 
-def find_parameter(clients: AwsClients, name: str) -> Parameter | None:
+def find_parameter(clients: AwsClients, name: str, *, with_tags: bool = True) -> Parameter | None:
+    """The parameter (never its value), or None; `with_tags=False` leaves `tags` empty, one call fewer."""
     ssm = clients.ssm
     response = None
     # GetParameter without decryption: returns the ARN (DescribeParameters does not on every endpoint)
@@ -31,8 +32,10 @@ def find_parameter(clients: AwsClients, name: str) -> Parameter | None:
         response = ssm.get_parameter(Name=name, WithDecryption=False)
     if response is None:
         return None
-    with aws_call("ssm", "ListTagsForResource"):
-        tags = ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId=name).get("TagList", [])
+    tags = []
+    if with_tags:
+        with aws_call("ssm", "ListTagsForResource"):
+            tags = ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId=name).get("TagList", [])
     return Parameter(name=name, arn=str(response["Parameter"]["ARN"]), tags=from_list(tags))
 
 
@@ -64,7 +67,7 @@ def add_tags(clients: AwsClients, name: str, tags: dict[str, str]) -> None:
 
 def delete_parameter(clients: AwsClients, name: str) -> bool:
     ssm = clients.ssm
-    if find_parameter(clients, name) is None:
+    if find_parameter(clients, name, with_tags=False) is None:
         return False
     with aws_call("ssm", "DeleteParameter", ignore=("ParameterNotFound",)):
         ssm.delete_parameter(Name=name)

@@ -48,7 +48,7 @@ from humangov_deploy.platforms.aws_data import (
 from humangov_deploy.platforms.aws_fleet import FleetClients
 from humangov_deploy.platforms.aws_network import ensure_load_balancer, ensure_security_groups
 from humangov_deploy.platforms.aws_records import SsmRecordStore
-from humangov_deploy.platforms.aws_status import stack_status
+from humangov_deploy.platforms.aws_status import DeployedStack, stack_status
 from humangov_deploy.platforms.aws_wait import WAIT_MODES, WaitMode, retry_iam_propagation, wait_for_rollout
 from humangov_deploy.platforms.base import Progress, RecordStore, StackStatus, Version, print_progress
 from humangov_deploy.waits import Clock, Deadline, Sleep
@@ -155,9 +155,10 @@ class AwsPlatform:
             clients, names, vpc_id, [s.id for s in subnets], lb_sg.id, tags, progress, options.certificate_arn
         )
 
-        if ecs_api.find_cluster(clients, names.cluster) is None:
+        cluster = ecs_api.find_cluster(clients, names.cluster)
+        if cluster is None:
             progress(f"creating cluster {names.cluster}")
-            self._create_cluster(names, tags, deadline, progress)
+            cluster = self._create_cluster(names, tags, deadline, progress)
         td_arn = self._task_definition(
             names, images, data, task_role.arn, execution_role.arn, secret.arn, tags, deadline, progress
         )
@@ -182,7 +183,20 @@ class AwsPlatform:
             progress=progress,
         )
         progress(f"{names.state} is up at {'https' if https else 'http'}://{lb.dns_name}")
-        return self.status(names.state)
+        # What this deploy found or made is not looked up again; what changes by itself is.
+        known = DeployedStack(
+            data=data,
+            cluster_arn=cluster.arn,
+            target_group=tg,
+            lb_security_group=lb_sg.id,
+            task_security_group=task_sg.id,
+            task_role_arn=task_role.arn,
+            execution_role_arn=execution_role.arn,
+            log_group=log_group.name,
+            secret_parameter=secret.name,
+            task_definition_arn=td_arn,
+        )
+        return stack_status(clients, names, self.name, known=known)
 
     def _secret(self, names: StackNames, tags: dict[str, str], progress: Progress) -> ssm_api.Parameter:
         # First step of a deploy: its tag records how the data is made, so a destroy after a deploy that

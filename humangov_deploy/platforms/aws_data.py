@@ -96,7 +96,8 @@ class Boto3Data:
         self, state: str, *, run_id: str, progress: Progress, deadline: Deadline | None = None
     ) -> DataRefs:
         # deletion_protection: a deploy's table is protected, as Terraform's; destroy lifts it itself.
-        made = data_api.create_state_data(
+        # Settings recorded on the bucket by an earlier deploy are trusted (data.converge_state_data).
+        made = data_api.converge_state_data(
             self.clients,
             state,
             run_id=run_id,
@@ -105,9 +106,10 @@ class Boto3Data:
             deletion_protection=True,
             deadline=deadline,
             sleep=self.sleep,
+            trust_recorded=True,
         )
-        arn = table_arn(self.clients, made.table)
-        return DataRefs(made.table, made.bucket, arn, bucket_arn_for(arn, made.bucket))
+        arn, bucket = made.table_arn, made.data.bucket
+        return DataRefs(made.data.table, bucket, arn, bucket_arn_for(arn, bucket))
 
     def destroy(
         self, state: str, *, run_id: str, progress: Progress, deadline: Deadline | None = None

@@ -19,14 +19,18 @@ def ensure_security_groups(
 ) -> tuple[ec2_api.SecurityGroup, ec2_api.SecurityGroup]:
     """The load balancer's group (80 from anywhere, and 443 when it serves HTTPS; out only to the tasks)
     and the tasks' (nginx's port, from the load balancer's group only)."""
-    lb_sg = ec2_api.ensure_security_group(
+    # Both looked up in one call; only a missing one goes through ensure (find, then create).
+    found = ec2_api.find_security_groups(
+        clients, [names.lb_security_group, names.task_security_group], vpc_id
+    )
+    lb_sg = found.get(names.lb_security_group) or ec2_api.ensure_security_group(
         clients,
         names.lb_security_group,
         vpc_id=vpc_id,
         description="HumanGov load balancer: HTTP from anywhere",
         tags=tags,
     )
-    task_sg = ec2_api.ensure_security_group(
+    task_sg = found.get(names.task_security_group) or ec2_api.ensure_security_group(
         clients,
         names.task_security_group,
         vpc_id=vpc_id,

@@ -99,7 +99,7 @@ def test_a_bucket_in_another_region_is_not_this_regions_state_data() -> None:
                 {"Name": "humangov-maine-s3-wxyz", "BucketRegion": "us-west-2"},
             ]
         }
-        stubber.add_response("list_buckets", listing, {"Prefix": "humangov-"})
+        stubber.add_response("list_buckets", listing, {"Prefix": "humangov-maine-s3-"})
         with stubber:
             assert state_buckets(stubbed, "maine") == ["humangov-maine-s3-wxyz"]
 

@@ -8,7 +8,7 @@ import pytest
 from moto import mock_aws
 
 from humangov_deploy.clients import AwsClients
-from suites.unit.commands.conftest import moto_server  # noqa: F401  (the same server fixture)
+from suites.unit.commands.conftest import moto_server, moto_server_endpoint  # noqa: F401  (the same fixtures)
 from suites.unit.platforms.aws_testkit import REGION
 
 
