@@ -76,6 +76,8 @@ class SignInCheck:
                 "csrf_token": match.group(1),
                 "next": "/",
             },
+            # Over HTTPS the CSRF check also wants this site's Referer, as a browser sends it.
+            headers={"Referer": f"{self.base}/login"},
             timeout=HTTP_TIMEOUT,
             allow_redirects=False,
         )

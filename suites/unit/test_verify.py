@@ -222,8 +222,9 @@ class FlaskHttp:
     """requests-like calls served by the real app's test client (the contract verify relies on); the
     test client keeps cookies like a requests.Session."""
 
-    def __init__(self, client: Any) -> None:
-        self.client = client
+    def __init__(self, client: Any, base: str = URL) -> None:
+        # Requests reach the app as sent to `base` (its host; HTTPS when it is https://).
+        self.client, self.base = client, base
 
     def _wrap(self, method: str, url: str, response: Any) -> FakeResponse:
         wrapped = FakeResponse(response.status_code, url, method, response.get_json(silent=True) or {})
@@ -232,8 +233,10 @@ class FlaskHttp:
         return wrapped
 
     def get(self, url: str, *, allow_redirects: bool = True, **kwargs: Any) -> FakeResponse:
-        path = url.removeprefix(URL) or "/"
-        response = self.client.get(path, headers=kwargs.get("headers"), follow_redirects=allow_redirects)
+        path = url.removeprefix(self.base) or "/"
+        response = self.client.get(
+            path, headers=kwargs.get("headers"), follow_redirects=allow_redirects, base_url=self.base
+        )
         return self._wrap("GET", url, response)
 
     def post(
@@ -250,15 +253,17 @@ class FlaskHttp:
             name, body, content_type = files["pdf"]
             form["pdf"] = (io.BytesIO(body), name, content_type)
         response = self.client.post(
-            url.removeprefix(URL),
+            url.removeprefix(self.base),
             data=form,
             headers=headers,
             content_type="multipart/form-data",
+            base_url=self.base,
         )
         return self._wrap("POST", url, response)
 
     def delete(self, url: str, *, headers: dict[str, str], **_: Any) -> FakeResponse:
-        return self._wrap("DELETE", url, self.client.delete(url.removeprefix(URL), headers=headers))
+        path = url.removeprefix(self.base)
+        return self._wrap("DELETE", url, self.client.delete(path, headers=headers, base_url=self.base))
 
 
 @pytest.fixture
@@ -281,11 +286,12 @@ def real_app(stack: tuple[AwsClients, StackStatus, FakeApp]) -> Iterator[Any]:
 
 def verify_real(stack: tuple[AwsClients, StackStatus, FakeApp], app: Any) -> Any:
     clients, status, _fake = stack
+    base = status.url or URL
     return verify(
         FakePlatform(clients, status),  # type: ignore[arg-type]
         "texas",
-        http=FlaskHttp(app.test_client()),  # type: ignore[arg-type]
-        fresh_http=lambda: FlaskHttp(app.test_client()),  # type: ignore[arg-type,return-value]
+        http=FlaskHttp(app.test_client(), base),  # type: ignore[arg-type]
+        fresh_http=lambda: FlaskHttp(app.test_client(), base),  # type: ignore[arg-type,return-value]
         progress=lambda _m: None,
     )
 
@@ -303,6 +309,15 @@ def test_verify_signs_in_and_passes_against_the_real_app(
     assert users.UserAdmin(clients, "texas").list() == []
     trail = users.UserAdmin(clients, "texas").audit_page(limit=100).items
     assert {e.action for e in trail} >= {"user.add", "signin.success", "record.create", "user.remove"}
+
+
+def test_verify_signs_in_over_https_like_a_browser(
+    stack: tuple[AwsClients, StackStatus, FakeApp], real_app: Any
+) -> None:
+    """Over HTTPS, Flask-WTF also wants the site's own Referer on the sign-in form (browsers send it)."""
+    stack[1].url = URL.replace("http://", "https://")
+    report = verify_real(stack, real_app)
+    assert report.ok, str(report)
 
 
 def test_verify_fails_when_the_app_lets_anyone_in(
