@@ -81,7 +81,10 @@ def fleet(live_platform_name: str, run_id: str) -> Iterator[Fleet]:
         for tag in (f"humangov-app:broken-{run_id}", f"humangov-app:good-{run_id}"):
             if any(tag in image.tags for image in client.images.list(name="humangov-app")):
                 client.images.remove(tag, force=True)
-        left = [item for state in STATES for item in leftovers(platform, "local", state, run_id)]
+        # Only the fleet's states: the session's own stack (--state) shares the run id and is still up.
+        mine = tuple(f"humangov-{state}-" for state in STATES)
+        found = {item for state in STATES for item in leftovers(platform, "local", state, run_id)}
+        left = sorted(item for item in found if any(name in item for name in mine))
         assert not left, f"left behind: {left}"
 
 
