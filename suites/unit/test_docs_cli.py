@@ -4,6 +4,7 @@ relative link between the pages points at a file that exists."""
 
 from __future__ import annotations
 
+import argparse
 import re
 from pathlib import Path
 
@@ -24,9 +25,21 @@ LINE_END = re.compile(r"\s#\s|&&|;|\s\\\|\s|\s\|\s")
 
 
 def help_texts() -> dict[str, str]:
-    parser = build_parser()
-    subparsers = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
-    return {name: sub.format_help() for name, sub in subparsers.choices.items()}  # type: ignore[attr-defined]
+    """Each command's --help, and each nested one's under "command sub" (`humangov data create`)."""
+    helps: dict[str, str] = {}
+
+    def walk(parser: argparse.ArgumentParser, prefix: str) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    helps[f"{prefix}{name}".strip()] = sub.format_help()
+                    walk(sub, f"{prefix}{name} ")
+
+    walk(build_parser(), "")
+    return helps
+
+
+NESTED = {name for name in help_texts() if " " in name}
 
 
 def code_spans(text: str) -> list[str]:
@@ -43,9 +56,16 @@ def shown_commands(text: str) -> list[tuple[str, list[str]]]:
             words, rest = match.group(1), match.group(2)
             rest = LINE_END.split(rest, maxsplit=1)[0]
             options = OPTION.findall(rest)
+            nested = re.match(r"\s+([a-z][a-z-]*)", rest)
             for word in words.split("|"):
                 if word:
-                    found.append((word, options))
+                    # `humangov data create --state S`: the options are the nested command's.
+                    command = (
+                        f"{word} {nested.group(1)}"
+                        if nested and f"{word} {nested.group(1)}" in NESTED
+                        else word
+                    )
+                    found.append((command, options))
     return found
 
 
