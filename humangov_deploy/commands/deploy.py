@@ -62,7 +62,9 @@ def progress_for(args: argparse.Namespace) -> Progress:
     return (lambda _m: None) if getattr(args, "json", False) else print_progress
 
 
-def print_status(args: argparse.Namespace, status: StackStatus) -> None:
+def print_status(args: argparse.Namespace, status: StackStatus, *, resources: bool = True) -> None:
+    """The stack in text (or JSON). `resources`: also the platform's extras (ARNs, containers, networks);
+    `deploy` leaves them to `humangov status`, so a first deploy's output stays short."""
     if args.json:
         print(json.dumps(status.to_json(), indent=2))
         return
@@ -81,7 +83,7 @@ def print_status(args: argparse.Namespace, status: StackStatus) -> None:
         print(f"listeners: {', '.join(shown)}")
     if status.ca_bundle:
         print(f"ca:       {status.ca_bundle} (the local CA: trust it to browse without a warning)")
-    for key, value in sorted(status.resources.items()):
+    for key, value in sorted(status.resources.items()) if resources else ():
         print(f"{key}: {_render(value)}")
     for warning in status.warnings:
         print(f"warning: {warning}")
@@ -148,5 +150,5 @@ def run(args: argparse.Namespace) -> int:
     platform = open_platform(args)
     with Reporter.for_args(args) as progress:
         status = platform.deploy(state, timeout=args.timeout, progress=progress)
-    print_status(args, status)
+    print_status(args, status, resources=False)
     return 0
