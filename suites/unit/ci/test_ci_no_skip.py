@@ -389,6 +389,9 @@ esac
 echo "ran $env"
 """
 
+# A stand-in for .venv's python running scripts/bench_fleet.py (the 50-state rollout after unit).
+FAKE_FLEET = '#!/usr/bin/env bash\necho "ran fleet: $1"\n'
+
 
 def test_scripts_test_prints_the_skips_last_even_when_a_suite_fails(tmp_path: Path) -> None:
     (tmp_path / "scripts").mkdir()
@@ -397,10 +400,11 @@ def test_scripts_test_prints_the_skips_last_even_when_a_suite_fails(tmp_path: Pa
     (tmp_path / "scripts" / "bootstrap").write_text("#!/usr/bin/env bash\nexit 0\n", encoding="utf-8")
     (tmp_path / ".venv" / "bin").mkdir(parents=True)
     (tmp_path / ".venv" / "bin" / "tox").write_text(FAKE_TOX, encoding="utf-8")
+    (tmp_path / ".venv" / "bin" / "python").write_text(FAKE_FLEET, encoding="utf-8")
     # A report left by an earlier run must not be reported again.
     (tmp_path / ".tox" / "reports").mkdir(parents=True)
     (tmp_path / ".tox" / "reports" / "live.xml").write_text(JUNIT, encoding="utf-8")
-    for path in ("scripts/test", "scripts/bootstrap", ".venv/bin/tox"):
+    for path in ("scripts/test", "scripts/bootstrap", ".venv/bin/tox", ".venv/bin/python"):
         (tmp_path / path).chmod(0o755)
 
     result = subprocess.run(
@@ -416,6 +420,7 @@ def test_scripts_test_prints_the_skips_last_even_when_a_suite_fails(tmp_path: Pa
         "unit: skipped suites.unit.t::test_tf: no terraform binary",
     ]
     assert "ran lint" in lines and "ran unit" in lines and "container suite failed" in lines
+    assert "ran fleet: scripts/bench_fleet.py" in lines
     assert "ran live" not in result.stdout  # stopped at the first failure, as before
 
 
@@ -426,7 +431,8 @@ def test_scripts_test_exit_status_is_kept_when_everything_passes(tmp_path: Path)
     (tmp_path / "scripts" / "bootstrap").write_text("#!/usr/bin/env bash\nexit 0\n", encoding="utf-8")
     (tmp_path / ".venv" / "bin").mkdir(parents=True)
     (tmp_path / ".venv" / "bin" / "tox").write_text('#!/usr/bin/env bash\necho "ran $2"\n', encoding="utf-8")
-    for path in ("scripts/test", "scripts/bootstrap", ".venv/bin/tox"):
+    (tmp_path / ".venv" / "bin" / "python").write_text(FAKE_FLEET, encoding="utf-8")
+    for path in ("scripts/test", "scripts/bootstrap", ".venv/bin/tox", ".venv/bin/python"):
         (tmp_path / path).chmod(0o755)
 
     result = subprocess.run(
