@@ -36,17 +36,17 @@ def test_five_failures_refuse_even_the_right_password_until_the_window_passes(
 def test_four_failures_are_not_enough_and_a_success_clears_them(dynamodb: Any, clock: Clock) -> None:
     acc.add_user(dynamodb, TABLE, "amy", "viewer", password=PASSWORD, now=clock)
     fail(dynamodb, clock, "amy", 4)
-    acc.authenticate(dynamodb, TABLE, "amy", PASSWORD, now=clock)
-    fail(dynamodb, clock, "amy", 4)  # a fresh count: four more are still allowed
-    acc.authenticate(dynamodb, TABLE, "amy", PASSWORD, now=clock)
+    assert acc.authenticate(dynamodb, TABLE, "amy", PASSWORD, now=clock).username == "amy"
+    fail(dynamodb, clock, "amy", 4)  # a fresh count: four more are still wrong passwords, not refusals
+    assert acc.authenticate(dynamodb, TABLE, "amy", PASSWORD, now=clock).username == "amy"
 
 
 def test_failures_older_than_the_window_do_not_count(dynamodb: Any, clock: Clock) -> None:
     acc.add_user(dynamodb, TABLE, "amy", "viewer", password=PASSWORD, now=clock)
     fail(dynamodb, clock, "amy", 4)
     clock.advance(15 * 60)
-    fail(dynamodb, clock, "amy", 4)
-    acc.authenticate(dynamodb, TABLE, "amy", PASSWORD, now=clock)
+    fail(dynamodb, clock, "amy", 4)  # eight failures in all, but only these four inside the window
+    assert acc.authenticate(dynamodb, TABLE, "amy", PASSWORD, now=clock).username == "amy"
 
 
 def test_the_count_is_shared_by_every_task(dynamodb: Any, clock: Clock) -> None:
