@@ -88,22 +88,30 @@ def _utf8_prefix(text: str, max_bytes: int) -> str:
 
 def create_table_kwargs(table: str) -> dict[str, Any]:
     """Arguments for DynamoDB CreateTable (boto3 shape); Terraform's module declares the same."""
+    return _create_table_kwargs(
+        table,
+        key=(HASH_KEY,),
+        attributes=ATTRIBUTE_TYPES,
+        indexes={BY_NAME_INDEX: (LIST_PARTITION_ATTR, SORT_NAME_ATTR)},
+    )
+
+
+def _create_table_kwargs(
+    table: str, *, key: tuple[str, ...], attributes: dict[str, str], indexes: dict[str, tuple[str, str]]
+) -> dict[str, Any]:
+    """On-demand CreateTable arguments: `key` and each index's key are (hash[, range]) attribute names."""
+
+    def key_schema(names: tuple[str, ...]) -> list[dict[str, str]]:
+        return [{"AttributeName": n, "KeyType": t} for n, t in zip(names, ("HASH", "RANGE"), strict=False)]
+
     return {
         "TableName": table,
         "BillingMode": "PAY_PER_REQUEST",
-        "KeySchema": [{"AttributeName": HASH_KEY, "KeyType": "HASH"}],
-        "AttributeDefinitions": [
-            {"AttributeName": name, "AttributeType": kind} for name, kind in ATTRIBUTE_TYPES.items()
-        ],
+        "KeySchema": key_schema(key),
+        "AttributeDefinitions": [{"AttributeName": n, "AttributeType": k} for n, k in attributes.items()],
         "GlobalSecondaryIndexes": [
-            {
-                "IndexName": BY_NAME_INDEX,
-                "KeySchema": [
-                    {"AttributeName": LIST_PARTITION_ATTR, "KeyType": "HASH"},
-                    {"AttributeName": SORT_NAME_ATTR, "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
+            {"IndexName": name, "KeySchema": key_schema(keys), "Projection": {"ProjectionType": "ALL"}}
+            for name, keys in indexes.items()
         ],
     }
 
@@ -157,25 +165,9 @@ def audit_table_for(records_table: str) -> str:
 
 def create_audit_table_kwargs(table: str) -> dict[str, Any]:
     """Arguments for DynamoDB CreateTable of the audit table (boto3 shape); Terraform's module the same."""
-    return {
-        "TableName": table,
-        "BillingMode": "PAY_PER_REQUEST",
-        "KeySchema": [
-            {"AttributeName": AUDIT_HASH_KEY, "KeyType": "HASH"},
-            {"AttributeName": AUDIT_SORT_KEY, "KeyType": "RANGE"},
-        ],
-        "AttributeDefinitions": [
-            {"AttributeName": name, "AttributeType": kind} for name, kind in AUDIT_ATTRIBUTE_TYPES.items()
-        ],
-        "GlobalSecondaryIndexes": [
-            {
-                "IndexName": index,
-                "KeySchema": [
-                    {"AttributeName": attr, "KeyType": "HASH"},
-                    {"AttributeName": AUDIT_SORT_KEY, "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-            for index, attr in AUDIT_INDEXES.items()
-        ],
-    }
+    return _create_table_kwargs(
+        table,
+        key=(AUDIT_HASH_KEY, AUDIT_SORT_KEY),
+        attributes=AUDIT_ATTRIBUTE_TYPES,
+        indexes={index: (attr, AUDIT_SORT_KEY) for index, attr in AUDIT_INDEXES.items()},
+    )
