@@ -99,6 +99,11 @@ RULES: dict[str, Rule] = {
         "ContinuousBackupsUnavailableException (first attempt per table)",
         "https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateContinuousBackups.html",
     ),
+    "dynamodb-ttl-twice": Rule(
+        "UpdateTimeToLive that enables TTL on a table where it is already enabled fails with "
+        "ValidationException (TimeToLive is already enabled)",
+        "https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateTimeToLive.html",
+    ),
     "ecr-immutable-tag": Rule(
         "PutImage of a tag that exists with another digest in an IMMUTABLE repository fails with "
         "ImageTagAlreadyExistsException",
@@ -203,6 +208,7 @@ class StrictAws:
         wrap(IAMBackend, "put_role_permissions_boundary", self._put_role_permissions_boundary)
         wrap(DynamoDBBackend, "create_table", self._record_birth)
         wrap(DynamoDBBackend, "update_continuous_backups", self._update_continuous_backups)
+        wrap(DynamoDBBackend, "update_time_to_live", self._update_time_to_live)
         wrap(ECRBackend, "put_image", self._put_image)
         wrap(S3Backend, "create_bucket", self._record_birth)
         for setting in S3_SETTINGS:
@@ -483,6 +489,22 @@ class StrictAws:
                     "ContinuousBackupsUnavailableException",
                     f"Backups are being enabled for the table: {table}. Please retry later",
                 )
+            return original(backend, *args, **kwargs)
+
+        return update
+
+    def _update_time_to_live(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        strict = self
+
+        def update(backend: Any, *args: Any, **kwargs: Any) -> Any:
+            arguments = _args(original, backend, args, kwargs)
+            rule = "dynamodb-ttl-twice"
+            table = str(arguments.get("table_name"))
+            spec = arguments.get("ttl_spec") or {}
+            ttl = backend.tables[table].ttl if table in backend.tables else {}
+            enabled = ttl.get("TimeToLiveStatus") == "ENABLED"
+            if strict.on(rule) and spec.get("Enabled") and enabled:
+                raise strict.refuse(rule, "ValidationException", "TimeToLive is already enabled")
             return original(backend, *args, **kwargs)
 
         return update

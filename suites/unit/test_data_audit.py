@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from moto import mock_aws
+from strict_aws import StrictAws
 
 from humangov_deploy import appsrc
 from humangov_deploy.clients import AwsClients
@@ -52,13 +53,15 @@ def test_the_audit_table_has_the_schema_and_the_records_tables_hardening(clients
     assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", SCHEMA.TTL_ATTR)
 
 
-def test_a_rerun_converges_without_enabling_ttl_twice(clients: AwsClients) -> None:
-    create_state_data(clients, "maine")
+def test_a_rerun_converges_without_enabling_ttl_twice(strict_aws: StrictAws) -> None:
+    clients = strict_aws.clients  # its rule dynamodb-ttl-twice refuses a second enable, as AWS does
+    create_state_data(clients, "maine", sleep=strict_aws.clock.sleep)
     calls: list[str] = []
     clients.dynamodb.meta.events.register(
         "provide-client-params.dynamodb.UpdateTimeToLive", lambda **_: calls.append("UpdateTimeToLive")
     )
-    create_state_data(clients, "maine")  # AWS refuses to enable TTL twice (ValidationException)
+    # AWS refuses to enable TTL twice (ValidationException): the strict layer too.
+    create_state_data(clients, "maine", sleep=strict_aws.clock.sleep)
     assert calls == []
 
 

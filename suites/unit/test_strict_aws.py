@@ -264,6 +264,22 @@ def test_point_in_time_recovery_is_unavailable_right_after_create(strict_aws: St
     ddb.update_continuous_backups(TableName="t2", PointInTimeRecoverySpecification=spec)
 
 
+def test_ttl_cannot_be_enabled_twice(strict_aws: StrictAws) -> None:
+    ddb = strict_aws.clients.dynamodb
+    ddb.create_table(
+        TableName="t1",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    spec = {"Enabled": True, "AttributeName": "expires_at"}
+    ddb.update_time_to_live(TableName="t1", TimeToLiveSpecification=spec)
+    enable = lambda: ddb.update_time_to_live(TableName="t1", TimeToLiveSpecification=spec)  # noqa: E731
+    assert code_of(enable) == "ValidationException"
+    strict_aws.off("dynamodb-ttl-twice")
+    enable()  # moto alone accepts it
+
+
 def manifest(layer: str) -> str:
     return json.dumps(
         {
