@@ -27,6 +27,12 @@ HTTP_TIMEOUT = 15.0
 # The smallest file the app accepts as a PDF: it checks the magic bytes and the .pdf name.
 SAMPLE_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 MIN_TASKS = 2
+# A target that misses one health check (its task slow for a moment, say while a neighbour boots on a busy
+# machine) is out of service until its next good check, a second or two later on the local platform and a
+# few intervals on an ALB. A verify that runs right after a deploy may catch that moment: it re-reads the
+# state's status up to SETTLE_POLLS times, SETTLE_INTERVAL apart, before judging the tasks and targets.
+SETTLE_POLLS = 10
+SETTLE_INTERVAL = 1.0
 
 
 @dataclass
@@ -115,6 +121,7 @@ def verify(
     http: requests.Session | None = None,
     progress: Progress = print_progress,
     clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
     min_tasks: int = MIN_TASKS,
     signin: bool = True,
     fresh_http: Callable[[], requests.Session] | None = None,
@@ -123,7 +130,7 @@ def verify(
     signs in and the record checks run as that user; `fresh_http` makes the cookie-less clients of
     the anonymous and viewer checks (by default sessions like `http`'s, trusting the state's CA)."""
     state = appsrc.validate_state(state)
-    status = platform.status(state)
+    status = _settled(platform, platform.status(state), min_tasks, progress, sleep)
     http = http or session_for(status)  # the local platform's HTTPS: checked against its CA
     report = Report(state=state, platform=platform.name, url=status.url, warnings=list(status.warnings))
     for warning in status.warnings:
@@ -152,6 +159,23 @@ def verify(
     finally:
         run.check("users", users.remove)
     return report
+
+
+def _settled(
+    platform: Platform, status: StackStatus, min_tasks: int, progress: Progress, sleep: Callable[[float], None]
+) -> StackStatus:
+    """The state's status once its targets pass, or after SETTLE_POLLS re-reads (see above).
+
+    A state without any task is judged at once: there is nothing that could settle."""
+    for attempt in range(SETTLE_POLLS):
+        if not status.tasks or _targets_check(status, min_tasks)[0]:
+            break
+        if attempt == 0:
+            seen = _targets_check(status, min_tasks)[1]
+            progress(f"wait targets: {seen}; re-checking for up to {SETTLE_POLLS * SETTLE_INTERVAL:.0f} s")
+        sleep(SETTLE_INTERVAL)
+        status = platform.status(status.state)
+    return status
 
 
 def _tasks_check(status: StackStatus, min_tasks: int) -> tuple[bool, str]:

@@ -248,6 +248,9 @@ backend tasks
     option httpchk
     http-check send meth GET uri {HEALTH_PATH} ver HTTP/1.1 hdr Host localhost
     http-check expect status 200
+    # An answer slower than the 1 s interval (a task busy while a neighbour boots on a small machine) is
+    # not a failed check; none within 3 s is. A task that is gone still fails at once (refused).
+    timeout check 3s
     default-server {_SERVER_DEFAULTS}
 {servers}
 """

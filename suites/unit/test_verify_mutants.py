@@ -19,7 +19,15 @@ from test_verify import FakeResponse as Response
 from humangov_deploy import appsrc
 from humangov_deploy.errors import VerificationFailed
 from humangov_deploy.platforms.base import StackStatus, TaskInfo
-from humangov_deploy.verify import GUARD_HEADER, HTTP_TIMEOUT, SAMPLE_PDF, Report, verify
+from humangov_deploy.verify import (
+    GUARD_HEADER,
+    HTTP_TIMEOUT,
+    SAMPLE_PDF,
+    SETTLE_INTERVAL,
+    SETTLE_POLLS,
+    Report,
+    verify,
+)
 
 URL = "http://lb.example/"  # with the trailing slash a load balancer's DNS name may be given with
 BASE = "http://lb.example"
@@ -135,6 +143,7 @@ def run(platform: Platform, app: App, **kwargs: Any) -> tuple[Report, list[str]]
     # Each check reads the clock twice, 1.2345 ms apart: its `seconds` is that gap rounded to the ms.
     # The record checks alone: the sign-in checks have their own tests (test_verify.py, the real app).
     kwargs.setdefault("signin", False)
+    kwargs.setdefault("sleep", lambda _s: None)  # the targets' settling (tests below) never waits here
     report = verify(
         platform, "Texas", http=app, progress=messages.append, clock=lambda: next(ticks) * 0.0012345, **kwargs
     )  # type: ignore[arg-type]
@@ -358,6 +367,73 @@ def test_one_healthy_target_is_not_enough_for_two() -> None:
         "fail",
         "1/1 healthy behind the load balancer",
     )
+
+
+class Settling(Platform):
+    """A state whose status changes as it is read again: one status per read, the last one repeated."""
+
+    def __init__(self, *statuses: StackStatus) -> None:
+        super().__init__(statuses[0], Store())
+        self.statuses = list(statuses)
+
+    def status(self, state: str) -> StackStatus:
+        self.asked.append(("status", state))
+        return self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
+
+
+def _status(*tasks: TaskInfo) -> StackStatus:
+    return StackStatus("texas", "local", url=None, tasks=list(tasks))
+
+
+def test_targets_that_settle_after_a_missed_check_pass() -> None:
+    down = [TaskInfo("t-a", "us-east-1a", "RUNNING", True), TaskInfo("t-b", "us-east-1b", "RUNNING", False)]
+    platform = Settling(_status(*down), _status(*down), _status(*two_tasks()))
+    slept: list[float] = []
+
+    report, messages = run(platform, App(platform.store), sleep=slept.append)
+
+    assert checks(report)[:2] == [
+        ("tasks", "pass", "2 RUNNING task(s) in us-east-1a, us-east-1b"),
+        ("targets", "pass", "2/2 healthy behind the load balancer"),
+    ]
+    assert slept == [SETTLE_INTERVAL, SETTLE_INTERVAL]
+    assert platform.asked == [("status", "texas")] * 3
+    assert messages[0] == (
+        "wait targets: 1/2 healthy behind the load balancer (not healthy: t-b); re-checking for up to 10 s"
+    )
+
+
+def test_too_few_healthy_targets_are_also_given_time_to_settle() -> None:
+    platform = Settling(_status(two_tasks()[0]), _status(*two_tasks()))
+    slept: list[float] = []
+
+    report, _ = run(platform, App(platform.store), sleep=slept.append)
+
+    assert [c[1] for c in checks(report)[:2]] == ["pass", "pass"]
+    assert slept == [SETTLE_INTERVAL]
+
+
+def test_targets_that_never_settle_fail_after_the_last_poll() -> None:
+    down = [TaskInfo("t-a", "us-east-1a", "RUNNING", True), TaskInfo("t-b", "us-east-1b", "RUNNING", False)]
+    platform = Settling(_status(*down))
+    slept: list[float] = []
+
+    report, _ = run(platform, App(platform.store), sleep=slept.append)
+
+    assert checks(report)[1] == ("targets", "fail", "1/2 healthy behind the load balancer (not healthy: t-b)")
+    assert slept == [SETTLE_INTERVAL] * SETTLE_POLLS
+    assert len(platform.asked) == SETTLE_POLLS + 1
+
+
+def test_a_state_without_tasks_is_judged_at_once() -> None:
+    platform = Settling(_status())
+    slept: list[float] = []
+
+    report, messages = run(platform, App(platform.store), sleep=slept.append)
+
+    assert checks(report)[1] == ("targets", "fail", "0/0 healthy behind the load balancer")
+    assert slept == [] and platform.asked == [("status", "texas")]
+    assert not any(m.startswith("wait") for m in messages)
 
 
 def test_a_check_that_raises_fails_with_the_exception_named() -> None:

@@ -50,6 +50,9 @@ def test_lb_health_checks_are_active_and_fast() -> None:
     # Out after 2 failed checks 1 s apart, back after 1 good one: seconds, not the ALB's minutes.
     assert setting["inter"] == "1s" and setting["fall"] == "2" and setting["rise"] == "1"
     assert "resolvers" in setting  # a replacement task (new address) is found without a reload
+    # A slow answer (a busy machine) is not a failed check: its read timeout is longer than the interval.
+    backend = config.split("backend tasks", 1)[1]
+    assert re.search(r"^\s+timeout check 3s$", backend, flags=re.MULTILINE)
     assert f"bind :{spec.LB_PORT}" in config and f"bind :{spec.LB_STATS_PORT}" in config
 
 
