@@ -162,7 +162,11 @@ def verify(
 
 
 def _settled(
-    platform: Platform, status: StackStatus, min_tasks: int, progress: Progress, sleep: Callable[[float], None]
+    platform: Platform,
+    status: StackStatus,
+    min_tasks: int,
+    progress: Progress,
+    sleep: Callable[[float], None],
 ) -> StackStatus:
     """The state's status once its targets pass, or after SETTLE_POLLS re-reads (see above).
 

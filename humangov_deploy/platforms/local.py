@@ -285,6 +285,19 @@ class LocalPlatform:
                     tasks_mod.stop_task(task)
             if keep:
                 continue
+            if current:
+                # The LB reports what its last check found: the slot stays UP until a check fails, up to a
+                # second after its task was stopped. Wait until it no longer says UP, so that the UP awaited
+                # below can only come from a check of the new task (a deploy once ended on the stale UP of
+                # a task already gone, and the next slot's task was stopped while this one still booted).
+                poll_until(
+                    partial(self._slot_out_poll, names.state, slot),
+                    timeout=deadline,
+                    interval=self.poll_interval,
+                    what=f"the load balancer to take slot {slot}'s old task out",
+                    clock=self.clock,
+                    sleep=self.sleep,
+                )
             task = tasks_mod.start_task(
                 self.docker, names=names, slot=slot, definition=definition, labels={**labels}
             )
@@ -340,6 +353,10 @@ class LocalPlatform:
         found = [t for t in tasks_mod.find_tasks(self.docker, state) if t.slot == slot]
         ok = any(t.info(health).healthy for t in found)
         return Poll(ok, f"slot {slot}: {[t.status for t in found]}", tasks_mod.fatal_reason(found))
+
+    def _slot_out_poll(self, state: str, slot: int) -> Poll[str]:
+        status = self.lb_health(state).get(spec.slot_alias(slot))
+        return Poll(not status, f"slot {slot}: {'UP' if status else 'out'} at the load balancer")
 
     # --- status, data, stop, destroy ------------------------------------------------------------------
 

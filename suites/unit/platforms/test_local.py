@@ -6,7 +6,9 @@ No Docker, no sleeping: the engine and HTTP are fakes (test_local_fakedocker), t
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from fake_clock import FakeClock
@@ -262,36 +264,56 @@ def test_a_restarting_member_is_left_to_dockers_restart_policy(aws: None, engine
     assert [c for c in engine.calls if c[0] in ("create", "remove", "stop")][-1][0] == "create"  # no new one
 
 
+@dataclass
+class LoggedHttp(FakeHttp):
+    """The fake LB, and what each read of its stats page showed: (len(engine.calls) then, slot statuses)."""
+
+    seen: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+
+    def stats_csv(self, running: dict[str, Any]) -> str:
+        text = super().stats_csv(running)
+        rows = [row.split(",") for row in text.splitlines() if row.startswith("tasks,task-")]
+        self.seen.append((len(self.engine.calls), {row[1]: row[2] for row in rows}))
+        return text
+
+
 def test_a_rolling_redeploy_waits_for_each_new_task_to_be_healthy(aws: None, engine: FakeDocker) -> None:
-    http = FakeHttp(engine)
+    http = LoggedHttp(engine)
     make_platform(engine, http=http).deploy("california", timeout=60, progress=quiet)
     old = find_tasks(engine, "california")
     engine.image_tags.add("app:2")
     platform = make_platform(
         engine, http=http, images=Images(app="app:2", nginx="nginx:1", lb="lb:1", emulator="emulator:1")
     )
-    # The new task of slot 1 fails its health checks for its first three polls.
+    # The new task of slot 1 boots slowly: its health checks fail until the fourth poll of the deploy.
     http.failing_slots = {1}
     turned_healthy: list[int] = []
     seen: list[str] = []
     sleep = platform.sleep
 
-    def slow_sleep(seconds: float) -> None:
-        if len(platform.clock.sleeps) == 2:  # type: ignore[attr-defined]
+    def slow_boot(seconds: float) -> None:
+        if len(platform.clock.sleeps) == 3:  # type: ignore[attr-defined]
             http.failing_slots.clear()
             turned_healthy.append(len(engine.calls))
             # Until then, slot 2's old task still serves: it was not touched.
             seen.extend(c.status for c in old[1].containers if c.name in engine.by_name)
         sleep(seconds)
 
-    platform.sleep = slow_sleep
+    platform.sleep = slow_boot
+    http.seen.clear()
     platform.deploy("california", timeout=60, progress=quiet)
-    assert len(platform.clock.sleeps) == 3  # type: ignore[attr-defined]
+    calls = engine.calls
+    removed_old_1 = calls.index(("remove", old[0].members["app"].name))
+    removed_old_2 = calls.index(("remove", old[1].members["app"].name))
+    started_new_1 = next(i for i, c in enumerate(calls) if i > removed_old_1 and c[0] == "start")
+    # The LB kept saying UP for slot 1 a moment after its old task went (its last check was good): the
+    # deploy waited until it said otherwise before starting the new task, so no later UP is stale.
+    assert http.seen[0][1]["task-1"] == "UP" and removed_old_1 <= http.seen[0][0] <= started_new_1
+    assert any(removed_old_1 <= at <= started_new_1 and s["task-1"] != "UP" for at, s in http.seen)
+    # Slot 2's old task went only once slot 1's new task passed its checks.
     assert seen == ["running"] * 3
-    removed_old_2 = engine.calls.index(("remove", old[1].members["app"].name))
-    assert turned_healthy and turned_healthy[0] < removed_old_2
-    started_new_1 = [i for i, c in enumerate(engine.calls[: turned_healthy[0]]) if c[0] == "start"]
-    assert started_new_1  # slot 1's new task was started before the wait
+    assert turned_healthy and started_new_1 < turned_healthy[0] < removed_old_2
+    assert any(turned_healthy[0] <= at <= removed_old_2 and s["task-1"] == "UP" for at, s in http.seen)
     assert {t.members["app"].image for t in find_tasks(engine, "california")} == {"app:2"}
 
 

@@ -242,14 +242,41 @@ class FakeResponse:
     text: str = ""
 
 
+FALL = 2  # local_spec's `fall 2`; `rise 1`: one good check brings a server back
+
+
+def after_check(status: str, failed: int, passing: bool) -> tuple[str, int]:
+    """A server's (status, consecutive failed checks) after one more check, as HAProxy counts them.
+
+    "A server will be considered as dead after <fall> consecutive unsuccessful health checks", and back
+    after <rise> good ones (HAProxy's configuration manual, server options `fall` and `rise`); meanwhile
+    the stats page shows it as "UP 1/2" (going down).
+    """
+    if passing:
+        return "UP", 0
+    failed += 1
+    if status.startswith("UP") and failed < FALL:
+        return f"UP {failed}/{FALL}", failed
+    return "DOWN", failed
+
+
 @dataclass
 class FakeHttp:
-    """Answers the emulator's probe and the LB's stats page from the fake engine's state."""
+    """Answers the emulator's probe and the LB's stats page from the fake engine's state.
+
+    The stats page lags the engine as HAProxy's does: it shows what the servers' last checks found, and
+    a change on the engine (a task stopped, a new one up) shows only after the next check. Here every
+    read of the page is followed by one check of each server (the platform polls about once per `inter`).
+    So a task just stopped still reads UP once, then "UP 1/2", then DOWN.
+    """
 
     engine: FakeDocker
     # Slots whose health check fails although their task runs (a broken app).
     failing_slots: set[int] = field(default_factory=set)
     requests: list[str] = field(default_factory=list)
+    # (LB container id, server) -> (status, consecutive failed checks): a new LB starts with its servers
+    # DOWN until a first good check.
+    servers: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)
 
     def get(self, url: str, timeout: float = 0) -> FakeResponse:
         self.requests.append(url)
@@ -277,14 +304,18 @@ class FakeHttp:
                 c
                 for c in running.values()
                 if c.labels.get(spec.LABEL_ROLE) == "task"
-                and any(alias in aliases for aliases in c.networks.values())
+                # An alias is per network: another state's task-1 is not on this LB's networks.
+                and any(alias in aliases for net, aliases in c.networks.items() if lb and net in lb.networks)
             ]
-            up = False
+            passing = False
             for holder in holders:
                 task = holder.labels[spec.LABEL_TASK]
                 members = [c for c in running.values() if c.labels.get(spec.LABEL_TASK) == task]
-                up = up or (len(members) == 3 and slot not in self.failing_slots)
-            rows.append(f"tasks,{alias},{'UP' if up else 'DOWN'},{'L7OK' if up else 'L4CON'}")
+                passing = passing or (len(members) == 3 and slot not in self.failing_slots)
+            key = (lb.id if lb else "", alias)
+            status, failed = self.servers.get(key, ("DOWN", FALL))
+            rows.append(f"tasks,{alias},{status},{'L4CON' if failed else 'L7OK'}")
+            self.servers[key] = after_check(status, failed, passing)  # seen at the next read
         rows.append("tasks,BACKEND,UP,")
         return "\n".join(rows) + "\n"
 
@@ -321,3 +352,13 @@ def test_missing_image_and_duplicate_name_fail_like_docker() -> None:
     engine.containers.create("app:1", name="x", labels={})
     with pytest.raises(APIError):
         engine.containers.create("app:1", name="x", labels={})
+
+
+def test_the_fake_lb_takes_a_server_out_after_two_failed_checks_and_back_after_one_good_one() -> None:
+    status, failed = "UP", 0
+    seen = []
+    for passing in (False, False, False, True, False):
+        status, failed = after_check(status, failed, passing)
+        seen.append(status)
+    assert seen == ["UP 1/2", "DOWN", "DOWN", "UP", "UP 1/2"]
+    assert spec.parse_stats_csv("# pxname,svname,status\ntasks,task-1,UP 1/2\n")["task-1"].healthy is False
