@@ -268,4 +268,5 @@ def crashing(what: str, container: Any | None) -> str | None:
         tail = container.logs(tail=15).decode(errors="replace").strip()
     except Exception:  # logs are a courtesy: the reason stands without them
         tail = "(no logs)"
+    tail = tail or "(it printed nothing)"
     return f"{what} keeps exiting ({restarts} restarts); its last output:\n{tail}"

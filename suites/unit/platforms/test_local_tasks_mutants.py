@@ -386,6 +386,8 @@ def test_a_crash_loop_without_logs_still_fails_with_its_reason() -> None:
     container = Container(restarts=3, output=RuntimeError("gone"))
     assert lt.crashing("x", container) == "x keeps exiting (3 restarts); its last output:\n(no logs)"
     assert lt.crashing("x", None) is None
+    silent = Container(restarts=3, output=b"  \n")
+    assert lt.crashing("x", silent) == "x keeps exiting (3 restarts); its last output:\n(it printed nothing)"
     assert lt.crashing("x", type("NoAttrs", (), {"attrs": None, "status": "running"})()) is None
 
 
