@@ -1,4 +1,4 @@
-"""Two costs of moto and botocore that the unit tests paid again and again, paid once per process instead.
+"""Costs of moto and botocore that the unit tests paid again and again, paid once per process instead.
 
 Measured by CPU profile (scripts/bench_unit.py, doc-F): on a deploy-and-destroy test, about a third of the
 CPU went to these two, neither of which any test looks at.
@@ -11,6 +11,10 @@ CPU went to these two, neither of which any test looks at.
   MB). The models are the same files for the whole run, so every loader here shares one cache, keyed
   by the loader's search paths as botocore's per-loader cache would be. botocore already hands the same
   cached dict to every client a session makes, so sharing it between sessions changes nothing else.
+- Every `mock_aws()` start registers, for `requests`, one `CallbackResponse` per HTTP method and AWS URL
+  pattern (about 1,300 objects, ~15 ms of CPU), and throws them away when it stops. They hold a method, a
+  pattern and moto's one callback, the same at every start: here each is made once and registered again
+  at the next start (moto's reset gives `responses` a new registry each time, so nothing piles up).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from typing import Any
 
 import pytest
 from botocore import loaders
+from moto.core import models as moto_models
 
 # moto/settings.py: ec2_load_default_amis() reads this each time an EC2 backend is created.
 NO_DEFAULT_AMIS = {"MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}
@@ -48,6 +53,20 @@ class _SharedLoaderCache:
         _MODELS[self._key(key)] = value
 
 
+_CALLBACK_RESPONSES: dict[tuple[Any, ...], Any] = {}
+
+
+def _shared_callback_response(*args: Any, **kwargs: Any) -> Any:
+    """moto's CallbackResponse, made once per (method, URL pattern, callback) and then reused."""
+    key = (args, tuple(sorted(kwargs.items())))
+    if key not in _CALLBACK_RESPONSES:
+        _CALLBACK_RESPONSES[key] = _MOTO_CALLBACK_RESPONSE(*args, **kwargs)
+    return _CALLBACK_RESPONSES[key]
+
+
+_MOTO_CALLBACK_RESPONSE = moto_models.CallbackResponse
+
+
 @contextmanager
 def moto_speedups() -> Iterator[None]:
     original_init = loaders.Loader.__init__
@@ -60,4 +79,5 @@ def moto_speedups() -> Iterator[None]:
         for name, value in NO_DEFAULT_AMIS.items():
             patch.setenv(name, value)
         patch.setattr(loaders.Loader, "__init__", init)
+        patch.setattr(moto_models, "CallbackResponse", _shared_callback_response)
         yield

@@ -1,4 +1,5 @@
-"""The unit suite's two speed-ups (moto_speed.py) are on, and the shared model cache keeps loaders apart."""
+"""The unit suite's speed-ups (moto_speed.py) are on, the shared model cache keeps loaders apart, and moto
+still answers `requests` with the responses it registers once."""
 
 from __future__ import annotations
 
@@ -6,8 +7,11 @@ import json
 from pathlib import Path
 
 import boto3
+import requests
 from botocore import loaders
 from moto import mock_aws
+from moto.core import models as moto_models
+from moto.core.models import responses_mock
 
 
 def test_every_session_reads_a_services_model_once() -> None:
@@ -35,3 +39,24 @@ def test_moto_makes_no_default_amis() -> None:
         images = boto3.client("ec2", region_name="us-east-1").describe_images(Owners=["amazon"])["Images"]
 
     assert images == []
+
+
+def test_every_mock_start_registers_the_same_callback_responses_for_requests() -> None:
+    with mock_aws():
+        first = list(responses_mock.registered())
+    with mock_aws():
+        second = list(responses_mock.registered())
+
+    assert len(first) > 1000 and len(second) == len(first)
+    assert all(a is b for a, b in zip(first, second, strict=True))
+    assert moto_models.CallbackResponse.__name__ == "_shared_callback_response"
+
+
+def test_requests_to_aws_are_still_answered_by_moto_at_every_start() -> None:
+    for body in (b"first", b"second"):
+        with mock_aws():
+            s3 = boto3.client("s3", region_name="us-east-1")
+            s3.create_bucket(Bucket="speed")
+            s3.put_object(Bucket="speed", Key="k", Body=body)
+            url = s3.generate_presigned_url("get_object", Params={"Bucket": "speed", "Key": "k"})
+            assert requests.get(url, timeout=5).content == body

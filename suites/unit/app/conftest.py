@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from app_speed import app_speedups
 from app_testkit import StateData, app_config, create_state_data, signed_in
 from flask import Flask
 from flask.testing import FlaskClient
@@ -18,6 +19,13 @@ from moto import mock_aws
 from scrypt_cost import TEST_N, scrypt_n
 
 from humangov_deploy import users
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _app_speedups() -> Iterator[None]:
+    # Shared app clients and compiled templates: app_speed.py says why and what each test must not do.
+    with app_speedups():
+        yield
 
 
 @pytest.fixture(autouse=True)
