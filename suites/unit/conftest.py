@@ -10,6 +10,13 @@ from moto_speed import moto_speedups
 from strict_aws import strict_aws  # noqa: F401  (the strict layer's fixture, for every unit test)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # The tests marked slow first, each group in its own order: xdist's worksteal hands every worker a
+    # contiguous share and lets an idle one take queued tests, so short tests at the end even out the
+    # finish; a test of seconds near the end of a share would leave the other worker idle meanwhile.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _moto_speedups() -> Iterator[None]:
     # Session scope: on before any module- or session-scoped moto stack is built (moto_speed.py says why).

@@ -38,6 +38,7 @@ def _lines(process: subprocess.Popen[str]) -> queue.Queue[str]:
     return lines
 
 
+@pytest.mark.slow
 def test_dev_serves_the_state_and_stops_cleanly_on_ctrl_c() -> None:
     port = _free_port()
     process = subprocess.Popen(

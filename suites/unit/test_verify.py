@@ -99,17 +99,39 @@ def two_tasks(az2: str = "us-east-1b", healthy2: bool = True) -> list[TaskInfo]:
     return [TaskInfo("t1", "us-east-1a", "RUNNING", True), TaskInfo("t2", az2, "RUNNING", healthy2)]
 
 
-@pytest.fixture
-def stack() -> Iterator[tuple[AwsClients, StackStatus, FakeApp]]:
-    with mock_aws():
+@pytest.fixture(scope="module")
+def _texas() -> Iterator[tuple[AwsClients, list[str], str]]:
+    """texas's tables and bucket on moto, made once per module (the hardened creation is the slow part)."""
+    with pytest.MonkeyPatch.context() as patch, mock_aws():
+        for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+            patch.delenv(name, raising=False)
         clients = AwsClients(region="us-east-1")
         data = create_state_data(clients, "texas")
         # moto judges the TLS-only bucket policy's aws:SecureTransport as false under mock_aws.
         clients.s3.delete_bucket_policy(Bucket=data.bucket)
-        status = StackStatus(
-            "texas", "fake", url=URL, tasks=two_tasks(), table=data.table, bucket=data.bucket
-        )
-        yield clients, status, FakeApp(clients, data.table, data.bucket)
+        yield clients, [data.table, appsrc.schema().audit_table_name("texas")], data.bucket
+
+
+def _empty(clients: AwsClients, tables: list[str], bucket: str) -> None:
+    """What an earlier test left (a record a broken delete kept, verify's users, audit entries) goes."""
+    for table in tables:
+        keys = [
+            k["AttributeName"] for k in clients.dynamodb.describe_table(TableName=table)["Table"]["KeySchema"]
+        ]
+        for page in clients.dynamodb.get_paginator("scan").paginate(TableName=table):
+            for item in page["Items"]:
+                clients.dynamodb.delete_item(TableName=table, Key={k: item[k] for k in keys})
+    for page in clients.s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        for version in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+            clients.s3.delete_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"])
+
+
+@pytest.fixture
+def stack(_texas: tuple[AwsClients, list[str], str]) -> tuple[AwsClients, StackStatus, FakeApp]:
+    clients, tables, bucket = _texas
+    _empty(clients, tables, bucket)
+    status = StackStatus("texas", "fake", url=URL, tasks=two_tasks(), table=tables[0], bucket=bucket)
+    return clients, status, FakeApp(clients, tables[0], bucket)
 
 
 def run(stack: tuple[AwsClients, StackStatus, FakeApp]) -> Any:

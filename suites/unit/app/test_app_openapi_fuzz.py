@@ -104,6 +104,7 @@ def seeded(data: StateData) -> StateData:
     return data
 
 
+@pytest.mark.slow
 @schema.parametrize()
 # One app and one table for all the examples of an operation, on purpose: each request meets the state
 # the previous ones left, and the no-orphan invariant must hold across all of them.

@@ -50,6 +50,7 @@ def big_table() -> Iterator[list[str]]:
         yield seed_records(data, names)
 
 
+@pytest.mark.slow
 def test_at_10000_records_each_page_reads_a_bounded_number_of_items(big_table: list[str]) -> None:
     # One test, so that the 10,000 records are written once even when xdist spreads tests over workers.
     with own_clients():  # the storage's client alone, as in production: the hook counts only its calls

@@ -32,6 +32,7 @@ EXPECTED_KINDS = {
 }
 
 
+@pytest.mark.slow
 def test_deploy_then_destroy_texas_on_moto_server(
     moto_server: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

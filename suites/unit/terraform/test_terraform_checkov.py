@@ -30,6 +30,9 @@ import pytest
 
 from humangov_deploy.appsrc import REPO_ROOT, TERRAFORM_DIR
 
+# Seconds on a first run (its venv, a cold report): first in the queue, never the one a worker ends on.
+pytestmark = pytest.mark.slow
+
 CHECKOV_VENV = REPO_ROOT / ".tox" / "checkov-venv"
 # Reports keyed by their inputs' digest (the executable is part of it, so a new pin never reads an old one).
 REPORTS = REPO_ROOT / ".tox" / "checkov-reports"
