@@ -21,6 +21,8 @@ from humangov.config import load_settings
 from humangov.cursor import Cursors
 from humangov.dynamo_storage import DynamoStorage, to_item
 from humangov.model import Record
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.dynamodb.models import dynamodb_backends
 from werkzeug.test import TestResponse
 
 STATE = "california"
@@ -234,10 +236,12 @@ def seed_records(data: StateData, names: list[tuple[str, str]]) -> list[str]:
         )
         for n, (first, last) in enumerate(names)
     ]
-    for start in range(0, len(records), 25):  # BatchWriteItem's limit; moto leaves nothing unprocessed
-        batch = [{"PutRequest": {"Item": to_item(r)}} for r in records[start : start + 25]]
-        response = data.dynamodb.batch_write_item(RequestItems={TABLE: batch})
-        assert not response.get("UnprocessedItems")
+    # Into moto's table itself, as its PutItem stores them: a test's own setup need not pay for 10,000
+    # requests' serialisation both ways (2.6 s of CPU for test_app_scale's table instead of 1.0 s).
+    region = data.dynamodb.meta.region_name
+    table = dynamodb_backends[DEFAULT_ACCOUNT_ID][region].get_table(TABLE)
+    for record in records:
+        table.put_item(to_item(record))
     return [r.id for r in records]
 
 
