@@ -15,6 +15,10 @@ CPU went to these two, neither of which any test looks at.
   pattern (about 1,300 objects, ~15 ms of CPU), and throws them away when it stops. They hold a method, a
   pattern and moto's one callback, the same at every start: here each is made once and registered again
   at the next start (moto's reset gives `responses` a new registry each time, so nothing piles up).
+- moto generates an RSA-2048 private key (about 40 ms of CPU) for every KMS key it creates, a symmetric
+  one included, although only an asymmetric key's Sign and Verify ever read it; every state's data
+  (and so nearly every deploy test) creates a KMS key. Here one private key per key spec is made per
+  process and shared by all; a symmetric key's own material (what Encrypt uses) is still its own.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import Any
 import pytest
 from botocore import loaders
 from moto.core import models as moto_models
+from moto.kms import models as kms_models
 
 # moto/settings.py: ec2_load_default_amis() reads this each time an EC2 backend is created.
 NO_DEFAULT_AMIS = {"MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}
@@ -67,6 +72,17 @@ def _shared_callback_response(*args: Any, **kwargs: Any) -> Any:
 _MOTO_CALLBACK_RESPONSE = moto_models.CallbackResponse
 
 
+_PRIVATE_KEYS: dict[str, Any] = {}
+_MOTO_PRIVATE_KEY = kms_models.generate_private_key
+
+
+def _shared_private_key(key_spec: str) -> Any:
+    """The private key moto gives a new KMS key of `key_spec`: one per spec for the whole process."""
+    if key_spec not in _PRIVATE_KEYS:
+        _PRIVATE_KEYS[key_spec] = _MOTO_PRIVATE_KEY(key_spec)
+    return _PRIVATE_KEYS[key_spec]
+
+
 @contextmanager
 def moto_speedups() -> Iterator[None]:
     original_init = loaders.Loader.__init__
@@ -80,4 +96,5 @@ def moto_speedups() -> Iterator[None]:
             patch.setenv(name, value)
         patch.setattr(loaders.Loader, "__init__", init)
         patch.setattr(moto_models, "CallbackResponse", _shared_callback_response)
+        patch.setattr(kms_models, "generate_private_key", _shared_private_key)
         yield

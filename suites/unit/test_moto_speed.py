@@ -7,11 +7,14 @@ import json
 from pathlib import Path
 
 import boto3
+import pytest
 import requests
 from botocore import loaders
+from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.core import models as moto_models
 from moto.core.models import responses_mock
+from moto.kms import models as kms_models
 
 
 def test_every_session_reads_a_services_model_once() -> None:
@@ -60,3 +63,15 @@ def test_requests_to_aws_are_still_answered_by_moto_at_every_start() -> None:
             s3.put_object(Bucket="speed", Key="k", Body=body)
             url = s3.generate_presigned_url("get_object", Params={"Bucket": "speed", "Key": "k"})
             assert requests.get(url, timeout=5).content == body
+
+
+def test_kms_keys_share_one_private_key_per_spec_and_keep_their_own_material() -> None:
+    with mock_aws():
+        kms = boto3.client("kms", region_name="us-east-1")
+        first, second = (kms.create_key()["KeyMetadata"]["KeyId"] for _ in range(2))
+        secret = kms.encrypt(KeyId=first, Plaintext=b"salary")["CiphertextBlob"]
+        assert kms.decrypt(CiphertextBlob=secret)["KeyId"].endswith(first)
+        with pytest.raises(ClientError):  # one key's ciphertext never decrypts with another's material
+            kms.decrypt(CiphertextBlob=secret, KeyId=second)
+        backend = kms_models.kms_backends["123456789012"]["us-east-1"]
+        assert backend.keys[first].private_key is backend.keys[second].private_key
