@@ -19,6 +19,12 @@ CPU went to these two, neither of which any test looks at.
   one included, although only an asymmetric key's Sign and Verify ever read it; every state's data
   (and so nearly every deploy test) creates a KMS key. Here one private key per key spec is made per
   process and shared by all; a symmetric key's own material (what Encrypt uses) is still its own.
+- Every new botocore session registers ~130 built-in event handlers and checks each one's signature
+  with `inspect` (a third of the session's cost); a function's signature does not change, so the check
+  is remembered per function. And every client built its class anew, one method per operation (EC2's
+  ~700 make an EC2 client cost twice a session): here a class is made once per service model (the
+  loaders share the models, see above) and reused. Every client here comes from a boto3 session, whose
+  handlers for `creating-client-class` are the same, so the classes would be equal anyway.
 """
 
 from __future__ import annotations
@@ -28,7 +34,8 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from botocore import loaders
+from botocore import client as botocore_client
+from botocore import hooks, loaders
 from moto.core import models as moto_models
 from moto.kms import models as kms_models
 
@@ -83,6 +90,30 @@ def _shared_private_key(key_spec: str) -> Any:
     return _PRIVATE_KEYS[key_spec]
 
 
+_ACCEPTS_KWARGS: dict[Any, bool] = {}
+_BOTOCORE_ACCEPTS_KWARGS = hooks.accepts_kwargs
+
+
+def _remembered_accepts_kwargs(func: Any) -> bool:
+    if func not in _ACCEPTS_KWARGS:
+        _ACCEPTS_KWARGS[func] = _BOTOCORE_ACCEPTS_KWARGS(func)
+    return _ACCEPTS_KWARGS[func]
+
+
+# (service name, id of its model's description) -> (that description, the class): the description is kept
+# so that its id is never reused by another model while the entry lives.
+_CLIENT_CLASSES: dict[tuple[str, int], tuple[Any, type]] = {}
+_BOTOCORE_CLIENT_CLASS = botocore_client.ClientCreator._create_client_class
+
+
+def _shared_client_class(creator: Any, service_name: str, service_model: Any) -> type:
+    description = service_model._service_description
+    key = (service_name, id(description))
+    if key not in _CLIENT_CLASSES:
+        _CLIENT_CLASSES[key] = (description, _BOTOCORE_CLIENT_CLASS(creator, service_name, service_model))
+    return _CLIENT_CLASSES[key][1]
+
+
 @contextmanager
 def moto_speedups() -> Iterator[None]:
     original_init = loaders.Loader.__init__
@@ -97,4 +128,6 @@ def moto_speedups() -> Iterator[None]:
         patch.setattr(loaders.Loader, "__init__", init)
         patch.setattr(moto_models, "CallbackResponse", _shared_callback_response)
         patch.setattr(kms_models, "generate_private_key", _shared_private_key)
+        patch.setattr(hooks, "accepts_kwargs", _remembered_accepts_kwargs)
+        patch.setattr(botocore_client.ClientCreator, "_create_client_class", _shared_client_class)
         yield

@@ -9,7 +9,7 @@ from pathlib import Path
 import boto3
 import pytest
 import requests
-from botocore import loaders
+from botocore import hooks, loaders
 from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.core import models as moto_models
@@ -75,3 +75,24 @@ def test_kms_keys_share_one_private_key_per_spec_and_keep_their_own_material() -
             kms.decrypt(CiphertextBlob=secret, KeyId=second)
         backend = kms_models.kms_backends["123456789012"]["us-east-1"]
         assert backend.keys[first].private_key is backend.keys[second].private_key
+
+
+def test_clients_of_one_service_share_their_class_and_keep_what_boto3_adds() -> None:
+    first = boto3.session.Session(region_name="us-east-1").client("s3")
+    second = boto3.session.Session(region_name="us-east-1").client("s3")
+
+    assert type(first) is type(second) and first is not second
+    assert callable(second.upload_fileobj)  # boto3's creating-client-class handler was in the class
+    assert type(boto3.session.Session(region_name="us-east-1").client("sqs")) is not type(first)
+    assert first.meta.events is not second.meta.events  # handlers stay per client
+
+
+def test_a_handlers_signature_is_checked_once_and_still_checked() -> None:
+    def no_kwargs(event: object) -> None:
+        pass
+
+    assert hooks.accepts_kwargs.__name__ == "_remembered_accepts_kwargs"
+    with pytest.raises(ValueError):  # botocore refuses a handler without **kwargs
+        boto3.session.Session().events.register("before-call", no_kwargs)
+    with pytest.raises(ValueError):
+        boto3.session.Session().events.register("before-call", no_kwargs)
