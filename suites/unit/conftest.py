@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from moto_speed import moto_speedups
 from strict_aws import strict_aws  # noqa: F401  (the strict layer's fixture, for every unit test)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # The unit tests allocate objects by the million (botocore's models and requests, moto's responses),
+    # and CPython's collector visits every tracked object on each full collection. What exists once the
+    # tests are collected (modules, the loaded models) lives to the end: gc.freeze() keeps it out of
+    # every later collection; a larger first threshold (default 700) collects young objects less often.
+    # Cycles are still collected. 8 to 9 % less CPU for the suite, measured alternately (docs/tests.md).
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
