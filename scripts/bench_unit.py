@@ -14,13 +14,6 @@ processes used, and the slowest tests and fixtures, each in wall and CPU seconds
 
 The cores may be shared: the load average is printed before and after. Under load, wall times grow and
 CPU times do not, so compare CPU (or wall times measured under the same load).
-
-The build machine is a virtual machine whose speed varies through the day by a third, CPU seconds
-included (the same commit measured 110 s and 150 s of CPU an hour apart). So the script also times a
-fixed pure-Python workload (JSON, regular expressions, sorting: what the suite's CPU goes to) before and
-after the suite, and prints the wall time scaled to the machine at its full speed: the speed at which
-that calibration ran fastest on the build machine (REFERENCE_CALIBRATION). Compare the raw figures only
-within one session; the scaled one across days.
 """
 
 from __future__ import annotations
@@ -47,8 +40,6 @@ sys.path.insert(0, str(REPO_ROOT))
 from suites.timings import ENV as TIMINGS_ENV  # noqa: E402
 
 BUDGET_SECONDS = 60.0
-# calibration()'s fastest figure on the 2-core build machine (1 December 2026): the machine at full speed.
-REFERENCE_CALIBRATION = 0.270
 TEST_PHASES = {"setup", "call", "teardown"}
 # tox.ini's [testenv] setenv: unit tests never reach a real account.
 TOX_SETENV = {
@@ -133,32 +124,6 @@ def print_table(title: str, figures: list[Figure], counted: bool) -> None:
         print(f"  {f.wall:7.2f} {f.cpu:7.2f}{times}  {f.name}")
 
 
-def _workload() -> int:
-    pattern = re.compile(r"(\w+)-(\d+)")
-    total = 0
-    for n in range(15_000):
-        doc = {
-            "id": f"rec-{n}",
-            "names": [f"name-{i}" for i in range(20)],
-            "n": n,
-            "nested": {"a": [1, 2, 3] * 5},
-        }
-        back = json.loads(text := json.dumps(doc, sort_keys=True))
-        total += sum(len(m.group(1)) for m in pattern.finditer(text)) + len(back["names"])
-        total += len(sorted(back["names"], key=lambda name: name[::-1]))
-    return total
-
-
-def calibration(rounds: int = 5) -> float:
-    """CPU seconds of the fixed workload, the best of `rounds`: how fast this machine runs Python now."""
-    best = float("inf")
-    for _ in range(rounds):
-        start = time.process_time()
-        _workload()
-        best = min(best, time.process_time() - start)
-    return best
-
-
 def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -177,7 +142,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     print(f"load average before: {load()} on {os.cpu_count()} CPUs")
-    before = calibration()
     with tempfile.TemporaryDirectory(prefix="bench-unit-") as tmp:
         timings, log = Path(tmp, "timings"), Path(tmp, "pytest.log")
         timings.mkdir()
@@ -190,14 +154,9 @@ def main(argv: list[str] | None = None) -> int:
         summary = [line for line in log.read_text().splitlines() if line.strip()][-1:]
         if code != 0:
             print(log.read_text()[-5000:])
-    speed = REFERENCE_CALIBRATION / ((before + calibration()) / 2)
     print(f"load average after: {load()}")
     print(f"pytest: {summary[0] if summary else '(no output)'} (exit {code})")
-    print(f"\nwall: {wall:.1f} s; CPU of all processes: {cpu:.1f} s")
-    print(
-        f"machine speed: {speed:.2f} of full speed (calibration before and after the suite); "
-        f"wall at full speed: {wall * speed:.1f} s (budget {BUDGET_SECONDS:.0f} s)"
-    )
+    print(f"\nwall: {wall:.1f} s (budget {BUDGET_SECONDS:.0f} s); CPU of all processes: {cpu:.1f} s")
     in_tests = sum(r["cpu"] + r["children_cpu"] for r in records if r["kind"] in TEST_PHASES)
     startup = sum(r["cpu"] for r in records if r["kind"] == "startup")
     print(f"CPU in tests (setup, call, teardown): {in_tests:.1f} s; start-up and collection: {startup:.1f} s")
