@@ -96,3 +96,13 @@ def test_a_handlers_signature_is_checked_once_and_still_checked() -> None:
         boto3.session.Session().events.register("before-call", no_kwargs)
     with pytest.raises(ValueError):
         boto3.session.Session().events.register("before-call", no_kwargs)
+
+
+def test_sessions_share_the_memo_of_renamed_events_and_still_rename_them() -> None:
+    first, second = boto3.session.Session().events, boto3.session.Session().events
+    assert first._alias_name_cache is second._alias_name_cache  # type: ignore[attr-defined]
+    # botocore's alias table renames the old service id: the memo gives the same answer to both.
+    assert first._alias_event_name("before-call.autoscaling") == "before-call.auto-scaling"  # type: ignore[attr-defined]
+    assert second._alias_event_name("before-call.autoscaling") == "before-call.auto-scaling"  # type: ignore[attr-defined]
+    own = hooks.EventAliaser(hooks.HierarchicalEmitter(), {"x": "y"})
+    assert own._alias_event_name("a.x") == "a.y" and own._alias_name_cache is not first._alias_name_cache  # type: ignore[attr-defined]
