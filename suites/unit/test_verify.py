@@ -367,6 +367,21 @@ def test_verify_fails_when_the_app_lets_anyone_in(
     assert found["users"] == "pass"
 
 
+def test_a_failed_sign_in_skips_every_record_check_saying_why(
+    stack: tuple[AwsClients, StackStatus, FakeApp], real_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from humangov_deploy.verify_signin import SignInCheck
+
+    monkeypatch.setattr(SignInCheck, "sign_in", lambda self: (False, "the app refused verify's user"))
+    report = verify_real(stack, real_app)
+    found = checks(report)
+    assert found["signin"] == ("fail", "the app refused verify's user")
+    skipped = [(c.name, c.detail) for c in report.checks if c.status == "skip"]
+    why = "verify's user could not sign in"
+    assert skipped == [(name, why) for name in ("create", "table", "bucket", "read", "delete", "cleanup")]
+    assert found["users"][0] == "pass" and not report.ok
+
+
 # --- only RUNNING tasks count ---------------------------------------------------------------------------
 
 

@@ -144,9 +144,8 @@ def run(platform: Platform, app: App, **kwargs: Any) -> tuple[Report, list[str]]
     # The record checks alone: the sign-in checks have their own tests (test_verify.py, the real app).
     kwargs.setdefault("signin", False)
     kwargs.setdefault("sleep", lambda _s: None)  # the targets' settling (tests below) never waits here
-    report = verify(
-        platform, "Texas", http=app, progress=messages.append, clock=lambda: next(ticks) * 0.0012345, **kwargs
-    )  # type: ignore[arg-type]
+    kwargs.setdefault("progress", messages.append)
+    report = verify(platform, "Texas", http=app, clock=lambda: next(ticks) * 0.0012345, **kwargs)  # type: ignore[arg-type]
     return report, messages
 
 
@@ -417,12 +416,40 @@ def test_targets_that_never_settle_fail_after_the_last_poll() -> None:
     down = [TaskInfo("t-a", "us-east-1a", "RUNNING", True), TaskInfo("t-b", "us-east-1b", "RUNNING", False)]
     platform = Settling(_status(*down))
     slept: list[float] = []
+    said: list[object] = []  # the progress lines and the sleeps, in the order they happened
 
-    report, _ = run(platform, App(platform.store), sleep=slept.append)
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        said.append(seconds)
+
+    report, _ = run(platform, App(platform.store), sleep=sleep, progress=said.append)
+
+    # One line, before the first wait, saying how long it may wait.
+    assert [m for m in said if isinstance(m, str) and m.startswith("wait ")] == [said[0]]
+    assert str(said[0]).endswith(f"re-checking for up to {SETTLE_POLLS * SETTLE_INTERVAL:.0f} s")
 
     assert checks(report)[1] == ("targets", "fail", "1/2 healthy behind the load balancer (not healthy: t-b)")
     assert slept == [SETTLE_INTERVAL] * SETTLE_POLLS
     assert len(platform.asked) == SETTLE_POLLS + 1
+
+
+def test_the_wait_line_says_the_whole_time_it_may_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    from humangov_deploy import verify as verify_module
+
+    monkeypatch.setattr(verify_module, "SETTLE_INTERVAL", 0.5)
+    platform = Settling(_status(two_tasks()[0]), _status(*two_tasks()))
+    _report, messages = run(platform, App(platform.store))
+    assert messages[0].endswith("re-checking for up to 5 s")  # 10 polls, 0.5 s apart
+
+
+def test_warnings_of_the_state_are_printed_and_reported() -> None:
+    platform, app = make()
+    platform._status.warnings = ["serving plain HTTP: no --certificate-arn"]
+
+    report, messages = run(platform, app)
+
+    assert messages[0] == "warning: serving plain HTTP: no --certificate-arn"
+    assert report.warnings == ["serving plain HTTP: no --certificate-arn"]
 
 
 def test_a_state_without_tasks_is_judged_at_once() -> None:
