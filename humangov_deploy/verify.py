@@ -172,10 +172,10 @@ def _settled(
 
     A state without any task is judged at once: there is nothing that could settle."""
     for attempt in range(SETTLE_POLLS):
-        if not status.tasks or _targets_check(status, min_tasks)[0]:
+        ok, seen = _targets_check(status, min_tasks)
+        if not status.tasks or ok:
             break
         if attempt == 0:
-            seen = _targets_check(status, min_tasks)[1]
             progress(f"wait targets: {seen}; re-checking for up to {SETTLE_POLLS * SETTLE_INTERVAL:.0f} s")
         sleep(SETTLE_INTERVAL)
         status = platform.status(status.state)

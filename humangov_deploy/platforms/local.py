@@ -145,13 +145,10 @@ class LocalPlatform:
         definition = TaskDefinition(images, environment, endpoint_port, names.emulator)
         self._converge_tasks(names, definition, labels, deadline, progress)
         progress(f"waiting for {self.desired_count} task(s) healthy behind the load balancer")
-        poll_until(
+        self._wait(
             lambda: self._health_poll(state, self.desired_count),
-            timeout=deadline,
-            interval=self.poll_interval,
-            what=f"{state}'s tasks to turn healthy behind the load balancer",
-            clock=self.clock,
-            sleep=self.sleep,
+            deadline,
+            f"{state}'s tasks to turn healthy behind the load balancer",
             hint="see `docker logs` of the state's app and nginx containers (`humangov status` lists them)",
         )
         status = self.status(state)
@@ -290,13 +287,10 @@ class LocalPlatform:
                 # second after its task was stopped. Wait until it no longer says UP, so that the UP awaited
                 # below can only come from a check of the new task (a deploy once ended on the stale UP of
                 # a task already gone, and the next slot's task was stopped while this one still booted).
-                poll_until(
+                self._wait(
                     partial(self._slot_out_poll, names.state, slot),
-                    timeout=deadline,
-                    interval=self.poll_interval,
-                    what=f"the load balancer to take slot {slot}'s old task out",
-                    clock=self.clock,
-                    sleep=self.sleep,
+                    deadline,
+                    f"the load balancer to take slot {slot}'s old task out",
                 )
             task = tasks_mod.start_task(
                 self.docker, names=names, slot=slot, definition=definition, labels={**labels}
@@ -304,13 +298,10 @@ class LocalPlatform:
             progress(f"started task {task.id} in {task.az}")
             if current:
                 # A rolling replacement: the next slot waits until this one serves, so one always does.
-                poll_until(
+                self._wait(
                     partial(self._slot_poll, names.state, slot),
-                    timeout=deadline,
-                    interval=self.poll_interval,
-                    what=f"the new task in slot {slot} to turn healthy",
-                    clock=self.clock,
-                    sleep=self.sleep,
+                    deadline,
+                    f"the new task in slot {slot} to turn healthy",
                 )
 
     # --- health ---------------------------------------------------------------------------------------
@@ -323,6 +314,10 @@ class LocalPlatform:
                 return Poll(False, type(exc).__name__)
             return Poll(code == 200, f"HTTP {code}")
 
+        self._wait(check, deadline, what)
+
+    def _wait(self, check: Callable[[], Poll[str]], deadline: Deadline, what: str, hint: str = "") -> None:
+        """poll_until on this platform's clock, sleep and poll interval."""
         poll_until(
             check,
             timeout=deadline,
@@ -330,6 +325,7 @@ class LocalPlatform:
             what=what,
             clock=self.clock,
             sleep=self.sleep,
+            hint=hint,
         )
 
     def lb_health(self, state: str) -> dict[str, bool]:
