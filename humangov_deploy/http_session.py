@@ -1,7 +1,7 @@
 """An HTTP session that trusts what a state's load balancer presents, for the harness and the bench.
 
 On AWS the certificate comes from ACM and chains to a public CA: requests' own bundle checks it. On the
-local platform it comes from the machine's own CA (platforms/local_ca.py), whose PEM `status` reports
+local platform it comes from the machine's own CA (platforms/local/ca.py), whose PEM `status` reports
 as `ca_bundle`: the session checks the certificate against that CA, never switching verification off.
 """
 

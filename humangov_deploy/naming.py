@@ -30,7 +30,8 @@ TAG_DATA = "humangov:data"
 TAG_SPEC = "humangov:spec"
 MANAGED_BY = "humangov"  # the same value humangov_deploy.data tags the table and bucket with
 # The managed policy terraform/bootstrap makes, set as the permissions boundary of every role the library
-# creates: the CI role may create and re-policy roles only with it (aws_spec.permissions_boundary_arn).
+# creates: the CI role may create and re-policy roles only with it (permissions_boundary_arn in
+# platforms/aws/spec.py).
 PERMISSIONS_BOUNDARY = "humangov-permissions-boundary"
 
 LIMITS = {"load_balancer": 32, "target_group": 32, "task_role": 64, "execution_role": 64}

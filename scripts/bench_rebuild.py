@@ -5,7 +5,8 @@ Prints figures; it is not a test. For each Dockerfile measured (the working tree
 the one at that commit), it copies containers/app to a temporary directory, builds the image there once
 (warm: the layers below the code come from Docker's cache), then appends a comment with a fresh nonce to
 the copy's humangov/__init__.py and rebuilds, `--repeat` times. The real tree is never edited. Builds go
-through humangov_deploy.images (the same context, build arguments and Docker SDK call as `humangov build`).
+through humangov_deploy.build.images (the same
+context, build arguments and Docker SDK call as `humangov build`).
 
     .venv/bin/python scripts/bench_rebuild.py                 # this Dockerfile only
     .venv/bin/python scripts/bench_rebuild.py --before 7e10b21  # and the old one, with the ratio
@@ -31,8 +32,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from humangov_deploy import images  # noqa: E402
 from humangov_deploy.appsrc import APP_DIR  # noqa: E402
+from humangov_deploy.build import images  # noqa: E402
 
 BUDGET_SECONDS = 10.0
 

@@ -46,18 +46,21 @@ class Target:
         return self.path.is_relative_to(APP_PACKAGE)
 
 
-PLATFORMS = "suites/unit/platforms"
+AWS_TESTS = "suites/unit/platforms/aws"
+LOCAL_TESTS = "suites/unit/platforms/local"
 TARGETS = (
-    Target("aws_wait", Path("humangov_deploy/platforms/aws_wait.py"), (f"{PLATFORMS}/test_aws_wait*.py",)),
+    Target("aws_wait", Path("humangov_deploy/platforms/aws/wait.py"), (f"{AWS_TESTS}/test_aws_wait*.py",)),
     Target(
-        "aws_status", Path("humangov_deploy/platforms/aws_status.py"), (f"{PLATFORMS}/test_aws_status*.py",)
+        "aws_status", Path("humangov_deploy/platforms/aws/status.py"), (f"{AWS_TESTS}/test_aws_status*.py",)
     ),
     Target(
         "aws_teardown",
-        Path("humangov_deploy/platforms/aws_teardown.py"),
-        (f"{PLATFORMS}/test_aws_teardown*.py",),
+        Path("humangov_deploy/platforms/aws/teardown.py"),
+        (f"{AWS_TESTS}/test_aws_teardown*.py",),
     ),
-    Target("local_tasks", Path("humangov_deploy/platforms/local_tasks.py"), (f"{PLATFORMS}/test_local*.py",)),
+    Target(
+        "local_tasks", Path("humangov_deploy/platforms/local/tasks.py"), (f"{LOCAL_TESTS}/test_local*.py",)
+    ),
     Target("verify", Path("humangov_deploy/verify.py"), ("suites/unit/test_verify*.py",)),
     Target("service", APP_PACKAGE / "service.py", ("suites/unit/app/test_*.py",)),
     Target("dynamo_storage", APP_PACKAGE / "dynamo_storage.py", ("suites/unit/app/test_*.py",)),

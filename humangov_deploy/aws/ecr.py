@@ -1,7 +1,7 @@
 """ECR: the two shared repositories (hardened, pruned) and pushing the images to them by digest.
 
 The repositories are shared by every state (the images do not depend on the state). Tags are immutable:
-the image tags are content-addressed (humangov_deploy.images), so a tag always names one image, and a
+the image tags are content-addressed (humangov_deploy.build.images), so a tag always names one image, and a
 task definition pins the digest that `push_images` returns.
 """
 
@@ -16,9 +16,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from humangov_deploy.build.images import APP_REPOSITORY, NGINX_REPOSITORY, ImageSet
 from humangov_deploy.clients import AwsClients
 from humangov_deploy.errors import AwsCallError, ConfigError
-from humangov_deploy.images import APP_REPOSITORY, NGINX_REPOSITORY, ImageSet
 
 Progress = Callable[[str], None]
 
@@ -142,7 +142,7 @@ def push_images(
     its digest is returned as it is. Another runner may push the same tag between our look and our
     push; the registry then refuses ours, and the digest now in the repository is the one returned.
     """
-    from humangov_deploy.baseimage import connect
+    from humangov_deploy.build.baseimage import connect
 
     client = connect(docker_client)
     refs = images.as_dict()

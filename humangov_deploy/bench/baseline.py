@@ -27,11 +27,11 @@ import requests
 
 from humangov_deploy.errors import ConfigError, DeploymentFailed
 from humangov_deploy.naming import format_time
-from humangov_deploy.platforms import local_docker as dock
-from humangov_deploy.platforms import local_spec as spec
-from humangov_deploy.platforms import local_tasks as tasks_mod
-from humangov_deploy.platforms.local_lb import ensure_lb, find_lb, lb_health
-from humangov_deploy.platforms.local_teardown import destroy_state
+from humangov_deploy.platforms.local import engine as dock
+from humangov_deploy.platforms.local import spec
+from humangov_deploy.platforms.local import tasks as tasks_mod
+from humangov_deploy.platforms.local.lb import ensure_lb, find_lb, lb_health
+from humangov_deploy.platforms.local.teardown import destroy_state
 from humangov_deploy.waits import Clock, Deadline, Poll, Sleep, poll_until
 
 Progress = Callable[[str], None]

@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
             f"bench runs on the local platform only (its load and its baseline task stay on this machine), "
             f"not {args.platform}"
         )
-    from humangov_deploy.platforms.local import LocalPlatform  # the CLI imports platforms lazily
+    from humangov_deploy.platforms.local.platform import LocalPlatform  # the CLI imports platforms lazily
 
     platform = open_platform(args)
     if not isinstance(platform, LocalPlatform):  # pragma: no cover - the check above keeps aws out

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from humangov_deploy.images import build_images, ensure_images, image_size
+from humangov_deploy.build.images import build_images, ensure_images, image_size
 from humangov_deploy.progress import Reporter, add_verbose_argument
 
 

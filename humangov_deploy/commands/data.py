@@ -8,8 +8,9 @@ from typing import Any
 
 from humangov_deploy import appsrc
 from humangov_deploy.clients import AwsClients
-from humangov_deploy.data import DEFAULT_TIMEOUT, create_state_data, find_state_data
-from humangov_deploy.data_teardown import destroy_state_data
+from humangov_deploy.data.create import create_state_data
+from humangov_deploy.data.state import DEFAULT_TIMEOUT, find_state_data
+from humangov_deploy.data.teardown import destroy_state_data
 from humangov_deploy.waits import Deadline
 
 

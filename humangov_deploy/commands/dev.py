@@ -12,15 +12,17 @@ import secrets
 import signal
 import subprocess
 import sys
+from datetime import datetime
 from typing import Any
 
 import requests
 
 from humangov_deploy import appsrc
+from humangov_deploy.build.emulator import EmbeddedAws
 from humangov_deploy.clients import AwsClients
-from humangov_deploy.data import create_state_data
-from humangov_deploy.emulator import EmbeddedAws
+from humangov_deploy.data.create import create_state_data
 from humangov_deploy.errors import ConfigError, DeploymentFailed
+from humangov_deploy.progress import log_dir
 from humangov_deploy.users import UserAdmin
 from humangov_deploy.waits import Poll, poll_until
 
@@ -64,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("humangov dev needs the app's packages: pip install -e '.[app]'") from exc
 
     print(f"humangov dev: {appsrc.display_name(state)} on an embedded AWS emulator", flush=True)
-    with EmbeddedAws() as aws:
+    request_log = log_dir() / f"dev-{datetime.now():%Y%m%d-%H%M%S-%f}-aws.log"
+    with EmbeddedAws(request_log=request_log) as aws:
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "humangov-dev")
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "humangov-dev")
         clients = AwsClients(region=args.region, endpoint_url=aws.endpoint_url)
@@ -79,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
             _wait_ready(process, url, args.timeout)
             print(f"\nHumanGov for {appsrc.display_name(state)}: {url}", flush=True)
             print(f"AWS emulator: {aws.endpoint_url}  (table {data.table}, bucket {data.bucket})")
+            print(f"AWS emulator's request log (one line per AWS call): {request_log}")
             print(f"Sign in as {DEV_ADMIN} with the one-time password {one_time} (then choose your own).")
             print("Press Ctrl-C to stop.", flush=True)
             code = process.wait()

@@ -7,8 +7,8 @@ import json
 from typing import Any
 
 from humangov_deploy.aws.ecr import DEFAULT_KEEP_LAST, push_images
+from humangov_deploy.build.images import ensure_images
 from humangov_deploy.clients import AwsClients
-from humangov_deploy.images import ensure_images
 from humangov_deploy.progress import Reporter
 
 

@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 import pytest
 from container_kit import LABEL, RUN_ID, TASK_MAX_UPLOAD_MB, Task, build_aws_sidecar, start_task
 
-from humangov_deploy import baseimage, images
+from humangov_deploy.build import baseimage, images
 
 # Filled by the fixtures, printed in the terminal summary.
 REPORT: dict[str, str] = {}

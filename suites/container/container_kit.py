@@ -19,9 +19,10 @@ from typing import Any
 import boto3
 import requests
 
-from humangov_deploy import baseimage, images
+from humangov_deploy.build import baseimage, images
 from humangov_deploy.clients import AwsClients
-from humangov_deploy.data import StateData, create_state_data
+from humangov_deploy.data.create import create_state_data
+from humangov_deploy.data.state import StateData
 from humangov_deploy.users import UserAdmin
 from humangov_deploy.waits import Poll, poll_until
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from humangov_deploy import baseimage, images
+from humangov_deploy.build import baseimage, images
 from humangov_deploy.errors import ImageBuildError
 
 

@@ -14,7 +14,7 @@ import time
 
 from container_kit import PDF, Task, multipart_body, unread_bytes, wait_for_log
 
-from humangov_deploy import images
+from humangov_deploy.build import images
 from humangov_deploy.waits import Poll, poll_until
 
 FIELDS = {"first_name": "Stop", "last_name": "Safe", "role": "Clerk", "salary": "1"}

@@ -9,8 +9,8 @@ import pytest
 import testinfra
 from container_kit import MOTO_PORT, Task, listening
 
-from humangov_deploy import images
 from humangov_deploy.appsrc import NGINX_DIR
+from humangov_deploy.build import images
 
 UID = int(images.IMAGE_USER.split(":")[0])
 

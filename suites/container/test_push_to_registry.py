@@ -25,8 +25,8 @@ from container_kit import RUN_ID, fake_session
 from moto import mock_aws
 
 from humangov_deploy.aws import ecr
+from humangov_deploy.build.images import ImageSet
 from humangov_deploy.clients import AwsClients
-from humangov_deploy.images import ImageSet
 from humangov_deploy.waits import Poll, poll_until
 
 USER, PASSWORD = "AWS", "local-registry-password"

@@ -17,7 +17,7 @@ from livekit import LiveStack
 from humangov_deploy.bench.baseline import baseline_state
 from humangov_deploy.bench.mixes import MIX_NAMES
 from humangov_deploy.cli import main
-from humangov_deploy.platforms import local_spec as spec
+from humangov_deploy.platforms.local import spec
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -22,7 +22,7 @@ import pytest
 from cryptography import x509
 from livekit import LiveStack
 
-from humangov_deploy.platforms.local_ca import spki_sha256
+from humangov_deploy.platforms.local.ca import spki_sha256
 from humangov_deploy.waits import Poll, poll_until
 
 WAIT_SECONDS = 20.0

@@ -19,8 +19,8 @@ import pytest
 
 from conftest import DEPLOY_TIMEOUT, DESTROY_TIMEOUT, leftovers, open_platform, progress
 from humangov_deploy.cli import main
-from humangov_deploy.platforms.local import LocalPlatform
-from humangov_deploy.platforms.local_records import LABEL_RUN
+from humangov_deploy.platforms.local.platform import LocalPlatform
+from humangov_deploy.platforms.local.records import LABEL_RUN
 from humangov_deploy.verify import verify
 
 pytestmark = pytest.mark.live

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from humangov_deploy import baseimage
+from humangov_deploy.build import baseimage
 
 
 def fake_mmdebstrap(

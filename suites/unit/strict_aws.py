@@ -264,7 +264,7 @@ class StrictAws:
     def apply_bootstrap_boundary(self) -> str:
         """What terraform/bootstrap makes that every deploy needs: the roles' permissions boundary."""
         from humangov_deploy.naming import PERMISSIONS_BOUNDARY
-        from humangov_deploy.platforms.aws_spec import permissions_boundary_policy
+        from humangov_deploy.platforms.aws.spec import permissions_boundary_policy
 
         policy = self.clients.iam.create_policy(
             PolicyName=PERMISSIONS_BOUNDARY, PolicyDocument=json.dumps(permissions_boundary_policy("aws"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import queue
 import re
 import signal
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -18,6 +20,8 @@ from humangov_deploy.cli import main
 from humangov_deploy.commands.dev import app_environment
 
 STARTUP_SECONDS = 60
+# werkzeug's request line for moto's server: `127.0.0.1 - - [date] "POST / HTTP/1.1" 200 -`
+MOTO_REQUEST = re.compile(r'"(?:GET|POST|PUT|HEAD|DELETE) /\S* HTTP/1\.1" \d{3}')
 
 
 def _free_port() -> int:
@@ -27,25 +31,28 @@ def _free_port() -> int:
 
 
 def _lines(process: subprocess.Popen[str]) -> queue.Queue[str]:
+    """The child's output, line by line; an empty string once it is closed."""
     lines: queue.Queue[str] = queue.Queue()
 
     def pump() -> None:
         assert process.stdout is not None
         for line in process.stdout:
             lines.put(line)
+        lines.put("")
 
     threading.Thread(target=pump, daemon=True).start()
     return lines
 
 
 @pytest.mark.slow
-def test_dev_serves_the_state_and_stops_cleanly_on_ctrl_c() -> None:
+def test_dev_serves_the_state_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "humangov_deploy.cli", "dev", "--state", "new-york", "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        env={**os.environ, "HUMANGOV_CACHE_DIR": str(tmp_path)},
     )
     try:
         lines = _lines(process)
@@ -63,6 +70,7 @@ def test_dev_serves_the_state_and_stops_cleanly_on_ctrl_c() -> None:
         one_time = None
         while one_time is None:
             line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            seen.append(line)
             if line.startswith("Sign in as dev with the one-time password "):
                 one_time = line.split("password ", 1)[1].split(" ", 1)[0]
         browser = requests.Session()
@@ -74,6 +82,14 @@ def test_dev_serves_the_state_and_stops_cleanly_on_ctrl_c() -> None:
         assert requests.get(url + "/readyz", timeout=10).status_code == 200
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
+        while line := lines.get(timeout=30):  # the rest of the output, up to its end
+            seen.append(line)
+        # The emulator's request log (one line per AWS call) is in its file, not among the command's lines.
+        log_line = next(line for line in seen if line.startswith("AWS emulator's request log"))
+        request_log = Path(log_line.rsplit(": ", 1)[1].strip())
+        assert request_log.parent == tmp_path / "logs"
+        assert MOTO_REQUEST.search(request_log.read_text()), "no AWS call in the request log"
+        assert [line for line in seen if MOTO_REQUEST.search(line)] == []
         with pytest.raises(requests.ConnectionError):
             requests.get(url + "/healthz", timeout=2)
     finally:

@@ -16,7 +16,7 @@ from scrypt_cost import TEST_N, scrypt_n
 
 from humangov_deploy import appsrc, users
 from humangov_deploy.clients import AwsClients
-from humangov_deploy.data import create_state_data
+from humangov_deploy.data.create import create_state_data
 from humangov_deploy.errors import VerificationFailed
 from humangov_deploy.platforms.base import StackStatus, TaskInfo
 from humangov_deploy.verify import GUARD_HEADER, verify

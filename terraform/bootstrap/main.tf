@@ -92,7 +92,7 @@ resource "aws_iam_role" "nightly" {
 # The most any role the library creates may do (a HumanGov task's data, logs, secret and images). The
 # deploy policy lets the nightly role create and re-policy roles only with this boundary set, so it cannot
 # mint a role more powerful than a task. Its name is humangov_deploy.naming.PERMISSIONS_BOUNDARY: the
-# library computes the same ARN from the caller's account. Rendered from humangov_deploy/platforms/aws_spec.py.
+# library computes the same ARN from the caller's account. Rendered from humangov_deploy/platforms/aws/spec.py.
 # https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
 resource "aws_iam_policy" "permissions_boundary" {
   name        = "humangov-permissions-boundary"
@@ -103,7 +103,7 @@ resource "aws_iam_policy" "permissions_boundary" {
   })
 }
 
-# Derived from the library's call sites by humangov_deploy/iam_actions.py; a unit test fails when the
+# Derived from the library's call sites by humangov_deploy/iam_actions/; a unit test fails when the
 # library calls an action these files do not allow.
 resource "aws_iam_policy" "deploy_library" {
   name        = "${var.role_name}-deploy-library"

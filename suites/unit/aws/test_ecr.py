@@ -11,9 +11,9 @@ import pytest
 from moto import mock_aws
 
 from humangov_deploy.aws import ecr
+from humangov_deploy.build.images import ImageSet
 from humangov_deploy.clients import AwsClients
 from humangov_deploy.errors import AwsCallError, ConfigError
-from humangov_deploy.images import ImageSet
 
 
 @pytest.fixture

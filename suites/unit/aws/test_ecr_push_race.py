@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from humangov_deploy.aws import ecr
+from humangov_deploy.build.images import ImageSet
 from humangov_deploy.clients import AwsClients
 from humangov_deploy.errors import AwsCallError
-from humangov_deploy.images import ImageSet
 
 IMAGES = ImageSet(app="humangov-app:abc-111", nginx="humangov-nginx:abc-222")
 OURS = "sha256:" + "d" * 64  # what our push would have returned, had it gone through

@@ -11,7 +11,7 @@ from moto import mock_aws
 from humangov_deploy.aws import iam
 from humangov_deploy.clients import AwsClients
 from humangov_deploy.naming import PERMISSIONS_BOUNDARY
-from humangov_deploy.platforms import aws_spec as spec
+from humangov_deploy.platforms.aws import spec
 
 TRUST = {
     "Version": "2012-10-17",

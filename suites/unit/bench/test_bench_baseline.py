@@ -21,11 +21,16 @@ from moto import mock_aws
 from humangov_deploy.bench import baseline
 from humangov_deploy.clients import AwsClients
 from humangov_deploy.errors import DeployTimeout
-from humangov_deploy.platforms import local_spec as spec
-from humangov_deploy.platforms.local import LocalPlatform
-from humangov_deploy.platforms.local_tasks import Images, find_tasks
+from humangov_deploy.platforms.local import spec
+from humangov_deploy.platforms.local.platform import LocalPlatform
+from humangov_deploy.platforms.local.tasks import Images, find_tasks
 from humangov_deploy.waits import Deadline
-from suites.unit.platforms.test_local_fakedocker import FakeContainer, FakeDocker, FakeHttp, FakeResponse
+from suites.unit.platforms.local.test_local_fakedocker import (
+    FakeContainer,
+    FakeDocker,
+    FakeHttp,
+    FakeResponse,
+)
 
 IMAGES = Images(app="app:1", nginx="nginx:1", lb="lb:1", emulator="emulator:1")
 STATE = "nevada"

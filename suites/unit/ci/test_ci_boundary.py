@@ -17,7 +17,7 @@ from iam_eval import Decision, Request, evaluate
 
 from humangov_deploy import iam_actions as ia
 from humangov_deploy.naming import IAM_PATH, names_for
-from humangov_deploy.platforms import aws_spec as spec
+from humangov_deploy.platforms.aws import spec
 
 ACCOUNT = spec.Account("123456789012", "aws-us-gov", "us-gov-west-1")
 BOUNDARY = spec.permissions_boundary_arn(ACCOUNT)

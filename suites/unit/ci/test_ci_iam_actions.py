@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 
 from humangov_deploy import iam_actions as ia
+from humangov_deploy.iam_actions.__main__ import main as iam_actions_main
 
 
 def _actions(source: str) -> set[str]:
     sites = ia.scan_source(textwrap.dedent(source))
     found: set[str] = set()
     for site in sites:
-        ops = ia._operations_of(site)
+        ops = ia.operations_of(site)
         assert ops is not None, site
         for op in ops:
             found.update(ia.iam_actions(site.service, op))
@@ -123,7 +124,7 @@ def test_terraform_resource_types_skip_the_bootstrap(tmp_path: Path) -> None:
 
 
 def test_cli_lists_actions(capsys: pytest.CaptureFixture[str]) -> None:
-    code = ia.main(["--sites"])
+    code = iam_actions_main(["--sites"])
     out = capsys.readouterr().out.splitlines()
     assert out and all(":" in line.split()[0] for line in out)
     assert code == (1 if ia.derive().unresolved else 0)

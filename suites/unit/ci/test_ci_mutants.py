@@ -25,10 +25,10 @@ def _load() -> ModuleType:
 
 mutants = _load()
 MODULES = {
-    "aws_wait": "humangov_deploy/platforms/aws_wait.py",
-    "aws_status": "humangov_deploy/platforms/aws_status.py",
-    "aws_teardown": "humangov_deploy/platforms/aws_teardown.py",
-    "local_tasks": "humangov_deploy/platforms/local_tasks.py",
+    "aws_wait": "humangov_deploy/platforms/aws/wait.py",
+    "aws_status": "humangov_deploy/platforms/aws/status.py",
+    "aws_teardown": "humangov_deploy/platforms/aws/teardown.py",
+    "local_tasks": "humangov_deploy/platforms/local/tasks.py",
     "verify": "humangov_deploy/verify.py",
     "service": "containers/app/humangov/service.py",
     "dynamo_storage": "containers/app/humangov/dynamo_storage.py",
@@ -96,8 +96,8 @@ def test_the_table_shows_each_module_its_survivors_and_the_total() -> None:
 
     lines = mutants.scores_table([ok, broken], {"m.x_f__mutmut_3"})
 
-    assert lines[1].split() == ["humangov_deploy/platforms/aws_wait.py", "3/4", "75.0%", "1", "(1)"]
-    assert lines[2].split()[:3] == ["humangov_deploy/platforms/aws_status.py", "-", "-"]
+    assert lines[1].split() == ["humangov_deploy/platforms/aws/wait.py", "3/4", "75.0%", "1", "(1)"]
+    assert lines[2].split()[:3] == ["humangov_deploy/platforms/aws/status.py", "-", "-"]
     assert lines[2].endswith("mutmut exited 1; see x.log")
     assert lines[3].split() == ["all", "3/4", "75.0%"]
 
@@ -193,7 +193,7 @@ def test_a_module_without_tests_is_refused(tmp_path: Path, monkeypatch: pytest.M
     target = next(t for t in mutants.TARGETS if t.name == "aws_wait")
 
     with pytest.raises(
-        RuntimeError, match=r"no test file matches \('suites/unit/platforms/test_aws_wait\*\.py',\)"
+        RuntimeError, match=r"no test file matches \('suites/unit/platforms/aws/test_aws_wait\*\.py',\)"
     ):
         mutants.prepare(target, tmp_path / "work")
 

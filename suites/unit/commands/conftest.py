@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from humangov_deploy.emulator import EmbeddedAws
+from humangov_deploy.build.emulator import EmbeddedAws
 
 
 def reset_moto(endpoint: str) -> None:

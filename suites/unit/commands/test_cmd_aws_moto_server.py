@@ -16,7 +16,7 @@ import pytest
 from humangov_deploy.cli import main
 from humangov_deploy.clients import AwsClients
 from humangov_deploy.naming import CLUSTER
-from suites.unit.platforms.aws_testkit import APP_IMAGE, NGINX_IMAGE, inventory
+from suites.unit.platforms.aws.aws_testkit import APP_IMAGE, NGINX_IMAGE, inventory
 
 EXPECTED_KINDS = {
     "bucket",

@@ -25,9 +25,9 @@ from moto import mock_aws
 from scrypt_cost import TEST_N, scrypt_n
 
 from humangov_deploy import appsrc
+from humangov_deploy.build.emulator import EmbeddedAws
 from humangov_deploy.cli import main
 from humangov_deploy.clients import AwsClients
-from humangov_deploy.emulator import EmbeddedAws
 from humangov_deploy.users import accounts, audit, cli_actor
 
 SCHEMA = appsrc.schema()
@@ -218,7 +218,7 @@ def test_a_state_without_its_audit_table_changes_nothing(
 @pytest.fixture
 def local_platform(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """The local platform with `california` deployed on a fake engine; `from_options` hands it to the CLI."""
-    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent.parent / "platforms"))
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent.parent / "platforms" / "local"))
     from test_local import make_platform, quiet
     from test_local_fakedocker import FakeDocker
 

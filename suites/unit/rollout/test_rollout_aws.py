@@ -16,14 +16,14 @@ from humangov_deploy.commands.rollout import current_versions
 from humangov_deploy.commands.status import fleet_rows
 from humangov_deploy.naming import CLUSTER, names_for
 from humangov_deploy.platforms import aws as aws_platform
-from humangov_deploy.platforms.aws import AwsPlatform
-from humangov_deploy.platforms.aws_fleet import FleetClients
-from humangov_deploy.platforms.aws_records import ROOT, SsmRecordStore
+from humangov_deploy.platforms.aws.fleet import FleetClients
+from humangov_deploy.platforms.aws.platform import AwsPlatform
+from humangov_deploy.platforms.aws.records import ROOT, SsmRecordStore
 from humangov_deploy.platforms.base import Version
 from humangov_deploy.rollout.plan import make_plan
 from humangov_deploy.rollout.record import Records, RolloutRecord, new_rollout_id
 from humangov_deploy.rollout.runner import Runner, deploy_gate, new_record
-from suites.unit.platforms.aws_testkit import APP_IMAGE, NGINX_IMAGE, moto_platform
+from suites.unit.platforms.aws.aws_testkit import APP_IMAGE, NGINX_IMAGE, moto_platform
 
 pytestmark = pytest.mark.unit
 

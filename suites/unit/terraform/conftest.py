@@ -41,7 +41,7 @@ def sleeps() -> list[float]:
 
 @pytest.fixture
 def make_terraform(fake_terraform: FakeTerraform, sleeps: list[float]) -> Callable[..., Any]:
-    from humangov_deploy.terraform import Terraform
+    from humangov_deploy.data.terraform import Terraform
 
     def make(**overrides: Any) -> Terraform:
         env = {**fake_terraform.env, **overrides.pop("env", {})}

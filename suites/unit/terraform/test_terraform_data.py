@@ -22,13 +22,13 @@ from terraform_support import (
 )
 
 from humangov_deploy import appsrc
-from humangov_deploy import data as data_api
 from humangov_deploy.clients import AwsClients
-from humangov_deploy.data import create_state_data
+from humangov_deploy.data import state as data_api
+from humangov_deploy.data.create import create_state_data
+from humangov_deploy.data.terraform import Terraform, TerraformNotFound
 from humangov_deploy.errors import ConfigError
 from humangov_deploy.naming import format_time
-from humangov_deploy.platforms.aws_data import Boto3Data, TerraformData, data_leftovers
-from humangov_deploy.terraform import Terraform, TerraformNotFound
+from humangov_deploy.platforms.aws.data import Boto3Data, TerraformData, data_leftovers
 
 MakeTerraform = Callable[..., Terraform]
 

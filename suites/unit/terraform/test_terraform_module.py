@@ -238,7 +238,7 @@ def test_root_output_maps_each_state_to_its_table_and_bucket_as_the_seed_did(roo
 def test_the_wrapper_reads_the_outputs_terraform_declares(root: HclModule) -> None:
     import json
 
-    from humangov_deploy.terraform import OUTPUT_NAME, parse_outputs
+    from humangov_deploy.data.terraform import OUTPUT_NAME, parse_outputs
 
     assert OUTPUT_NAME in root.outputs
     value = root.outputs[OUTPUT_NAME]["value"]

@@ -12,14 +12,14 @@ from typing import Any
 import pytest
 from terraform_support import FakeTerraform
 
-from humangov_deploy.errors import ConfigError, TerraformError
-from humangov_deploy.terraform import (
+from humangov_deploy.data.terraform import (
     OUTPUT_NAME,
     Terraform,
     TerraformOutputs,
     parse_outputs,
     workspace_name,
 )
+from humangov_deploy.errors import ConfigError, TerraformError
 
 MakeTerraform = Callable[..., Terraform]
 

@@ -1,0 +1,89 @@
+"""Network and load balancing of one state: security groups, ALB, target group, listener.
+
+Split from platform.py to keep each module readable in one sitting; the settings come from spec.py.
+"""
+
+from __future__ import annotations
+
+from humangov_deploy.aws import ec2 as ec2_api
+from humangov_deploy.aws import elbv2 as elbv2_api
+from humangov_deploy.clients import AwsClients
+from humangov_deploy.naming import StackNames
+from humangov_deploy.platforms.aws import spec
+from humangov_deploy.platforms.aws.https import ensure_https_ingress, ensure_listeners
+from humangov_deploy.platforms.base import Progress
+
+
+def ensure_security_groups(
+    clients: AwsClients, names: StackNames, vpc_id: str, tags: dict[str, str], *, https: bool = False
+) -> tuple[ec2_api.SecurityGroup, ec2_api.SecurityGroup]:
+    """The load balancer's group (80 from anywhere, and 443 when it serves HTTPS; out only to the tasks)
+    and the tasks' (nginx's port, from the load balancer's group only)."""
+    # Both looked up in one call; only a missing one goes through ensure (find, then create).
+    found = ec2_api.find_security_groups(
+        clients, [names.lb_security_group, names.task_security_group], vpc_id
+    )
+    lb_sg = found.get(names.lb_security_group) or ec2_api.ensure_security_group(
+        clients,
+        names.lb_security_group,
+        vpc_id=vpc_id,
+        description="HumanGov load balancer: HTTP from anywhere",
+        tags=tags,
+    )
+    task_sg = found.get(names.task_security_group) or ec2_api.ensure_security_group(
+        clients,
+        names.task_security_group,
+        vpc_id=vpc_id,
+        description="HumanGov tasks: HTTP from the load balancer only",
+        tags=tags,
+    )
+    ec2_api.allow_ingress(clients, lb_sg, ec2_api.tcp_from_cidr(spec.LISTENER_PORT, "0.0.0.0/0", "HTTP"))
+    ensure_https_ingress(clients, lb_sg, https)
+    ec2_api.allow_ingress(
+        clients, task_sg, ec2_api.tcp_from_group(spec.NGINX_PORT, lb_sg.id, "from the load balancer")
+    )
+    # The load balancer only ever talks to the tasks (traffic and health checks).
+    ec2_api.revoke_open_egress(clients, lb_sg)
+    ec2_api.allow_egress(clients, lb_sg, ec2_api.tcp_from_group(spec.NGINX_PORT, task_sg.id, "to the tasks"))
+    return lb_sg, task_sg
+
+
+def ensure_load_balancer(
+    clients: AwsClients,
+    names: StackNames,
+    vpc_id: str,
+    subnets: list[str],
+    lb_sg: str,
+    tags: dict[str, str],
+    progress: Progress,
+    certificate_arn: str | None = None,
+) -> tuple[elbv2_api.LoadBalancer, elbv2_api.TargetGroup]:
+    """The ALB, its target group (fast health checks, short drain) and its listeners, converged: HTTP:80
+    forwarding, or with a certificate HTTPS:443 forwarding and HTTP:80 redirecting (https.py)."""
+    lb = elbv2_api.find_load_balancer(clients, names.load_balancer)
+    if lb is None:
+        progress(f"creating load balancer {names.load_balancer}")
+        lb = elbv2_api.create_load_balancer(
+            clients, names.load_balancer, subnets=subnets, security_groups=[lb_sg], tags=tags
+        )
+        elbv2_api.set_load_balancer_attributes(clients, lb.arn, spec.LOAD_BALANCER_ATTRIBUTES)
+    elif lb.security_groups != (lb_sg,):
+        elbv2_api.set_security_groups(clients, lb.arn, [lb_sg])
+    tg = elbv2_api.find_target_group(clients, names.target_group)
+    if tg is None:
+        progress(f"creating target group {names.target_group}")
+        tg = elbv2_api.create_target_group(
+            clients,
+            names.target_group,
+            vpc_id=vpc_id,
+            port=spec.NGINX_PORT,
+            health_check=spec.TARGET_GROUP_HEALTH_CHECK,
+            tags=tags,
+        )
+    elif tg.health_check != spec.TARGET_GROUP_HEALTH_CHECK:
+        elbv2_api.modify_health_check(clients, tg.arn, spec.TARGET_GROUP_HEALTH_CHECK)
+    current = elbv2_api.target_group_attributes(clients, tg.arn)
+    if any(current.get(k) != v for k, v in spec.TARGET_GROUP_ATTRIBUTES.items()):
+        elbv2_api.set_target_group_attributes(clients, tg.arn, spec.TARGET_GROUP_ATTRIBUTES)
+    ensure_listeners(clients, lb.arn, tg.arn, certificate_arn, tags=tags, progress=progress)
+    return lb, tg
