@@ -1,5 +1,9 @@
 """ECR: the two shared repositories (hardened, pruned) and pushing the images to them by digest.
 
+Pruning never takes an image a task definition still names: such an image carries a `keep-<digest>` tag
+(`protect_image`), and the lifecycle policy's first rule matches those tags and expires nothing, so its
+second rule (keep the newest `keep_last` of the rest) cannot expire them (AWS's evaluation rules below).
+
 The repositories are shared by every state (the images do not depend on the state). Tags are immutable:
 the image tags are content-addressed (humangov_deploy.build.images), so a tag always names one image, and a
 task definition pins the digest that `push_images` returns.
@@ -23,6 +27,19 @@ from humangov_deploy.errors import AwsCallError, ConfigError
 Progress = Callable[[str], None]
 
 DEFAULT_KEEP_LAST = 20
+# "An image that matches the tagging requirements of a higher priority rule cannot be expired by a rule with
+# a lower priority", and a rule with tagStatus `any` must come last (Lifecycle policy evaluation rules:
+# https://docs.aws.amazon.com/AmazonECR/latest/userguide/LifecyclePolicies.html). The first rule matches the
+# keep tags and allows more of them than a repository will ever hold, so it expires none.
+KEEP_TAG_PREFIX = "keep-"
+KEEP_RULE_COUNT = 9999
+# What BatchGetImage may hand back for our images (docker's and OCI's single and multi-platform manifests).
+MANIFEST_TYPES = (
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.oci.image.index.v1+json",
+)
 DEFAULT_TAGS = {"humangov:managed-by": "humangov", "humangov:state": "shared"}
 
 # Pushing a tag that an IMMUTABLE repository already holds is refused with ImageTagAlreadyExistsException
@@ -49,13 +66,24 @@ class RegistryAuth:
 
 
 def lifecycle_policy(keep_last: int) -> dict[str, Any]:
-    """Expire all but the newest `keep_last` images (any tag state): old builds do not pile up."""
+    """Expire all but the newest `keep_last` images, never one a task definition names (a keep tag)."""
     if keep_last < 1:
         raise ConfigError(f"keep_last must be at least 1, not {keep_last}")
     return {
         "rules": [
             {
                 "rulePriority": 1,
+                "description": "never expire an image a task definition names (keep-<digest> tags)",
+                "selection": {
+                    "tagStatus": "tagged",
+                    "tagPrefixList": [KEEP_TAG_PREFIX],
+                    "countType": "imageCountMoreThan",
+                    "countNumber": KEEP_RULE_COUNT,
+                },
+                "action": {"type": "expire"},
+            },
+            {
+                "rulePriority": 2,
                 "description": f"keep the last {keep_last} images",
                 "selection": {
                     "tagStatus": "any",
@@ -63,9 +91,80 @@ def lifecycle_policy(keep_last: int) -> dict[str, Any]:
                     "countNumber": keep_last,
                 },
                 "action": {"type": "expire"},
-            }
+            },
         ]
     }
+
+
+def keep_tag(digest: str) -> str:
+    """`sha256:<hex>` -> `keep-<hex>`: one tag per image, so adding it twice changes nothing."""
+    algorithm, _, hexdigest = digest.partition(":")
+    if algorithm != "sha256" or len(hexdigest) != 64:
+        raise ConfigError(f"not an image digest: {digest!r}")
+    return KEEP_TAG_PREFIX + hexdigest
+
+
+def protect_image(clients: AwsClients, repository: str, digest: str) -> bool | None:
+    """Add the image's keep tag (PutImage of its own manifest): True if added, False if it had it already,
+    None if the registry has no such image (nothing to keep; ECS will say so when it pulls)."""
+    ecr = clients.ecr
+    try:
+        found = ecr.batch_get_image(
+            repositoryName=repository,
+            imageIds=[{"imageDigest": digest}],
+            acceptedMediaTypes=list(MANIFEST_TYPES),
+        )
+    except ClientError as exc:
+        if _code(exc) == "RepositoryNotFoundException":
+            return None
+        raise _error("BatchGetImage", exc) from exc
+    images = found.get("images") or []
+    if not images:
+        return None
+    image = images[0]
+    arguments = {
+        "repositoryName": repository,
+        "imageManifest": image["imageManifest"],
+        "imageTag": keep_tag(digest),
+        "imageDigest": digest,
+    }
+    if image.get("imageManifestMediaType"):
+        arguments["imageManifestMediaType"] = image["imageManifestMediaType"]
+    try:
+        ecr.put_image(**arguments)
+    except ClientError as exc:
+        # The tag names this digest only, so "already there" can only mean this very image has it.
+        if _code(exc) in ("ImageAlreadyExistsException", TAG_EXISTS):
+            return False
+        raise _error("PutImage", exc) from exc
+    return True
+
+
+def kept_images(clients: AwsClients, repository: str) -> dict[str, str]:
+    """{digest: keep tag} of the repository's protected images."""
+    kept: dict[str, str] = {}
+    try:
+        for page in clients.ecr.get_paginator("describe_images").paginate(
+            repositoryName=repository, filter={"tagStatus": "TAGGED"}
+        ):
+            for detail in page.get("imageDetails", []):
+                for tag in detail.get("imageTags") or []:
+                    if tag.startswith(KEEP_TAG_PREFIX):
+                        kept[str(detail["imageDigest"])] = tag
+    except ClientError as exc:
+        if _code(exc) == "RepositoryNotFoundException":
+            return {}
+        raise _error("DescribeImages", exc) from exc
+    return kept
+
+
+def unprotect_image(clients: AwsClients, repository: str, tag: str) -> None:
+    """Remove a keep tag. The image keeps its build tag, so only the tag goes (BatchDeleteImage by tag)."""
+    try:
+        clients.ecr.batch_delete_image(repositoryName=repository, imageIds=[{"imageTag": tag}])
+    except ClientError as exc:
+        if _code(exc) not in ("RepositoryNotFoundException", "ImageNotFoundException"):
+            raise _error("BatchDeleteImage", exc) from exc
 
 
 def ensure_repositories(

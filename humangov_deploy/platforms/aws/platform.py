@@ -19,6 +19,7 @@ from humangov_deploy.aws import iam as iam_api
 from humangov_deploy.aws import logs as logs_api
 from humangov_deploy.aws import ssm as ssm_api
 from humangov_deploy.aws.call import AwsError, aws_call
+from humangov_deploy.build.images import APP_REPOSITORY, NGINX_REPOSITORY
 from humangov_deploy.clients import AwsClients
 from humangov_deploy.errors import ConfigError
 from humangov_deploy.naming import (
@@ -43,6 +44,7 @@ from humangov_deploy.platforms.aws.data import (
 from humangov_deploy.platforms.aws.network import ensure_load_balancer, ensure_security_groups
 from humangov_deploy.platforms.aws.options import AwsOptions
 from humangov_deploy.platforms.aws.records import SsmRecordStore
+from humangov_deploy.platforms.aws.retention import protect_images, release_unused_images
 from humangov_deploy.platforms.aws.status import DeployedStack, stack_status
 from humangov_deploy.platforms.aws.teardown import destroy_stack
 from humangov_deploy.platforms.aws.teardown import sweep as sweep_leftovers
@@ -268,6 +270,7 @@ class AwsPlatform:
             progress=progress,
         )
         progress(f"registered task definition {arn.rsplit('/', 1)[-1]}")
+        protect_images(self.clients, images.values(), self.account().id, progress)
         return arn
 
     def _service(
@@ -411,6 +414,7 @@ class AwsPlatform:
 
     def destroy(self, state: str, *, timeout: float, progress: Progress = print_progress) -> None:
         destroy_stack(self, names_for(state), deadline=Deadline(timeout, self.clock), progress=progress)
+        release_unused_images(self.clients, (APP_REPOSITORY, NGINX_REPOSITORY), progress)
 
     def sweep(
         self,

@@ -35,10 +35,12 @@ def test_repositories_are_hardened(clients: AwsClients) -> None:
         assert described[name]["imageTagMutability"] == "IMMUTABLE"
         assert described[name]["imageScanningConfiguration"] == {"scanOnPush": True}
         policy = json.loads(clients.ecr.get_lifecycle_policy(repositoryName=name)["lifecyclePolicyText"])
-        (rule,) = policy["rules"]
-        assert rule["selection"]["countType"] == "imageCountMoreThan"
-        assert rule["selection"]["countNumber"] == 7
-        assert rule["action"] == {"type": "expire"}
+        keep, prune = sorted(policy["rules"], key=lambda r: r["rulePriority"])
+        assert keep["selection"]["tagPrefixList"] == [ecr.KEEP_TAG_PREFIX]  # images a revision names
+        assert prune["selection"]["tagStatus"] == "any"  # last, as ECR requires
+        assert prune["selection"]["countType"] == "imageCountMoreThan"
+        assert prune["selection"]["countNumber"] == 7
+        assert prune["action"] == {"type": "expire"}
 
 
 def test_existing_repository_is_converged_not_recreated(clients: AwsClients) -> None:
