@@ -43,6 +43,7 @@ from humangov_deploy.iam_actions.catalog import (
 from humangov_deploy.iam_actions.paths import (
     BOOTSTRAP_DIR,
     BOUNDARY_POLICY,
+    COMPUTE_POLICY,
     LIBRARY_POLICY,
     PACKAGE_DIR,
     REPO_ROOT,
@@ -90,6 +91,7 @@ __all__ = [
     "BOUNDARY_POLICY",
     "BOUNDED",
     "BOUNDED_SID",
+    "COMPUTE_POLICY",
     "CONDITIONS",
     "GUARDS",
     "IAM_PREFIX",

@@ -111,6 +111,14 @@ resource "aws_iam_policy" "deploy_library" {
   policy      = templatefile("${path.module}/deploy-policy.json", local.policy_variables)
 }
 
+# The library's EC2, ECS and ELB actions, each limited to resources tagged humangov:managed-by=humangov:
+# apart from deploy_library, as one managed policy holds at most 6,144 characters.
+resource "aws_iam_policy" "deploy_compute" {
+  name        = "${var.role_name}-deploy-compute"
+  description = "EC2, ECS and ELB actions the humangov deploy library calls, on HumanGov-tagged resources only"
+  policy      = templatefile("${path.module}/deploy-compute-policy.json", local.policy_variables)
+}
+
 # What Terraform's AWS provider calls to create, refresh and destroy terraform/ (a state's table and bucket).
 resource "aws_iam_policy" "terraform_data" {
   name        = "${var.role_name}-terraform-data"
@@ -130,6 +138,11 @@ resource "aws_iam_service_linked_role" "ecs" {
 resource "aws_iam_role_policy_attachment" "deploy_library" {
   role       = aws_iam_role.nightly.name
   policy_arn = aws_iam_policy.deploy_library.arn
+}
+
+resource "aws_iam_role_policy_attachment" "deploy_compute" {
+  role       = aws_iam_role.nightly.name
+  policy_arn = aws_iam_policy.deploy_compute.arn
 }
 
 resource "aws_iam_role_policy_attachment" "terraform_data" {
