@@ -2,6 +2,7 @@
 
 The app never imports this library; the library reads those two files from `containers/app/humangov/`
 so the app, `humangov data create`, the local platform and the Terraform drift test share one schema.
+Installed from a wheel, the same files come from the copy the wheel carries (`source_root`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,19 @@ from types import ModuleType
 
 from humangov_deploy.errors import ConfigError
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def source_root(package_dir: Path = PACKAGE_DIR) -> Path:
+    """Where containers/ and terraform/ are: the checkout around the package, or, installed from a wheel,
+    the copy the wheel carries (humangov_deploy/_source/, made by setup.py)."""
+    checkout = package_dir.parent
+    if (checkout / "containers" / "app" / "humangov" / "schema.py").is_file():
+        return checkout
+    return package_dir / "_source"
+
+
+REPO_ROOT = source_root()
 APP_DIR = REPO_ROOT / "containers" / "app"
 NGINX_DIR = REPO_ROOT / "containers" / "nginx"
 TERRAFORM_DIR = REPO_ROOT / "terraform"
@@ -26,7 +39,7 @@ def _load(name: str) -> ModuleType:
     path = APP_DIR / "humangov" / f"{name}.py"
     spec = importlib.util.spec_from_file_location(f"_humangov_app_{name}", path)
     if spec is None or spec.loader is None:  # pragma: no cover - the file ships with the repo
-        raise ConfigError(f"cannot load {path}: run humangov from a checkout of the repository")
+        raise ConfigError(f"cannot load {path}: reinstall humangov-deploy (its wheel carries the app's source)")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
