@@ -39,7 +39,7 @@ def _load(name: str) -> ModuleType:
     path = APP_DIR / "humangov" / f"{name}.py"
     spec = importlib.util.spec_from_file_location(f"_humangov_app_{name}", path)
     if spec is None or spec.loader is None:  # pragma: no cover - the file ships with the repo
-        raise ConfigError(f"cannot load {path}: reinstall humangov-deploy (its wheel carries the app's source)")
+        raise ConfigError(f"cannot load {path}: reinstall humangov-deploy (its wheel carries the app)")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)

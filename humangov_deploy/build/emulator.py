@@ -57,7 +57,7 @@ class EmbeddedAws:
             self._log_handler = None
 
     def _log_requests_to(self, path: Path) -> None:
-        # werkzeug adds its own stderr handler only while its logger has none at INFO (werkzeug._internal._log).
+        # werkzeug adds its own stderr handler only while its logger has none at INFO (werkzeug's _log).
         path.parent.mkdir(parents=True, exist_ok=True)
         handler = logging.FileHandler(path, encoding="utf-8")
         handler.setLevel(logging.INFO)

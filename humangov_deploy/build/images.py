@@ -1,7 +1,7 @@
 """Build the two HumanGov images (app, nginx) with the Docker SDK, from local or official bases.
 
-`base="local"`: bases made here by mmdebstrap (humangov_deploy.build.baseimage) and the app's dependencies from
-a wheelhouse inside the build context: no registry is needed. `base="official"`: the Dockerfiles'
+`base="local"`: bases made here by mmdebstrap (humangov_deploy.build.baseimage) and the app's dependencies
+from a wheelhouse inside the build context: no registry is needed. `base="official"`: the Dockerfiles'
 defaults (python:3.11-slim-bookworm, nginx:1.27-bookworm) and PyPI, where a registry is reachable.
 
 Tags are `<git revision>-<content hash>`, e.g. `humangov-app:1a2b3c4-dirty-5e6f...`. The revision says
@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from humangov_deploy import __version__
-from humangov_deploy.build import baseimage
 from humangov_deploy.appsrc import APP_DIR, NGINX_DIR
+from humangov_deploy.build import baseimage
 from humangov_deploy.errors import ConfigError, ImageBuildError
 from humangov_deploy.progress import detail_sink
 

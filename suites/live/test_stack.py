@@ -66,7 +66,7 @@ def test_anonymous_is_refused_a_viewer_cannot_write_and_writes_are_audited(stack
     assert stack.http.delete(f"{stack.url}/api/employees/{record_id}", timeout=TIMEOUT).ok
     entries = stack.admin().audit_page(record_id=record_id).items
     assert [e.action for e in entries] == ["record.delete", "record.create"]
-    assert {e.who for e in entries} == {next(u for u in stack.users if u.startswith("live-editor-"))}
+    assert {e.who for e in entries} == {next(u for u in stack.users if u.startswith("pytest-editor-"))}
 
 
 def test_a_record_with_a_pdf_lands_in_the_table_and_the_bucket_and_reads_back(stack: LiveStack) -> None:

@@ -37,6 +37,7 @@ ALLOWED: dict[str, set[str]] = {
     "iam_actions": {"core", "platforms.aws"},
     "rollout": {"core", "platforms", "verify"},
     "bench": {"core", "platforms", "platforms.local", "users", "http_session"},
+    "testing": {"core", "platforms", "platforms.local", "users", "http_session", "verify"},
     "commands": {"*"},
     "cli": {"*"},
 }
