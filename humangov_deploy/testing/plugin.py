@@ -73,9 +73,49 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--app-image", default=None, metavar="REF", help="test this app image instead of building"
     )
+    group.addoption("--certificate-arn", default=None, metavar="ARN",
+                    help="deploy with HTTPS on aws (an ACM certificate for --domain)")  # fmt: skip
+    group.addoption("--domain", default=None, metavar="NAME",
+                    help="the state's domain ({state}: the state), e.g. {state}.hr.example.org")  # fmt: skip
     group.addoption(
         "--nginx-image", default=None, metavar="REF", help="test this nginx image instead of building"
     )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "humangov_platforms(*names, reason=...): run on these platforms only; on another, the test is "
+        "deselected (not skipped) and the summary says why",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # A test that cannot apply to the platform is deselected, so a run where everything selected passed is
+    # green: a nightly job on AWS counts no skip for the tests only the local platform can run.
+    platform = str(config.getoption("--platform") or "aws")
+    kept, dropped = [], []
+    for item in items:
+        marker = item.get_closest_marker("humangov_platforms")
+        if marker is not None and platform not in marker.args:
+            dropped.append(item)
+            reason = str(marker.kwargs.get("reason", "another platform"))
+            config.stash.setdefault(DESELECTED, []).append((item.nodeid, platform, reason))
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    if config.stash.get(DESELECTED, []):
+        terminalreporter.section("humangov: deselected for this platform")
+        for nodeid, platform, reason in config.stash[DESELECTED]:
+            terminalreporter.line(f"{nodeid}: not on {platform}: {reason}")
+
+
+DESELECTED = pytest.StashKey[list[tuple[str, str, str]]]()  # (node id, platform, reason) of this run
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -145,6 +185,7 @@ def humangov_run_id() -> str:
 @pytest.fixture(scope="session")
 def humangov_platform(
     pytestconfig: pytest.Config,
+    humangov_state: str,
     humangov_platform_name: str,
     humangov_run_id: str,
     humangov_unavailable: Missing,
@@ -163,8 +204,13 @@ def humangov_platform(
     app, nginx = pytestconfig.getoption("--app-image"), pytestconfig.getoption("--nginx-image")
     if bool(app) != bool(nginx):
         raise pytest.UsageError("pass both --app-image and --nginx-image, or neither")
+    # One platform per state (this fixture follows humangov_state): each state's own domain.
+    domain = pytestconfig.getoption("--domain")
+    https: dict[str, Any] = {"certificate_arn": pytestconfig.getoption("--certificate-arn")}
+    if domain:
+        https["domain"] = str(domain).replace("{state}", humangov_state)
     return get_platform(
-        name, region=region or "us-east-1", run_id=humangov_run_id, app_image=app, nginx_image=nginx
+        name, region=region or "us-east-1", run_id=humangov_run_id, app_image=app, nginx_image=nginx, **https
     )
 
 

@@ -31,11 +31,10 @@ def data_counts(stack: LiveStack) -> tuple[int, int]:
     return int(items), int(objects)
 
 
+@pytest.mark.humangov_platforms("local", reason="humangov bench's baseline is a local Docker stack")
 def test_a_short_bench_measures_every_mix_on_both_targets_and_leaves_nothing(
     stack: LiveStack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    if stack.platform_name != "local":
-        pytest.skip("humangov bench runs on the local platform only (its baseline is a local Docker stack)")
     before = data_counts(stack)
     out = tmp_path / "bench"
     # 6 s per target: enough for every mix (the rarest has weight 10 of 100) even on a busy 2-core machine,

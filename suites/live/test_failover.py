@@ -104,12 +104,12 @@ def test_stopping_a_task_keeps_serving_and_the_count_comes_back(stack: LiveStack
     assert stack.http.delete(load.url, timeout=15).status_code == 204
 
 
+@pytest.mark.humangov_platforms(
+    "local",
+    reason="Docker's restart policy is the local platform's; on ECS a crashed essential container stops "
+    "its task, which the stop-a-task test covers",
+)
 def test_a_crashed_app_comes_back_inside_its_task_by_itself(stack: LiveStack) -> None:
-    if stack.platform_name != "local":
-        pytest.skip(
-            "Docker's restart policy is the local platform's; on ECS a crashed essential container stops "
-            "its task, which the stop-a-task test above covers"
-        )
     import docker
 
     client = docker.from_env()

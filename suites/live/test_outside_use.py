@@ -42,11 +42,10 @@ def install_wheel(base: Path) -> Path:
     return target
 
 
+@pytest.mark.humangov_platforms("local", reason="the example runs on Docker; the nightly job is the AWS run")
 def test_the_docs_example_runs_from_the_wheel_outside_the_repository(
     stack: LiveStack, tmp_path: Path
 ) -> None:
-    if stack.platform_name != "local":
-        pytest.skip("runs the example on the local platform only (the nightly job runs the suite itself)")
     version = stack.platform.current_version(stack.state)
     assert version is not None
     site = install_wheel(tmp_path)

@@ -50,8 +50,6 @@ class Fleet:
 
 @pytest.fixture(scope="module")
 def fleet(live_platform_name: str, run_id: str) -> Iterator[Fleet]:
-    if live_platform_name != "local":
-        pytest.skip("the rollout's live test runs on the local platform; on aws it is proven on moto")
     platform = open_platform("local", run_id)
     assert isinstance(platform, LocalPlatform)
     made = Fleet(platform)
@@ -101,6 +99,9 @@ def _rollout(
     return code, data
 
 
+@pytest.mark.humangov_platforms(
+    "local", reason="the rollout's live test runs on Docker; on aws it is proven on moto"
+)
 def test_a_broken_version_stops_at_the_canary_then_a_good_one_reaches_all(
     fleet: Fleet, run_id: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -185,3 +185,34 @@ def test_a_passing_test_carries_no_diagnostics(pytester: pytest.Pytester, fake: 
     result = run(pytester, USES_THE_STACK, "--state", "texas", "-rA")
     result.assert_outcomes(passed=1)
     assert "humangov diagnostics" not in result.stdout.str()
+
+
+def test_a_test_for_another_platform_is_deselected_with_its_reason(pytester: pytest.Pytester) -> None:
+    source = """
+import pytest
+
+@pytest.mark.humangov_platforms("local", reason="Docker's restart policy")
+def test_local_only():
+    pass
+
+def test_anywhere():
+    pass
+"""
+    on_aws = run(pytester, source, "--platform", "aws")
+    on_aws.assert_outcomes(passed=1, deselected=1)
+    assert "test_local_only: not on aws: Docker's restart policy" in on_aws.stdout.str()
+    on_local = run(pytester, source, "--platform", "local")
+    on_local.assert_outcomes(passed=2)
+    assert "deselected for this platform" not in on_local.stdout.str()
+
+
+def test_each_state_gets_its_own_domain_and_the_certificate(
+    pytester: pytest.Pytester, fake: FakePlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[dict[str, Any]] = []
+    monkeypatch.setattr(plugin, "get_platform", lambda name, **kw: asked.append(kw) or fake)
+    arn = "arn:aws:acm:us-east-1:123456789012:certificate/abc"
+    run(pytester, USES_THE_STACK, "--state", "texas", "--state", "ohio", "--certificate-arn", arn,
+        "--domain", "{state}.hr.example.org").assert_outcomes(passed=2)  # fmt: skip
+    assert sorted(kw["domain"] for kw in asked) == ["ohio.hr.example.org", "texas.hr.example.org"]
+    assert {kw["certificate_arn"] for kw in asked} == {arn}
