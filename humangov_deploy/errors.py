@@ -4,6 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+__all__ = [
+    "AwsCallError",
+    "ConfigError",
+    "DeployTimeout",
+    "DeploymentFailed",
+    "HumangovError",
+    "ImageBuildError",
+    "TerraformError",
+    "VerificationFailed",
+]
+
 
 class HumangovError(Exception):
     """Root of every error the library raises on purpose."""

@@ -29,6 +29,8 @@ from humangov_deploy.clients import AwsClients
 from humangov_deploy.errors import AwsCallError, ConfigError
 from humangov_deploy.platforms.base import Platform
 
+__all__ = ["UserAdmin", "accounts", "audit", "cli_actor"]
+
 APP_PACKAGE = "_humangov_app_pkg"
 
 

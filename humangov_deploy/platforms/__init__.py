@@ -12,6 +12,8 @@ from typing import Any
 from humangov_deploy.errors import ConfigError
 from humangov_deploy.platforms.base import Platform
 
+__all__ = ["PLATFORMS", "get_platform"]
+
 PLATFORMS = {"aws": "humangov_deploy.platforms.aws", "local": "humangov_deploy.platforms.local"}
 
 

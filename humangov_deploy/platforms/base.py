@@ -9,6 +9,18 @@ from typing import Any, Protocol
 
 from humangov_deploy.clients import AwsClients
 
+__all__ = [
+    "Leftover",
+    "ListenerInfo",
+    "Platform",
+    "RecordStore",
+    "StackStatus",
+    "SweepReport",
+    "TaskInfo",
+    "Version",
+    "print_progress",
+]
+
 Progress = Callable[[str], None]
 
 
