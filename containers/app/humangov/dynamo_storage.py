@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -19,10 +19,11 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from humangov import cursor, schema
+from humangov.aws_errors import aws_errors
 from humangov.config import Settings
 from humangov.cursor import Cursors, Start
 from humangov.model import Record
-from humangov.storage import ConflictError, Page, Readiness, StorageError
+from humangov.storage import Page, Readiness
 
 log = logging.getLogger(__name__)
 
@@ -261,17 +262,9 @@ def shared_session(region: str) -> Iterator[boto3.session.Session]:
         yield _session(region)
 
 
-@contextmanager
-def _aws(operation: str) -> Iterator[None]:
-    try:
-        yield
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
-        if code == "ConditionalCheckFailedException":
-            raise ConflictError(f"{operation}: the record changed meanwhile") from exc
-        raise StorageError(f"{operation} failed: {code or exc}") from exc
-    except BotoCoreError as exc:
-        raise StorageError(f"{operation} failed: {exc}") from exc
+def _aws(operation: str) -> AbstractContextManager[None]:
+    # Every write of a record is conditional: a failed condition means it changed meanwhile (409).
+    return aws_errors(operation, conflict=True)
 
 
 def _at_version(expected: int) -> dict[str, Any]:

@@ -10,18 +10,16 @@ does not go on as if it had been.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
 from flask import current_app, g
 
 from humangov import accounts, audit, schema
+from humangov.aws_errors import aws_errors
 from humangov.config import Settings
 from humangov.dynamo_storage import client_config, shared_session
-from humangov.storage import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -51,34 +49,34 @@ class Identity:
     # --- users -----------------------------------------------------------------------------------------
 
     def authenticate(self, username: str, password: str) -> accounts.User:
-        with _aws("sign-in"):
+        with aws_errors("sign-in"):
             return accounts.authenticate(self.dynamodb, self.table, username, password, now=self.clock)
 
     def user(self, username: str) -> accounts.User | None:
-        with _aws("GetItem"):
+        with aws_errors("GetItem"):
             try:
                 return accounts.get_user(self.dynamodb, self.table, username)
             except accounts.BadUsername:
                 return None
 
     def user_for_token(self, token: str) -> tuple[accounts.User, accounts.TokenInfo] | None:
-        with _aws("GetItem"):
+        with aws_errors("GetItem"):
             return accounts.user_for_token(self.dynamodb, self.table, token)
 
     def call(self, operation: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Any other accounts function on this state's table (add_user, set_role, ...), with AWS errors
         as StorageError; the function's own refusals (AccountError) pass through."""
-        with _aws(operation.__name__):
+        with aws_errors(operation.__name__):
             return operation(self.dynamodb, self.table, *args, **kwargs)
 
     # --- the audit trail -------------------------------------------------------------------------------
 
     def append(self, **entry: Any) -> audit.Entry:
-        with _aws("PutItem"):
+        with aws_errors("PutItem"):
             return audit.append(self.dynamodb, self.audit_table, now=self.clock, **entry)
 
     def audit_page(self, **filters: Any) -> audit.AuditPage:
-        with _aws("Query"):
+        with aws_errors("Query"):
             return audit.query(self.dynamodb, self.audit_table, **filters)
 
 
@@ -95,14 +93,3 @@ def audit_event(action: str, target: str = "", details: dict[str, Any] | None = 
         who=actor, action=action, target=target, request_id=request_id, details=details or {}
     )
     log.info("audit %s by %s on %r request_id=%s", action, actor, target, request_id)
-
-
-@contextmanager
-def _aws(operation: str) -> Iterator[None]:
-    try:
-        yield
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
-        raise StorageError(f"{operation} failed: {code or exc}") from exc
-    except BotoCoreError as exc:
-        raise StorageError(f"{operation} failed: {exc}") from exc

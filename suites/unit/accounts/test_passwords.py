@@ -53,7 +53,7 @@ def test_keys_are_compared_in_constant_time(monkeypatch: pytest.MonkeyPatch) -> 
         seen.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(acc.hmac, "compare_digest", spy)
+    monkeypatch.setattr(hmac, "compare_digest", spy)  # the module passwords.py compares with
     stored = acc.hash_password(PASSWORD)
     assert not acc.verify_password("wrong password!", stored)
     assert len(seen) == 1 and len(seen[0][0]) == len(seen[0][1]) == acc.KEY_BYTES

@@ -1,0 +1,241 @@
+"""The users of one state and their roles, as items `user#<username>` of its records table.
+
+A user item holds the role, the scrypt hash, the must-change flag, the ids and hashes of the user's API
+tokens (tokens.py) and a revision `rev`: every change is a read, then a put only if `rev` is unchanged,
+retried a few times, so concurrent admins never overwrite each other unseen.
+
+Standard library only (the deploy library loads the accounts modules by path: accounts.py says why).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from . import schema
+from .account_errors import BadRole, BadUsername, Conflict, UnknownUser, UserExists, WeakPassword
+from .account_items import UPDATE_TRIES, Now, at, conditional_put, iso, key, parse
+from .passwords import check_password, hash_password, one_time_password, verify_password
+
+ROLES: tuple[str, ...] = ("viewer", "editor", "admin")  # each role can do everything the one before can
+RESERVED_USERNAMES = frozenset({"anonymous"})  # the audit trail's name for nobody
+USERNAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}")
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    token_id: str
+    username: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    role: str
+    must_change: bool  # a one-time password was set: the user must choose their own at next sign-in
+    created_at: datetime
+    updated_at: datetime
+    tokens: tuple[TokenInfo, ...] = ()
+
+    def can(self, need: str) -> bool:
+        return role_allows(self.role, need)
+
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise BadRole(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+    return role
+
+
+def role_allows(have: str, need: str) -> bool:
+    """Whether role `have` may do what `need` may (viewer < editor < admin); unknown roles may nothing."""
+    return have in ROLES and ROLES.index(have) >= ROLES.index(check_role(need))
+
+
+def check_username(username: str) -> str:
+    """The canonical (lower-case) username, or BadUsername."""
+    name = username.strip().lower()
+    if not USERNAME_PATTERN.fullmatch(name) or name in RESERVED_USERNAMES:
+        raise BadUsername(
+            f"bad username {username[:80]!r}: 3 to 64 characters, lower-case letters, digits, '.', '_' "
+            "or '-', starting with a letter or digit (and not 'anonymous')"
+        )
+    return name
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A user item as read: the user, and what only this package sees (hashes, revision)."""
+
+    user: User
+    password_hash: str
+    token_hashes: dict[str, str]  # token id -> SHA-256 hex
+    rev: int
+
+
+def add_user(
+    dynamodb: Any, table: str, username: str, role: str, *, password: str | None = None, now: Now
+) -> tuple[User, str | None]:
+    """Create the user. Without `password`, a one-time password is made, returned (once) and flagged
+    must-change; returns (user, that one-time password or None)."""
+    name = check_username(username)
+    check_role(role)
+    one_time = None
+    if password is None:
+        password = one_time = one_time_password()
+    check_password(password, name)
+    moment = at(now)
+    user = User(name, role, must_change=one_time is not None, created_at=moment, updated_at=moment)
+    stored = Stored(user, hash_password(password), {}, rev=0)
+    if not conditional_put(dynamodb, table, to_item(stored), None):
+        raise UserExists(f"user {name} exists")
+    return user, one_time
+
+
+def get_user(dynamodb: Any, table: str, username: str) -> User | None:
+    stored = read(dynamodb, table, username)
+    return stored.user if stored else None
+
+
+def list_users(dynamodb: Any, table: str) -> list[User]:
+    """Every user, by name: one Query of the by_name index's user partition per 1 MB page."""
+    users: list[User] = []
+    kwargs: dict[str, Any] = {
+        "TableName": table,
+        "IndexName": schema.BY_NAME_INDEX,
+        "KeyConditionExpression": "#p = :p",
+        "ExpressionAttributeNames": {"#p": schema.LIST_PARTITION_ATTR},
+        "ExpressionAttributeValues": {":p": {"S": schema.USER_LIST_PARTITION}},
+    }
+    while True:
+        answer = dynamodb.query(**kwargs)
+        users += [from_item(item).user for item in answer.get("Items", [])]
+        if not answer.get("LastEvaluatedKey"):
+            return users
+        kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+
+def set_role(dynamodb: Any, table: str, username: str, role: str, *, now: Now) -> User:
+    check_role(role)
+    return update(dynamodb, table, username, now, {"role": role})[0]
+
+
+def reset_password(
+    dynamodb: Any, table: str, username: str, *, password: str | None = None, now: Now
+) -> tuple[User, str | None]:
+    """An admin's reset: like `add_user`, a one-time password (must change) unless one is given."""
+    one_time = None
+    if password is None:
+        password = one_time = one_time_password()
+    check_password(password, username.strip().lower())
+    new_hash = hash_password(password)
+    user, _ = update(dynamodb, table, username, now, {"must_change": one_time is not None, "hash": new_hash})
+    return user, one_time
+
+
+def set_password(dynamodb: Any, table: str, username: str, password: str, *, now: Now) -> User:
+    """The user's own new password (after `authenticate`): clears must-change; must differ from the old."""
+    check_password(password, username.strip().lower())
+    stored = read(dynamodb, table, username)
+    if stored and verify_password(password, stored.password_hash):
+        raise WeakPassword("choose a password different from the current one")
+    new_hash = hash_password(password)
+    return update(dynamodb, table, username, now, {"must_change": False, "hash": new_hash})[0]
+
+
+def remove_user(dynamodb: Any, table: str, username: str) -> User:
+    """Delete the user and every token of theirs."""
+    stored = read(dynamodb, table, username)
+    if stored is None:
+        raise UnknownUser(f"no user {check_username(username)}")
+    for token_hash in stored.token_hashes.values():
+        dynamodb.delete_item(TableName=table, Key=key(schema.TOKEN_PREFIX + token_hash))
+    dynamodb.delete_item(TableName=table, Key=key(schema.USER_PREFIX + stored.user.username))
+    return stored.user
+
+
+# --- items ----------------------------------------------------------------------------------------------
+
+
+def read(dynamodb: Any, table: str, username: str) -> Stored | None:
+    name = check_username(username)
+    item = dynamodb.get_item(TableName=table, Key=key(schema.USER_PREFIX + name), ConsistentRead=True).get(
+        "Item"
+    )
+    return from_item(item) if item else None
+
+
+def from_item(item: dict[str, Any]) -> Stored:
+    name = item["username"]["S"]
+    tokens = json.loads(item["tokens"]["S"])
+    user = User(
+        username=name,
+        role=item["role"]["S"],
+        must_change=bool(item["must_change"]["BOOL"]),
+        created_at=parse(item["created_at"]["S"]),
+        updated_at=parse(item["updated_at"]["S"]),
+        tokens=tuple(TokenInfo(t["id"], name, parse(t["created_at"])) for t in tokens),
+    )
+    return Stored(
+        user, item["password_hash"]["S"], {t["id"]: t["hash"] for t in tokens}, int(item["rev"]["N"])
+    )
+
+
+def to_item(stored: Stored) -> dict[str, Any]:
+    user = stored.user
+    tokens = [
+        {"id": t.token_id, "created_at": iso(t.created_at), "hash": stored.token_hashes[t.token_id]}
+        for t in user.tokens
+    ]
+    return {
+        schema.HASH_KEY: {"S": schema.USER_PREFIX + user.username},
+        schema.LIST_PARTITION_ATTR: {"S": schema.USER_LIST_PARTITION},
+        schema.SORT_NAME_ATTR: {"S": user.username},
+        "username": {"S": user.username},
+        "role": {"S": user.role},
+        "password_hash": {"S": stored.password_hash},
+        "must_change": {"BOOL": user.must_change},
+        "created_at": {"S": iso(user.created_at)},
+        "updated_at": {"S": iso(user.updated_at)},
+        "tokens": {"S": json.dumps(tokens)},
+        "rev": {"N": str(stored.rev)},
+    }
+
+
+def update(dynamodb: Any, table: str, username: str, now: Now, edits: dict[str, Any]) -> tuple[User, Stored]:
+    """Read, change, write back only if nobody wrote in between (the item's `rev`); retried.
+    Returns the new user and the item as it was before."""
+    name = check_username(username)
+    for _ in range(UPDATE_TRIES):
+        stored = read(dynamodb, table, name)
+        if stored is None:
+            raise UnknownUser(f"no user {name}")
+        new = _apply(stored, edits, at(now))
+        if conditional_put(dynamodb, table, to_item(new), stored.rev):
+            return new.user, stored
+    raise Conflict(f"user {name} kept changing; try again")
+
+
+def _apply(stored: Stored, edits: dict[str, Any], moment: datetime) -> Stored:
+    user, hashes = stored.user, dict(stored.token_hashes)
+    tokens = list(user.tokens)
+    if "add_token" in edits:
+        info, digest = edits["add_token"]
+        tokens.append(info)
+        hashes[info.token_id] = digest
+    if "drop_token" in edits:
+        tokens = [t for t in tokens if t.token_id != edits["drop_token"]]
+        hashes.pop(edits["drop_token"], None)
+    new_user = User(
+        username=user.username,
+        role=edits.get("role", user.role),
+        must_change=edits.get("must_change", user.must_change),
+        created_at=user.created_at,
+        updated_at=moment,
+        tokens=tuple(tokens),
+    )
+    return Stored(new_user, edits.get("hash", stored.password_hash), hashes, stored.rev + 1)
