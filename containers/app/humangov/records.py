@@ -23,7 +23,7 @@ def index() -> str:
 @bp.route("/new_record", methods=["GET", "POST"])
 @requires("editor")
 def new_record() -> Response | tuple[str, int] | str:
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD: a GET without its body, never the POST code
         return render_template("record_form.html", record=None, values={}, errors={})
     try:
         fields, upload = record_input(pdf_required=True)
@@ -60,7 +60,7 @@ def search() -> tuple[str, int] | str:
 def edit_record(record_id: str) -> Response | tuple[str, int] | str:
     """The form carries the version it shows: saving it over any other version is a conflict page."""
     record = record_or_404(record_id)
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD: a GET without its body, never the POST code
         values = {name: getattr(record, name) for name in FIELDS}
         return render_template(
             "record_form.html", record=record, values=values, errors={}, version=record.version

@@ -201,7 +201,7 @@ def safe_next(target: str | None) -> str:
 @public
 def login() -> Response | tuple[Any, ...] | str:
     target = safe_next(request.values.get("next"))
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD: a GET without its body, never the POST code
         if g.user is not None and not g.user.must_change:
             return redirect(target, 302)
         return render_template("login.html", next=target, error=None, username="")
@@ -243,7 +243,7 @@ def logout() -> Response:
 @bp.route("/account/password", methods=["GET", "POST"])
 def password() -> Response | tuple[Any, ...] | str:
     target = safe_next(request.values.get("next"))
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD: a GET without its body, never the POST code
         return render_template("password.html", next=target, error=None)
     current, new, again = (request.form.get(k, "") for k in ("current_password", "new_password", "confirm"))
     identity = current_identity()
