@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import current_app, g
 
-from humangov import accounts, audit, schema
+from humangov import accounts, audit, schema, sessions
 from humangov.aws_errors import aws_errors
 from humangov.config import Settings
 from humangov.dynamo_storage import client_config, shared_session
@@ -68,6 +68,20 @@ class Identity:
         as StorageError; the function's own refusals (AccountError) pass through."""
         with aws_errors(operation.__name__):
             return operation(self.dynamodb, self.table, *args, **kwargs)
+
+    # --- sessions --------------------------------------------------------------------------------------
+
+    def start_session(self, username: str, stamp: str) -> str:
+        with aws_errors("PutItem"):
+            return sessions.start(self.dynamodb, self.table, username, stamp, now=self.clock)
+
+    def session(self, session_id: str) -> sessions.Session | None:
+        with aws_errors("GetItem"):
+            return sessions.current(self.dynamodb, self.table, session_id, now=self.clock)
+
+    def end_session(self, session_id: str) -> None:
+        with aws_errors("DeleteItem"):
+            sessions.end(self.dynamodb, self.table, session_id)
 
     # --- the audit trail -------------------------------------------------------------------------------
 

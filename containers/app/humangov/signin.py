@@ -6,10 +6,11 @@ user whose role allows the view's `@requires(role)` (viewer when unmarked). Refu
 redirects to /login?next=<path>; the API answers 401 JSON with `WWW-Authenticate: Bearer`; a role too
 low is 403 and the view never runs.
 
-Sessions are Flask's signed cookie, holding the user, the state, when it was issued and when it was
-last used (the clock is the identity's, injectable): idle for IDLE_SECONDS or older than
-ABSOLUTE_SECONDS and it counts for nothing. It also holds the user item's `updated_at`, so a password
-reset, a role change or removal by an admin ends the user's sessions on every task at once.
+Sessions are server-side (sessions.py): Flask's signed cookie carries a random session id (and the CSRF
+token); the session's item in the state's table says whose it is. Sign-out deletes it; idle for
+IDLE_SECONDS or older than ABSOLUTE_SECONDS (the identity's clock, injectable) it is deleted and counts
+for nothing; a password reset, a role change or removal by an admin changes the user's stamp, which
+ends their sessions on every task at once.
 """
 
 from __future__ import annotations
@@ -38,9 +39,6 @@ from humangov.responses import error_response, wants_json
 
 bp = Blueprint("signin", __name__)
 
-IDLE_SECONDS = 30 * 60
-ABSOLUTE_SECONDS = 12 * 3600
-SEEN_RESOLUTION_SECONDS = 60  # `last used` is rewritten (a new cookie) at most once a minute
 BEARER = re.compile(r"Bearer +(\S+)\Z", re.IGNORECASE)
 PASSWORD_ENDPOINTS = frozenset({"signin.password", "signin.logout", "static"})
 
@@ -135,26 +133,22 @@ def _token_user() -> tuple[Any, ...] | None:
 
 
 def _session_user() -> accounts.User | None:
-    """The signed-in user of this session, or None (none, expired, another state's, user changed)."""
-    if "uid" not in session:
+    """The signed-in user of this session, or None (none, ended, expired, another state's, user changed)."""
+    if "sid" not in session:
+        if "uid" in session:  # a cookie of the signed-cookie sessions before server-side ones
+            session.clear()
         return None
     identity = current_identity()
-    now = identity.clock().timestamp()
-    try:
-        issued, seen = float(session["iat"]), float(session["seen"])
-        username, state, stamp = str(session["uid"]), str(session["state"]), str(session["stamp"])
-    except (KeyError, TypeError, ValueError):
+    if session.get("state") != identity.state:  # another state's cookie: no storage call for it
         session.clear()
         return None
-    if state != identity.state or now - seen > IDLE_SECONDS or now - issued > ABSOLUTE_SECONDS:
+    found = identity.session(session["sid"])
+    user = identity.user(found.username) if found else None
+    if found is None or user is None or _stamp(user) != found.stamp:
+        if found is not None:
+            identity.end_session(found.session_id)
         session.clear()
         return None
-    user = identity.user(username)
-    if user is None or _stamp(user) != stamp:
-        session.clear()
-        return None
-    if now - seen >= SEEN_RESOLUTION_SECONDS:
-        session["seen"] = now
     return user
 
 
@@ -164,17 +158,20 @@ def _stamp(user: accounts.User) -> str:
 
 def start_session(user: accounts.User) -> None:
     """A fresh session for `user` (a new CSRF token too: nothing of the anonymous session is kept)."""
-    now = current_identity().clock().timestamp()
+    old = session.get("sid")
+    identity = current_identity()
+    if isinstance(old, str):
+        identity.end_session(old)
     session.clear()
-    session.update(uid=user.username, state=current_identity().state, iat=now, seen=now, stamp=_stamp(user))
+    session.update(sid=identity.start_session(user.username, _stamp(user)), state=identity.state)
     session.permanent = False
     g.user = user
 
 
 def restamp(user: accounts.User) -> None:
-    """Keep the session of the signed-in user after they changed their own user item."""
-    session["stamp"] = _stamp(user)
-    g.user = user
+    """Keep the session of the signed-in user after they changed their own password: a new session
+    (a new id, as after any change of privilege), the old one ended."""
+    start_session(user)
 
 
 def safe_next(target: str | None) -> str:
@@ -236,6 +233,8 @@ def login() -> Response | tuple[Any, ...] | str:
 @bp.post("/logout")
 def logout() -> Response:
     audit_event("signout", g.user.username)
+    if isinstance(session.get("sid"), str):
+        current_identity().end_session(session["sid"])
     session.clear()
     return redirect(url_for("signin.login"), 302)
 

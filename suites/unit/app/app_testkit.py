@@ -34,7 +34,7 @@ SECRET = "unit-test-secret-key-0123456789abcdef"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 API_HEADERS = {"X-HumanGov-Request": "1"}
 PASSWORD = "unit test password 1234"
-ACCOUNT_PREFIXES = (schema.USER_PREFIX, schema.TOKEN_PREFIX, schema.THROTTLE_PREFIX)
+ACCOUNT_PREFIXES = (schema.USER_PREFIX, schema.TOKEN_PREFIX, schema.THROTTLE_PREFIX, schema.SESSION_PREFIX)
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 _VERSION = re.compile(r'name="version" value="([^"]*)"')
 
