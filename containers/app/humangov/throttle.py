@@ -1,4 +1,4 @@
-"""Sign-in with its throttle: `throttle#<username>` items counting recent failed sign-ins (with a TTL).
+"""Sign-in with its throttle: `throttle#<username>` items counting the attempts of a window (with a TTL).
 
 Standard library only (the deploy library loads the accounts modules by path: accounts.py says why).
 """
@@ -6,32 +6,32 @@ Standard library only (the deploy library loads the accounts modules by path: ac
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from . import schema
 from .account_errors import BadCredentials, BadUsername, Conflict, Throttled
-from .account_items import UPDATE_TRIES, Now, at, conditional_put, key
+from .account_items import UPDATE_TRIES, Now, at, error_code, key
 from .passwords import dummy_hash, verify_password
 from .user_store import User, check_username, read
 
-THROTTLE_FAILURES = 5  # failed sign-ins of one username...
-THROTTLE_WINDOW_SECONDS = 15 * 60  # ...within this many seconds refuse further attempts until it passes
+THROTTLE_FAILURES = 5  # password checks of one username (a success clears them)...
+THROTTLE_WINDOW_SECONDS = 15 * 60  # ...per window: this long from the first one, then a new window
+ATTEMPTS, WINDOW_START = "attempts", "window_start"
 
 
 def authenticate(dynamodb: Any, table: str, username: str, password: str, *, now: Now) -> User:
-    """The user if the password is theirs; else BadCredentials (after counting the failure), or Throttled
-    once THROTTLE_FAILURES failures of this username fall within THROTTLE_WINDOW_SECONDS.
+    """The user if the password is theirs; else BadCredentials, or Throttled (nothing checked) once
+    THROTTLE_FAILURES attempts of this username were taken within the window.
 
-    Unknown usernames are counted and answered the same way, after verifying a dummy hash, so neither
-    the message nor the time tells whether a username exists. The counter is in the table: every task
-    of the state sees the same one.
+    The attempt is taken before the password is checked, by one conditional counter update in the table
+    (every task of the state shares it): however many requests arrive at once, at most THROTTLE_FAILURES
+    passwords are checked per username per window. A success clears the counter. Unknown usernames are
+    counted and answered the same way, after verifying a dummy hash, so neither the message nor the time
+    tells whether a username exists.
     """
     moment = at(now).timestamp()
     name = _throttle_key(username)
-    failures, rev = _failures(dynamodb, table, name, moment)
-    if len(failures) >= THROTTLE_FAILURES:
-        raise Throttled(failures[-THROTTLE_FAILURES] + THROTTLE_WINDOW_SECONDS - moment)
+    take_attempt(dynamodb, table, name, moment)
     try:
         stored = read(dynamodb, table, username)
     except BadUsername:
@@ -39,11 +39,64 @@ def authenticate(dynamodb: Any, table: str, username: str, password: str, *, now
     if stored is None:
         verify_password(password, dummy_hash())
     elif verify_password(password, stored.password_hash):
-        if failures:
-            dynamodb.delete_item(TableName=table, Key=key(name))
+        dynamodb.delete_item(TableName=table, Key=key(name))
         return stored.user
-    _count_failure(dynamodb, table, name, moment, failures, rev)
     raise BadCredentials()
+
+
+def take_attempt(dynamodb: Any, table: str, name: str, moment: float) -> None:
+    """Count one attempt on `name`'s counter, or raise Throttled if the window's attempts are used up."""
+    cutoff = moment - THROTTLE_WINDOW_SECONDS
+    names = {"#n": ATTEMPTS, "#w": WINDOW_START}
+    for _ in range(UPDATE_TRIES):
+        # One more in the current window, if it has room.
+        if _update(
+            dynamodb,
+            table,
+            name,
+            UpdateExpression="SET #n = #n + :one",
+            ConditionExpression="#n < :max AND #w > :cutoff",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues={
+                ":one": {"N": "1"},
+                ":max": {"N": str(THROTTLE_FAILURES)},
+                ":cutoff": {"N": repr(cutoff)},
+            },
+        ):
+            return
+        # No counter, or its window is over: a new window, starting with this attempt.
+        if _update(
+            dynamodb,
+            table,
+            name,
+            UpdateExpression="SET #n = :one, #w = :now, #ttl = :ttl",
+            ConditionExpression="attribute_not_exists(#k) OR attribute_not_exists(#w) OR #w <= :cutoff",
+            ExpressionAttributeNames={**names, "#k": schema.HASH_KEY, "#ttl": schema.TTL_ATTR},
+            ExpressionAttributeValues={
+                ":one": {"N": "1"},
+                ":now": {"N": repr(moment)},
+                ":cutoff": {"N": repr(cutoff)},
+                # DynamoDB removes the item some time after this (TTL), by then it counts nothing anyway.
+                ":ttl": {"N": str(int(moment + THROTTLE_WINDOW_SECONDS) + 60)},
+            },
+        ):
+            return
+        item = dynamodb.get_item(TableName=table, Key=key(name), ConsistentRead=True).get("Item") or {}
+        started = float(item.get(WINDOW_START, {}).get("N", "nan"))
+        if int(item.get(ATTEMPTS, {}).get("N", "0")) >= THROTTLE_FAILURES and started > cutoff:
+            raise Throttled(started + THROTTLE_WINDOW_SECONDS - moment)
+        # The counter changed between the two updates and this read (another task): take it again.
+    raise Conflict("sign-in counter kept changing; try again")
+
+
+def _update(dynamodb: Any, table: str, name: str, **kwargs: Any) -> bool:
+    try:
+        dynamodb.update_item(TableName=table, Key=key(name), **kwargs)
+    except Exception as exc:  # botocore's ClientError; this module imports no botocore
+        if error_code(exc) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
 
 
 def _throttle_key(username: str) -> str:
@@ -53,29 +106,3 @@ def _throttle_key(username: str) -> str:
         # Not a possible username: still counted (same answer), under a bounded key.
         name = "~" + hashlib.sha256(username.encode("utf-8", "surrogatepass")).hexdigest()[:32]
     return schema.THROTTLE_PREFIX + name
-
-
-def _failures(dynamodb: Any, table: str, name: str, moment: float) -> tuple[list[float], int | None]:
-    item = dynamodb.get_item(TableName=table, Key=key(name), ConsistentRead=True).get("Item")
-    if not item:
-        return [], None
-    recent = [t for t in json.loads(item["failures"]["S"]) if moment - t < THROTTLE_WINDOW_SECONDS]
-    return sorted(recent), int(item["rev"]["N"])
-
-
-def _count_failure(
-    dynamodb: Any, table: str, name: str, moment: float, failures: list[float], rev: int | None
-) -> None:
-    for _ in range(UPDATE_TRIES):
-        kept = [*failures, moment][-THROTTLE_FAILURES:]
-        item = {
-            schema.HASH_KEY: {"S": name},
-            "failures": {"S": json.dumps(kept)},
-            "rev": {"N": str((rev or 0) + 1)},
-            # DynamoDB removes the item some time after this (TTL), by then it counts nothing anyway.
-            schema.TTL_ATTR: {"N": str(int(moment + THROTTLE_WINDOW_SECONDS) + 60)},
-        }
-        if conditional_put(dynamodb, table, item, rev):
-            return
-        failures, rev = _failures(dynamodb, table, name, moment)  # another task counted one: count on top
-    raise Conflict("sign-in counter kept changing; try again")
