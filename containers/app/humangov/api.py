@@ -68,8 +68,7 @@ def create_employee() -> tuple[Response, int, dict[str, str]]:
     _reject_unknown_fields(request.form.keys())
     fields, upload = record_input(pdf_required=True)
     assert upload is not None
-    record = service.create(current_storage(), fields, upload)
-    record_trail.created(record)
+    record = service.create(current_storage(), fields, upload, audit=record_trail.created)
     location = url_for("api.get_employee", record_id=record.id)
     return _tagged(jsonify(record.to_json()), record), 201, {"Location": location}
 
@@ -97,8 +96,14 @@ def patch_employee(record_id: str) -> Response:
         fields, upload = record_input(pdf_required=False, partial=True)
     if not fields and upload is None:
         abort(400, f"Nothing to change: send any of {', '.join(FIELDS)} or a pdf file.")
-    new = service.update(current_storage(), record.id, fields, upload, expected_version=_if_match(record))
-    record_trail.edited(record, new, fields)
+    new = service.update(
+        current_storage(),
+        record.id,
+        fields,
+        upload,
+        expected_version=_if_match(record),
+        audit=lambda old, new: record_trail.edited(old, new, fields),
+    )
     return _tagged(jsonify(new.to_json()), new)
 
 
@@ -109,8 +114,7 @@ def delete_employee(record_id: str) -> tuple[str, int]:
     expected = _if_match(record_or_404(record_id)) if "If-Match" in request.headers else None
     if not ID_PATTERN.match(record_id):
         abort(404)
-    old = service.delete(current_storage(), record_id, expected_version=expected)
-    record_trail.deleted(old)
+    service.delete(current_storage(), record_id, expected_version=expected, audit=record_trail.deleted)
     return "", 204
 
 

@@ -20,6 +20,7 @@ from humangov import accounts, audit, schema, sessions
 from humangov.aws_errors import aws_errors
 from humangov.config import Settings
 from humangov.dynamo_storage import client_config, shared_session
+from humangov.storage import AuditPut
 
 log = logging.getLogger(__name__)
 
@@ -71,17 +72,39 @@ class Identity:
 
     # --- sessions --------------------------------------------------------------------------------------
 
-    def start_session(self, username: str, stamp: str) -> str:
-        with aws_errors("PutItem"):
-            return sessions.start(self.dynamodb, self.table, username, stamp, now=self.clock)
+    def start_session(self, username: str, stamp: str, audit: AuditPut | None = None) -> str:
+        """A new session; with `audit` (a sign-in's), in one transaction with its entry."""
+        if audit is None:
+            with aws_errors("PutItem"):
+                return sessions.start(self.dynamodb, self.table, username, stamp, now=self.clock)
+        session_id, item = sessions.new_item(username, stamp, now=self.clock)
+        put = {"TableName": self.table, "Item": item, **sessions.put_condition()}
+        self._transact({"Put": put}, audit)
+        return session_id
 
     def session(self, session_id: str) -> sessions.Session | None:
         with aws_errors("GetItem"):
             return sessions.current(self.dynamodb, self.table, session_id, now=self.clock)
 
-    def end_session(self, session_id: str) -> None:
-        with aws_errors("DeleteItem"):
-            sessions.end(self.dynamodb, self.table, session_id)
+    def end_session(self, session_id: str, audit: AuditPut | None = None) -> None:
+        """End a session; with `audit` (a sign-out's), in one transaction with its entry."""
+        if audit is None:
+            with aws_errors("DeleteItem"):
+                sessions.end(self.dynamodb, self.table, session_id)
+            return
+        self._transact({"Delete": {"TableName": self.table, "Key": sessions.item_key(session_id)}}, audit)
+
+    def _transact(self, change: dict[str, Any], audit: AuditPut) -> None:
+        with aws_errors("TransactWriteItems"):
+            self.dynamodb.transact_write_items(TransactItems=[change, {"Put": audit}])
+        item = audit["Item"]
+        log.info(
+            "audit %s by %s on %r request_id=%s",
+            item["action"]["S"],
+            item[schema.AUDIT_USER_ATTR]["S"],
+            item["target"]["S"],
+            item["request_id"]["S"],
+        )
 
     # --- the audit trail -------------------------------------------------------------------------------
 
@@ -97,6 +120,25 @@ class Identity:
 def current_identity() -> Identity:
     identity: Identity = current_app.extensions[EXTENSION_KEY]
     return identity
+
+
+def audit_put(
+    action: str, target: str = "", details: dict[str, Any] | None = None, who: str = ""
+) -> AuditPut:
+    """The audit entry of `action` for the request being served, unwritten: the PutItem arguments that a
+    transaction writes with the change it records (storage, sessions)."""
+    actor = who or (g.user.username if g.get("user") else "anonymous")
+    identity = current_identity()
+    _, put = audit.prepare(
+        identity.audit_table,
+        who=actor,
+        action=action,
+        target=target,
+        request_id=g.get("request_id", ""),
+        details=details or {},
+        now=identity.clock,
+    )
+    return put
 
 
 def audit_event(action: str, target: str = "", details: dict[str, Any] | None = None, who: str = "") -> None:

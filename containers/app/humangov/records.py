@@ -30,8 +30,7 @@ def new_record() -> Response | tuple[str, int] | str:
     except ValidationError as exc:
         return _form_again(None, exc)
     assert upload is not None
-    record = service.create(current_storage(), fields, upload)
-    record_trail.created(record)
+    record = service.create(current_storage(), fields, upload, audit=record_trail.created)
     flash(f"Added {record.first_name} {record.last_name}.")
     return redirect(url_for("records.list_records"), 302)
 
@@ -74,10 +73,16 @@ def edit_record(record_id: str) -> Response | tuple[str, int] | str:
     except ValidationError as exc:
         return _form_again(record, exc)
     try:
-        updated = service.update(current_storage(), record.id, fields, upload, expected_version=version)
+        updated = service.update(
+            current_storage(),
+            record.id,
+            fields,
+            upload,
+            expected_version=version,
+            audit=lambda old, new: record_trail.edited(old, new, fields),
+        )
     except PreconditionFailed as exc:
         return _conflict(exc.current)
-    record_trail.edited(record, updated, fields)
     flash(f"Saved {updated.first_name} {updated.last_name}.")
     return redirect(url_for("records.list_records"), 302)
 
@@ -91,7 +96,9 @@ def delete_record() -> Response | tuple[Response | str, int]:
     if not ID_PATTERN.match(record_id):
         abort(404)
     try:
-        old = service.delete(current_storage(), record_id, expected_version=form_version())
+        old = service.delete(
+            current_storage(), record_id, expected_version=form_version(), audit=record_trail.deleted
+        )
     except PreconditionFailed as exc:
         name = f"{exc.current.first_name} {exc.current.last_name}"
         return error_response(
@@ -99,7 +106,6 @@ def delete_record() -> Response | tuple[Response | str, int]:
             f"{name} was changed after this page was loaded: nothing was deleted. "
             "Look at the record again, then delete it if you still want to.",
         )
-    record_trail.deleted(old)
     flash(f"Deleted {old.first_name} {old.last_name}.")
     return redirect(url_for("records.list_records"), 302)
 

@@ -96,6 +96,10 @@ def end(dynamodb: Any, table: str, session_id: str) -> None:
         dynamodb.delete_item(TableName=table, Key=key(_key(session_id)))
 
 
+def item_key(session_id: str) -> dict[str, Any]:
+    return key(_key(session_id))
+
+
 def _key(session_id: str) -> str:
     return schema.SESSION_PREFIX + hashlib.sha256(session_id.encode("utf-8")).hexdigest()
 

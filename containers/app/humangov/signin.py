@@ -34,8 +34,9 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from humangov import accounts
-from humangov.identity import audit_event, current_identity
+from humangov.identity import audit_event, audit_put, current_identity
 from humangov.responses import error_response, wants_json
+from humangov.storage import AuditPut
 
 bp = Blueprint("signin", __name__)
 
@@ -156,14 +157,15 @@ def _stamp(user: accounts.User) -> str:
     return user.updated_at.isoformat()
 
 
-def start_session(user: accounts.User) -> None:
-    """A fresh session for `user` (a new CSRF token too: nothing of the anonymous session is kept)."""
+def start_session(user: accounts.User, audit: AuditPut | None = None) -> None:
+    """A fresh session for `user` (a new CSRF token too: nothing of the anonymous session is kept),
+    written with its audit entry (`audit`: the sign-in's) in one transaction."""
     old = session.get("sid")
     identity = current_identity()
     if isinstance(old, str):
         identity.end_session(old)
     session.clear()
-    session.update(sid=identity.start_session(user.username, _stamp(user)), state=identity.state)
+    session.update(sid=identity.start_session(user.username, _stamp(user), audit), state=identity.state)
     session.permanent = False
     g.user = user
 
@@ -223,8 +225,7 @@ def login() -> Response | tuple[Any, ...] | str:
         return page, 200
     except accounts.AccountError as exc:  # the throttle's counter kept changing under other tasks
         return error_response(503, str(exc))
-    start_session(user)
-    audit_event("signin.success", user.username, {"role": user.role})
+    start_session(user, audit_put("signin.success", user.username, {"role": user.role}, who=user.username))
     if user.must_change:
         return redirect(url_for("signin.password", next=target), 302)
     return redirect(target, 302)
@@ -232,9 +233,11 @@ def login() -> Response | tuple[Any, ...] | str:
 
 @bp.post("/logout")
 def logout() -> Response:
-    audit_event("signout", g.user.username)
+    signout = audit_put("signout", g.user.username)
     if isinstance(session.get("sid"), str):
-        current_identity().end_session(session["sid"])
+        current_identity().end_session(session["sid"], signout)  # both or neither
+    else:
+        audit_event("signout", g.user.username)
     session.clear()
     return redirect(url_for("signin.login"), 302)
 
