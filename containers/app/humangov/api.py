@@ -85,7 +85,7 @@ def patch_employee(record_id: str) -> Response:
     """A JSON object of the fields to change, or multipart with those fields and/or a new `pdf`."""
     record = record_or_404(record_id)
     if request.is_json:
-        data = request.get_json(silent=True)
+        data = request.get_json()  # a malformed body is a 400 saying why (json_body.py)
         if not isinstance(data, dict):
             abort(400, "The body must be a JSON object of the fields to change.")
         _reject_unknown_fields(data.keys())

@@ -20,6 +20,7 @@ from humangov.cursor import Cursors
 from humangov.dynamo_storage import DynamoStorage
 from humangov.identity import EXTENSION_KEY as IDENTITY_KEY
 from humangov.identity import Clock, Identity, utc_now
+from humangov.json_body import JsonRequest
 from humangov.model import ValidationError, format_salary
 from humangov.responses import error_response
 from humangov.service import NotFoundError
@@ -63,6 +64,7 @@ def create_app(
     _configure_logging()
 
     app = Flask("humangov")
+    app.request_class = JsonRequest  # JSON bodies: numbers as written, nesting bounded, clear 400s
     # nginx (the only client of gunicorn in the task) sets X-Forwarded-Proto, overwriting what a client
     # sent: the ALB's value, https when it terminated TLS. Trust exactly that one hop, and only the scheme.
     # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/x-forwarded-headers.html

@@ -150,9 +150,10 @@ def _text(raw: Any) -> str:
 def _salary(raw: Any) -> Decimal:
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         raise ValueError("required")
-    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float | Decimal):
         raise ValueError("must be a number")
-    # JSON numbers are checked in the same written form: 52000.5 -> "52000.5", 1e9 -> "1000000000.0".
+    # JSON numbers are checked in their written form (json_body.WrittenNumber: `str` gives the text sent,
+    # so 1e3 is refused like the text "1e3").
     text = raw.strip() if isinstance(raw, str) else str(raw)
     if text.startswith("-") and _SALARY.fullmatch(text[1:]):
         raise ValueError("must not be negative")
