@@ -154,7 +154,8 @@ def _session_user() -> accounts.User | None:
 
 
 def _stamp(user: accounts.User) -> str:
-    return user.updated_at.isoformat()
+    # Not `updated_at`: creating or revoking a token changes the user item but ends no session.
+    return user.session_stamp
 
 
 def start_session(user: accounts.User, audit: AuditPut | None = None) -> None:

@@ -9,6 +9,7 @@ Standard library only (the deploy library loads the accounts modules by path: ac
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -40,6 +41,9 @@ class User:
     created_at: datetime
     updated_at: datetime
     tokens: tuple[TokenInfo, ...] = ()
+    # Changes with the role or the password, and only then (not with tokens): a session keeps the stamp
+    # it began with, and ends when the user's differs (sessions.py).
+    session_stamp: str = ""
 
     def can(self, need: str) -> bool:
         return role_allows(self.role, need)
@@ -89,8 +93,16 @@ def add_user(
         password = one_time = one_time_password()
     check_password(password, name)
     moment = at(now)
-    user = User(name, role, must_change=one_time is not None, created_at=moment, updated_at=moment)
-    stored = Stored(user, hash_password(password), {}, rev=0)
+    password_hash = hash_password(password)
+    user = User(
+        name,
+        role,
+        must_change=one_time is not None,
+        created_at=moment,
+        updated_at=moment,
+        session_stamp=session_stamp(role, password_hash),
+    )
+    stored = Stored(user, password_hash, {}, rev=0)
     if not conditional_put(dynamodb, table, to_item(stored), None):
         raise UserExists(f"user {name} exists")
     return user, one_time
@@ -179,6 +191,7 @@ def from_item(item: dict[str, Any]) -> Stored:
         created_at=parse(item["created_at"]["S"]),
         updated_at=parse(item["updated_at"]["S"]),
         tokens=tuple(TokenInfo(t["id"], name, parse(t["created_at"])) for t in tokens),
+        session_stamp=session_stamp(item["role"]["S"], item["password_hash"]["S"]),
     )
     return Stored(
         user, item["password_hash"]["S"], {t["id"]: t["hash"] for t in tokens}, int(item["rev"]["N"])
@@ -230,12 +243,19 @@ def _apply(stored: Stored, edits: dict[str, Any], moment: datetime) -> Stored:
     if "drop_token" in edits:
         tokens = [t for t in tokens if t.token_id != edits["drop_token"]]
         hashes.pop(edits["drop_token"], None)
+    role, password_hash = edits.get("role", user.role), edits.get("hash", stored.password_hash)
     new_user = User(
         username=user.username,
-        role=edits.get("role", user.role),
+        role=role,
         must_change=edits.get("must_change", user.must_change),
         created_at=user.created_at,
         updated_at=moment,
         tokens=tuple(tokens),
+        session_stamp=session_stamp(role, password_hash),
     )
-    return Stored(new_user, edits.get("hash", stored.password_hash), hashes, stored.rev + 1)
+    return Stored(new_user, password_hash, hashes, stored.rev + 1)
+
+
+def session_stamp(role: str, password_hash: str) -> str:
+    """What a session is bound to: the role and the password (its salted hash), nothing else."""
+    return hashlib.sha256(f"{role}\n{password_hash}".encode()).hexdigest()[:32]

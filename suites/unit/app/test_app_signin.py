@@ -247,3 +247,19 @@ def test_an_expired_session_is_removed_from_the_table(
     clock.advance(IDLE_SECONDS + 1)
     assert client.get("/records").status_code == 302
     assert session_items(data) == []
+
+
+@pytest.mark.parametrize("change", ["create_token", "revoke_token"])
+def test_a_token_made_or_revoked_signs_no_one_out(app: Flask, clock: MovingClock, change: str) -> None:
+    """Issue 21, item 8: creating or revoking an API token ended the user's sessions everywhere."""
+    client = app.test_client()
+    name = add_user(app)
+    identity = app.extensions["humangov.identity"]
+    info, _ = identity.call(accounts.create_token, name, now=identity.clock)
+    assert sign_in(client, name).status_code == 302
+    clock.advance(1)
+    if change == "create_token":
+        identity.call(accounts.create_token, name, now=identity.clock)
+    else:
+        identity.call(accounts.revoke_token, info.token_id, now=identity.clock)
+    assert client.get("/records").status_code == 200
