@@ -34,6 +34,16 @@ class UnknownToken(AccountError):
     pass
 
 
+class LastAdmin(AccountError):
+    """The change would leave the state without an admin (two admins demoting each other at once: one
+    of them gets this)."""
+
+    def __init__(self, username: str) -> None:
+        super().__init__(
+            f"{username} is the state's last admin: make another user admin first, then change {username}"
+        )
+
+
 class BadCredentials(AccountError):
     """Wrong password or unknown user: one class and one message for both, on purpose."""
 

@@ -2,8 +2,9 @@
 (/audit, and GET /api/audit as `{items, next}` like the employees API). Every change is audited.
 
 A one-time password or a new token is shown once, on the page that made it, and stored nowhere in
-clear. An admin cannot remove or demote themselves here (the state would risk having no admin left);
-`humangov users` can.
+clear. An admin cannot remove or demote themselves here; nor can anyone (here or with `humangov users`)
+remove or demote the state's last admin, atomically: of two admins demoting each other at once, one is
+refused.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from werkzeug.wrappers import Response
 
 from humangov import accounts, audit
 from humangov.identity import audit_event, current_identity
+from humangov.responses import sentence
 from humangov.signin import requires
 
 bp = Blueprint("admin", __name__)
@@ -48,7 +50,7 @@ def add_user() -> str | tuple[str, int]:
     try:
         user, one_time = identity.call(accounts.add_user, username, role, now=identity.clock)
     except accounts.AccountError as exc:
-        return _refuse(str(exc).capitalize() + ".")
+        return _refuse(sentence(str(exc)))
     audit_event("user.add", user.username, {"role": user.role, "one_time_password": True})
     return _users_page(secret=one_time, secret_for=user.username, secret_kind="one-time password")
 
@@ -63,7 +65,7 @@ def set_role(username: str) -> Response | tuple[str, int]:
     try:
         user = identity.call(accounts.set_role, username, request.form.get("role", ""), now=identity.clock)
     except accounts.AccountError as exc:
-        return _refuse(str(exc).capitalize() + ".")
+        return _refuse(sentence(str(exc)))
     audit_event("user.set_role", user.username, {"role": {"old": old.role, "new": user.role}})
     flash(f"{user.username} is now {user.role}.")
     return redirect(url_for("admin.users"), 302)
@@ -78,7 +80,7 @@ def reset_password(username: str) -> str | tuple[str, int]:
     except accounts.UnknownUser:
         abort(404)
     except accounts.AccountError as exc:
-        return _refuse(str(exc).capitalize() + ".")
+        return _refuse(sentence(str(exc)))
     audit_event("user.reset_password", user.username, {"one_time_password": True})
     return _users_page(secret=one_time, secret_for=user.username, secret_kind="one-time password")
 
@@ -93,6 +95,8 @@ def remove_user(username: str) -> Response | tuple[str, int]:
         user = identity.call(accounts.remove_user, username)
     except accounts.UnknownUser:
         abort(404)
+    except accounts.AccountError as exc:  # LastAdmin: another admin was removed or demoted meanwhile
+        return _refuse(sentence(str(exc)))
     audit_event("user.remove", user.username, {"role": user.role, "tokens": len(user.tokens)})
     flash(f"Removed {user.username}.")
     return redirect(url_for("admin.users"), 302)
@@ -135,7 +139,7 @@ def _audit_page(limit: int) -> audit.AuditPage:
             record_id=record, username=username, limit=limit, cursor=request.args.get("cursor") or None
         )
     except audit.BadQuery as exc:
-        abort(400, str(exc).capitalize() + ".")
+        abort(400, sentence(str(exc)))
 
 
 @bp.get("/audit")

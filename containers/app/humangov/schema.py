@@ -126,6 +126,9 @@ USER_PREFIX = "user#"
 TOKEN_PREFIX = "token#"
 THROTTLE_PREFIX = "throttle#"
 SESSION_PREFIX = "session#"  # server-side sessions (sessions.py): like tokens, in no index
+# How many admins the state has (`count`): written in one transaction with every change that makes or
+# unmakes an admin, on the condition that one is left (user_store.py).
+ADMIN_COUNT_KEY = "meta#admins"
 USER_LIST_PARTITION = "user"
 # Epoch seconds after which DynamoDB may delete the item (throttle counters, sessions): the table's TTL.
 TTL_ATTR = "expires_at"

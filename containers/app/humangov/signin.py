@@ -35,7 +35,7 @@ from werkzeug.wrappers import Response
 
 from humangov import accounts
 from humangov.identity import audit_event, audit_put, current_identity
-from humangov.responses import error_response, wants_json
+from humangov.responses import error_response, sentence, wants_json
 from humangov.storage import AuditPut
 
 bp = Blueprint("signin", __name__)
@@ -212,17 +212,15 @@ def login() -> Response | tuple[Any, ...] | str:
     except accounts.Throttled as exc:
         audit_event("signin.failure", username.strip().lower()[:64], {"reason": "throttled"}, who="anonymous")
         seconds = int(exc.retry_after) + 1
-        body, status = error_response(429, str(exc).capitalize() + ".")
+        body, status = error_response(429, sentence(str(exc)))
         return body, status, {"Retry-After": str(seconds)}
     except accounts.BadCredentials as exc:
         audit_event(
             "signin.failure", username.strip().lower()[:64], {"reason": "credentials"}, who="anonymous"
         )
         if wants_json():
-            return error_response(401, str(exc).capitalize() + ".")
-        page = render_template(
-            "login.html", next=target, error=str(exc).capitalize() + ".", username=username
-        )
+            return error_response(401, sentence(str(exc)))
+        page = render_template("login.html", next=target, error=sentence(str(exc)), username=username)
         return page, 200
     except accounts.AccountError as exc:  # the throttle's counter kept changing under other tasks
         return error_response(503, str(exc))
@@ -258,12 +256,12 @@ def password() -> Response | tuple[Any, ...] | str:
             identity.authenticate(g.user.username, current)
             user = identity.call(accounts.set_password, g.user.username, new, now=identity.clock)
         except accounts.Throttled as exc:
-            body, status = error_response(429, str(exc).capitalize() + ".")
+            body, status = error_response(429, sentence(str(exc)))
             return body, status, {"Retry-After": str(int(exc.retry_after) + 1)}
         except accounts.BadCredentials:
             error = "The current password is wrong."
         except accounts.AccountError as exc:
-            error = str(exc).capitalize() + "."
+            error = sentence(str(exc))
     if error:
         return render_template("password.html", next=target, error=error), 400
     audit_event("user.set_password", user.username)

@@ -1,5 +1,8 @@
 """The users of one state and their roles, as items `user#<username>` of its records table.
 
+Changes that make or unmake an admin are one transaction with the state's admin count (`meta#admins`),
+which may not fall below one: two admins demoting each other at once leave one admin (LastAdmin).
+
 A user item holds the role, the scrypt hash, the must-change flag, the ids and hashes of the user's API
 tokens (tokens.py) and a revision `rev`: every change is a read, then a put only if `rev` is unchanged,
 retried a few times, so concurrent admins never overwrite each other unseen.
@@ -17,11 +20,20 @@ from datetime import datetime
 from typing import Any
 
 from . import schema
-from .account_errors import BadRole, BadUsername, Conflict, UnknownUser, UserExists, WeakPassword
-from .account_items import UPDATE_TRIES, Now, at, conditional_put, iso, key, parse
+from .account_errors import (
+    BadRole,
+    BadUsername,
+    Conflict,
+    LastAdmin,
+    UnknownUser,
+    UserExists,
+    WeakPassword,
+)
+from .account_items import UPDATE_TRIES, Now, at, conditional_put, error_code, iso, key, parse
 from .passwords import check_password, hash_password, one_time_password, verify_password
 
 ROLES: tuple[str, ...] = ("viewer", "editor", "admin")  # each role can do everything the one before can
+ADMIN = "admin"  # a state keeps at least one, once it has one (the admin count, below)
 RESERVED_USERNAMES = frozenset({"anonymous"})  # the audit trail's name for nobody
 USERNAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}")
 
@@ -103,7 +115,11 @@ def add_user(
         session_stamp=session_stamp(role, password_hash),
     )
     stored = Stored(user, password_hash, {}, rev=0)
-    if not conditional_put(dynamodb, table, to_item(stored), None):
+    if role == ADMIN:
+        put = {"TableName": table, "Item": to_item(stored), **_absent()}
+        if not _with_admin_count(dynamodb, table, {"Put": put}, +1, name):
+            raise UserExists(f"user {name} exists")
+    elif not conditional_put(dynamodb, table, to_item(stored), None):
         raise UserExists(f"user {name} exists")
     return user, one_time
 
@@ -161,13 +177,21 @@ def set_password(dynamodb: Any, table: str, username: str, password: str, *, now
 
 def remove_user(dynamodb: Any, table: str, username: str) -> User:
     """Delete the user and every token of theirs."""
-    stored = read(dynamodb, table, username)
-    if stored is None:
-        raise UnknownUser(f"no user {check_username(username)}")
-    for token_hash in stored.token_hashes.values():
-        dynamodb.delete_item(TableName=table, Key=key(schema.TOKEN_PREFIX + token_hash))
-    dynamodb.delete_item(TableName=table, Key=key(schema.USER_PREFIX + stored.user.username))
-    return stored.user
+    name = check_username(username)
+    for _ in range(UPDATE_TRIES):
+        stored = read(dynamodb, table, name)
+        if stored is None:
+            raise UnknownUser(f"no user {name}")
+        delete = {"TableName": table, "Key": key(schema.USER_PREFIX + name), **_at_rev(stored.rev)}
+        if stored.user.role == ADMIN:
+            removed = _with_admin_count(dynamodb, table, {"Delete": delete}, -1, name)
+        else:
+            removed = _conditional_delete(dynamodb, delete)
+        if removed:
+            for token_hash in stored.token_hashes.values():
+                dynamodb.delete_item(TableName=table, Key=key(schema.TOKEN_PREFIX + token_hash))
+            return stored.user
+    raise Conflict(f"user {name} kept changing; try again")
 
 
 # --- items ----------------------------------------------------------------------------------------------
@@ -228,7 +252,13 @@ def update(dynamodb: Any, table: str, username: str, now: Now, edits: dict[str, 
         if stored is None:
             raise UnknownUser(f"no user {name}")
         new = _apply(stored, edits, at(now))
-        if conditional_put(dynamodb, table, to_item(new), stored.rev):
+        delta = (new.user.role == ADMIN) - (stored.user.role == ADMIN)
+        if delta:
+            put = {"TableName": table, "Item": to_item(new), **_at_rev(stored.rev)}
+            written = _with_admin_count(dynamodb, table, {"Put": put}, delta, name)
+        else:
+            written = conditional_put(dynamodb, table, to_item(new), stored.rev)
+        if written:
             return new.user, stored
     raise Conflict(f"user {name} kept changing; try again")
 
@@ -259,3 +289,75 @@ def _apply(stored: Stored, edits: dict[str, Any], moment: datetime) -> Stored:
 def session_stamp(role: str, password_hash: str) -> str:
     """What a session is bound to: the role and the password (its salted hash), nothing else."""
     return hashlib.sha256(f"{role}\n{password_hash}".encode()).hexdigest()[:32]
+
+
+# --- the last admin ---------------------------------------------------------------------------------------
+
+
+def _with_admin_count(dynamodb: Any, table: str, change: dict[str, Any], delta: int, name: str) -> bool:
+    """`change` (a user item's Put or Delete, with its condition) and the admin count's update by `delta`
+    in one transaction; a decrease only while another admin is left (else LastAdmin). False when the
+    change's own condition failed (the user item changed meanwhile, or exists already)."""
+    _ensure_admin_count(dynamodb, table)
+    update: dict[str, Any] = {
+        "TableName": table,
+        "Key": key(schema.ADMIN_COUNT_KEY),
+        "UpdateExpression": "SET #c = #c + :d",
+        "ExpressionAttributeNames": {"#c": "count"},
+        "ExpressionAttributeValues": {":d": {"N": str(delta)}},
+    }
+    if delta < 0:
+        update["ConditionExpression"] = "#c > :one"
+        update["ExpressionAttributeValues"][":one"] = {"N": "1"}
+    try:
+        dynamodb.transact_write_items(TransactItems=[change, {"Update": update}])
+    except Exception as exc:  # botocore's ClientError; this module imports no botocore
+        reasons = [r.get("Code") for r in getattr(exc, "response", {}).get("CancellationReasons") or []]
+        if error_code(exc) != "TransactionCanceledException" or len(reasons) != 2:
+            raise
+        if reasons[0] in ("ConditionalCheckFailed", "TransactionConflict"):
+            return False
+        if reasons[1] == "ConditionalCheckFailed":
+            raise LastAdmin(name) from None
+        raise
+    return True
+
+
+def _ensure_admin_count(dynamodb: Any, table: str) -> None:
+    """The admin count of a state that had admins before it was kept: counted once, written only if it
+    is still absent (two first writers: one count wins, the other's transaction then uses it)."""
+    found = dynamodb.get_item(TableName=table, Key=key(schema.ADMIN_COUNT_KEY), ConsistentRead=True)
+    if "Item" in found:
+        return
+    admins = sum(1 for user in list_users(dynamodb, table) if user.role == ADMIN)
+    item = {**key(schema.ADMIN_COUNT_KEY), "count": {"N": str(admins)}}
+    try:
+        dynamodb.put_item(TableName=table, Item=item, **_absent())
+    except Exception as exc:
+        if error_code(exc) != "ConditionalCheckFailedException":
+            raise
+
+
+def _absent() -> dict[str, Any]:
+    return {
+        "ConditionExpression": "attribute_not_exists(#k)",
+        "ExpressionAttributeNames": {"#k": schema.HASH_KEY},
+    }
+
+
+def _at_rev(rev: int) -> dict[str, Any]:
+    return {
+        "ConditionExpression": "#rev = :rev",
+        "ExpressionAttributeNames": {"#rev": "rev"},
+        "ExpressionAttributeValues": {":rev": {"N": str(rev)}},
+    }
+
+
+def _conditional_delete(dynamodb: Any, delete: dict[str, Any]) -> bool:
+    try:
+        dynamodb.delete_item(**delete)
+    except Exception as exc:
+        if error_code(exc) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
