@@ -63,7 +63,16 @@ def requires(role: str) -> Callable[[View], View]:
 
 def install(app: Flask) -> None:
     app.before_request(_gate)
-    app.context_processor(lambda: {"current_user": g.get("user")})
+    app.context_processor(lambda: {"current_user": g.get("user"), "may": may})
+
+
+def may(endpoint: str) -> bool:
+    """Whether the signed-in user's role allows the view of `endpoint`: pages show only what it may do."""
+    view = current_app.view_functions.get(endpoint)
+    user = g.get("user")
+    if view is None or getattr(view, "_humangov_public", False):
+        return view is not None
+    return user is not None and user.can(getattr(view, "_humangov_role", "viewer"))
 
 
 # --- the gate ---------------------------------------------------------------------------------------
