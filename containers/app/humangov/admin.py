@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from humangov import accounts, audit
 from humangov.identity import audit_event, current_identity
+from humangov.notices import notify
 from humangov.responses import sentence
 from humangov.signin import requires
 
@@ -32,7 +33,7 @@ def _users_page(**shown: Any) -> str:
 
 
 def _refuse(message: str) -> tuple[str, int]:
-    flash(message)
+    notify(message)
     return _users_page(), 400
 
 
@@ -67,7 +68,7 @@ def set_role(username: str) -> Response | tuple[str, int]:
     except accounts.AccountError as exc:
         return _refuse(sentence(str(exc)))
     audit_event("user.set_role", user.username, {"role": {"old": old.role, "new": user.role}})
-    flash(f"{user.username} is now {user.role}.")
+    notify(f"{user.username} is now {user.role}.")
     return redirect(url_for("admin.users"), 302)
 
 
@@ -98,7 +99,7 @@ def remove_user(username: str) -> Response | tuple[str, int]:
     except accounts.AccountError as exc:  # LastAdmin: another admin was removed or demoted meanwhile
         return _refuse(sentence(str(exc)))
     audit_event("user.remove", user.username, {"role": user.role, "tokens": len(user.tokens)})
-    flash(f"Removed {user.username}.")
+    notify(f"Removed {user.username}.")
     return redirect(url_for("admin.users"), 302)
 
 
@@ -123,7 +124,7 @@ def revoke_token(token_id: str) -> Response | tuple[str, int]:
     except accounts.UnknownToken:
         abort(404)
     audit_event("user.token_revoke", info.username, {"token_id": info.token_id})
-    flash(f"Revoked token {info.token_id} of {info.username}.")
+    notify(f"Revoked token {info.token_id} of {info.username}.")
     return redirect(url_for("admin.users"), 302)
 
 

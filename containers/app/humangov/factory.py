@@ -14,7 +14,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from humangov import admin, api, health, openapi, records, request_ids, signin, states
+from humangov import admin, api, health, notices, openapi, records, request_ids, signin, states
 from humangov.config import Settings, load_settings
 from humangov.cursor import Cursors
 from humangov.dynamo_storage import DynamoStorage
@@ -92,6 +92,7 @@ def create_app(
     # Before every view: the request's id first (the gate's audit entries carry it), then the gate.
     request_ids.install(app)
     signin.install(app)
+    notices.install(app)
     csrf = CSRFProtect(app)
     # The API takes no forms: a token, or a session cookie plus the X-HumanGov-Request header.
     csrf.exempt(api.bp)

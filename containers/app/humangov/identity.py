@@ -86,6 +86,10 @@ class Identity:
         with aws_errors("GetItem"):
             return sessions.current(self.dynamodb, self.table, session_id, now=self.clock)
 
+    def set_notes(self, session_id: str, notes: list[str]) -> None:
+        with aws_errors("UpdateItem"):
+            sessions.set_notes(self.dynamodb, self.table, session_id, notes)
+
     def end_session(self, session_id: str, audit: AuditPut | None = None) -> None:
         """End a session; with `audit` (a sign-out's), in one transaction with its entry."""
         if audit is None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from humangov import record_trail, service
 from humangov.inputs import PAGE_SIZE, form_version, record_input, search_text
 from humangov.model import FIELDS, ID_PATTERN, Record, ValidationError
+from humangov.notices import notify
 from humangov.responses import error_response
 from humangov.signin import requires
 from humangov.storage import DOCUMENT_URL_SECONDS, PreconditionFailed, current_storage, record_or_404
@@ -31,7 +32,7 @@ def new_record() -> Response | tuple[str, int] | str:
         return _form_again(None, exc)
     assert upload is not None
     record = service.create(current_storage(), fields, upload, audit=record_trail.created)
-    flash(f"Added {record.first_name} {record.last_name}.")
+    notify(f"Added {record.first_name} {record.last_name}.")
     return redirect(url_for("records.list_records"), 302)
 
 
@@ -83,7 +84,7 @@ def edit_record(record_id: str) -> Response | tuple[str, int] | str:
         )
     except PreconditionFailed as exc:
         return _conflict(exc.current)
-    flash(f"Saved {updated.first_name} {updated.last_name}.")
+    notify(f"Saved {updated.first_name} {updated.last_name}.")
     return redirect(url_for("records.list_records"), 302)
 
 
@@ -106,7 +107,7 @@ def delete_record() -> Response | tuple[Response | str, int]:
             f"{name} was changed after this page was loaded: nothing was deleted. "
             "Look at the record again, then delete it if you still want to.",
         )
-    flash(f"Deleted {old.first_name} {old.last_name}.")
+    notify(f"Deleted {old.first_name} {old.last_name}.")
     return redirect(url_for("records.list_records"), 302)
 
 

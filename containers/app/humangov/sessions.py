@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from . import schema
@@ -24,6 +24,7 @@ IDLE_SECONDS = 30 * 60
 ABSOLUTE_SECONDS = 12 * 3600
 SEEN_RESOLUTION_SECONDS = 60  # `seen` is rewritten at most once a minute
 MAX_ID_CHARS = 100
+MAX_NOTES, MAX_NOTE_CHARS = 5, 200  # a session's pending confirmations: the latest few, each cut
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Session:
     stamp: str  # the user's session_stamp when the session began
     issued: float  # epoch seconds
     seen: float
+    notes: tuple[str, ...] = ()  # confirmations to show on the next page (notices.py), never in the cookie
 
 
 def new_item(username: str, stamp: str, *, now: Now) -> tuple[str, dict[str, Any]]:
@@ -70,13 +72,14 @@ def current(dynamodb: Any, table: str, session_id: str, *, now: Now) -> Session 
         item["stamp"]["S"],
         float(item["issued"]["N"]),
         float(item["seen"]["N"]),
+        tuple(note["S"] for note in item.get("notes", {}).get("L", [])),
     )
     moment = at(now).timestamp()
     if moment - found.seen > IDLE_SECONDS or moment - found.issued > ABSOLUTE_SECONDS:
         end(dynamodb, table, session_id)
         return None
     if moment - found.seen >= SEEN_RESOLUTION_SECONDS:
-        found = Session(found.session_id, found.username, found.stamp, found.issued, moment)
+        found = replace(found, seen=moment)
         try:  # only while it exists: a sign-out meanwhile is not undone
             dynamodb.put_item(
                 TableName=table,
@@ -89,6 +92,30 @@ def current(dynamodb: Any, table: str, session_id: str, *, now: Now) -> Session 
                 return None
             raise
     return found
+
+
+def set_notes(dynamodb: Any, table: str, session_id: str, notes: list[str]) -> None:
+    """Keep `notes` (the latest MAX_NOTES, each cut to MAX_NOTE_CHARS) for the session's next page, or
+    none; only while the session exists."""
+    kept = [note[:MAX_NOTE_CHARS] for note in notes][-MAX_NOTES:]
+    names = {"#k": schema.HASH_KEY, "#n": "notes"}
+    change: dict[str, Any] = {"UpdateExpression": "REMOVE #n"}
+    if kept:
+        change = {
+            "UpdateExpression": "SET #n = :n",
+            "ExpressionAttributeValues": {":n": {"L": [{"S": note} for note in kept]}},
+        }
+    try:
+        dynamodb.update_item(
+            TableName=table,
+            Key=item_key(session_id),
+            ConditionExpression="attribute_exists(#k)",
+            ExpressionAttributeNames=names,
+            **change,
+        )
+    except Exception as exc:  # botocore's ClientError; this module imports no botocore
+        if error_code(exc) != "ConditionalCheckFailedException":
+            raise
 
 
 def end(dynamodb: Any, table: str, session_id: str) -> None:
@@ -113,4 +140,5 @@ def _item(session: Session) -> dict[str, Any]:
         "seen": {"N": repr(session.seen)},
         # DynamoDB removes the item some time after this; by then it is refused anyway.
         schema.TTL_ATTR: {"N": str(int(session.issued + ABSOLUTE_SECONDS) + 60)},
+        **({"notes": {"L": [{"S": note} for note in session.notes]}} if session.notes else {}),
     }

@@ -159,6 +159,7 @@ def _session_user() -> accounts.User | None:
             identity.end_session(found.session_id)
         session.clear()
         return None
+    g.session_notes = found.notes
     return user
 
 
