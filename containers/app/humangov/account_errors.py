@@ -52,8 +52,9 @@ class BadCredentials(AccountError):
 
 
 class Throttled(AccountError):
-    def __init__(self, retry_after: float) -> None:
+    def __init__(self, retry_after: float, refused: int = 0) -> None:
         self.retry_after = max(0.0, retry_after)
+        self.refused = refused  # attempts refused in this window so far, this one included (0: not counted)
         super().__init__(f"too many failed sign-ins; try again in {int(self.retry_after) + 1} seconds")
 
 

@@ -131,6 +131,28 @@ def revoke_token(token_id: str) -> Response | tuple[str, int]:
 # --- the audit trail --------------------------------------------------------------------------------
 
 
+def audit_lines(details: dict[str, Any]) -> list[str]:
+    """An entry's details as lines a person reads: `field: old → new` for an edit, `field: value` for a
+    created or deleted record's fields, `name: value` for the rest."""
+    lines = []
+    for name, value in details.items():
+        if name == "fields" and isinstance(value, dict):
+            for field, change in value.items():
+                if isinstance(change, dict) and set(change) == {"old", "new"}:
+                    lines.append(f"{field}: {_shown(change['old'])} → {_shown(change['new'])}")
+                else:
+                    lines.append(f"{field}: {_shown(change)}")
+        else:
+            lines.append(f"{name.replace('_', ' ')}: {_shown(value)}")
+    return lines
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dict) and set(value) == {"old", "new"}:
+        return f"{_shown(value['old'])} → {_shown(value['new'])}"
+    return "" if value is None else str(value)
+
+
 def _audit_page(limit: int) -> audit.AuditPage:
     """The page the query string asks for; a bad cursor, limit or filter is a 400."""
     record = request.args.get("record", "").strip() or None

@@ -18,7 +18,7 @@ from humangov import record_trail, service
 from humangov.inputs import page_limit, record_input, search_text
 from humangov.model import FIELDS, ID_PATTERN, Record, ValidationError, validate_fields
 from humangov.responses import error_response
-from humangov.signin import requires
+from humangov.signin import refused, requires
 from humangov.storage import DOCUMENT_URL_SECONDS, PreconditionFailed, current_storage, record_or_404
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -33,6 +33,7 @@ def require_guard_header() -> tuple[Response | str, int] | None:
     if g.get("via") == "token":
         return None
     if request.method not in SAFE_METHODS and request.headers.get(GUARD_HEADER) != "1":
+        refused(f"no {GUARD_HEADER} header")
         return error_response(403, f"Requests that change data must send the header {GUARD_HEADER}: 1.")
     return None
 

@@ -43,7 +43,12 @@ USER_ACTIONS = frozenset(
         "user.token_revoke",
     }
 )
-ACTIONS = RECORD_ACTIONS | USER_ACTIONS | {"signin.success", "signin.failure", "signout", "token.use"}
+# request.refused: a request the user's role (or a missing header, a password to change first) refused.
+ACTIONS = (
+    RECORD_ACTIONS
+    | USER_ACTIONS
+    | {"signin.success", "signin.failure", "signout", "token.use", "request.refused"}
+)
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100

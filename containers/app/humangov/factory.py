@@ -206,6 +206,7 @@ def _register_template_helpers(app: Flask, settings: Settings) -> None:
         return {"state_name": display, "max_upload_mb": settings.max_upload_mb}
 
     app.add_template_filter(format_salary, "salary")
+    app.add_template_filter(admin.audit_lines, "audit_lines")
 
 
 def _configure_logging() -> None:

@@ -87,9 +87,9 @@ def _gate() -> Response | tuple[Any, ...] | None:
     if is_public and request.endpoint != "signin.login":
         return None  # /healthz and the rest cost no storage call, whatever cookie comes along
     if _is_api() and "Authorization" in request.headers and not is_public:
-        refused = _token_user()
-        if refused is not None:
-            return refused
+        bad_token = _token_user()
+        if bad_token is not None:
+            return bad_token
     else:
         g.user = _session_user()
         if g.user:
@@ -102,12 +102,23 @@ def _gate() -> Response | tuple[Any, ...] | None:
         return redirect(url_for("signin.login", next=_here()), 302)
     if g.user.must_change and request.endpoint not in PASSWORD_ENDPOINTS:
         if _is_api() or wants_json():
+            refused("a new password must be chosen first")
             return error_response(403, "Choose a new password at /account/password before anything else.")
         return redirect(url_for("signin.password", next=_here()), 302)
     need = getattr(view, "_humangov_role", "viewer")
     if not g.user.can(need):
+        refused(f"needs the {need} role")
         return error_response(403, f"This needs the {need} role; you are signed in as a {g.user.role}.")
     return None
+
+
+def refused(reason: str) -> None:
+    """Audit a request refused with 403 (who, what they asked, why)."""
+    audit_event(
+        "request.refused",
+        request.path[:200],
+        {"method": request.method, "reason": reason, "role": g.user.role if g.get("user") else ""},
+    )
 
 
 def _is_api() -> bool:
@@ -220,14 +231,14 @@ def login() -> Response | tuple[Any, ...] | str:
     try:
         user = current_identity().authenticate(username, password)
     except accounts.Throttled as exc:
-        audit_event("signin.failure", username.strip().lower()[:64], {"reason": "throttled"}, who="anonymous")
+        if _aggregate(exc.refused):  # not one entry per refused attempt: anyone can make those
+            details = {"reason": "throttled", "refused_in_window": exc.refused}
+            audit_event("signin.failure", _target(username), details, who=_target(username))
         seconds = int(exc.retry_after) + 1
         body, status = error_response(429, sentence(str(exc)))
         return body, status, {"Retry-After": str(seconds)}
     except accounts.BadCredentials as exc:
-        audit_event(
-            "signin.failure", username.strip().lower()[:64], {"reason": "credentials"}, who="anonymous"
-        )
+        audit_event("signin.failure", _target(username), {"reason": "credentials"}, who=_target(username))
         if wants_json():
             return error_response(401, sentence(str(exc)))
         page = render_template("login.html", next=target, error=sentence(str(exc)), username=username)
@@ -238,6 +249,21 @@ def login() -> Response | tuple[Any, ...] | str:
     if user.must_change:
         return redirect(url_for("signin.password", next=target), 302)
     return redirect(target, 302)
+
+
+def _target(username: str) -> str:
+    """Whom a sign-in attempt was against: failures are filed under that username, so the user's audit
+    trail (`/api/audit?user=U`) shows the attempts on their account; "anonymous" if it cannot be one."""
+    try:
+        return accounts.check_username(username)
+    except accounts.BadUsername:
+        return "anonymous"
+
+
+def _aggregate(count: int) -> bool:
+    """Throttled attempts are audited aggregated: the 1st, 10th, 100th... refusal of a window, with its
+    count (so a flood of attempts writes a handful of entries, not one each)."""
+    return count > 0 and str(count).rstrip("0") == "1"
 
 
 @bp.post("/logout")

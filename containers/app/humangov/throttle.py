@@ -16,7 +16,7 @@ from .user_store import User, check_username, read
 
 THROTTLE_FAILURES = 5  # password checks of one username (a success clears them)...
 THROTTLE_WINDOW_SECONDS = 15 * 60  # ...per window: this long from the first one, then a new window
-ATTEMPTS, WINDOW_START = "attempts", "window_start"
+ATTEMPTS, WINDOW_START, REFUSED = "attempts", "window_start", "refused"
 
 
 def authenticate(dynamodb: Any, table: str, username: str, password: str, *, now: Now) -> User:
@@ -69,9 +69,9 @@ def take_attempt(dynamodb: Any, table: str, name: str, moment: float) -> None:
             dynamodb,
             table,
             name,
-            UpdateExpression="SET #n = :one, #w = :now, #ttl = :ttl",
+            UpdateExpression="SET #n = :one, #w = :now, #ttl = :ttl REMOVE #r",
             ConditionExpression="attribute_not_exists(#k) OR attribute_not_exists(#w) OR #w <= :cutoff",
-            ExpressionAttributeNames={**names, "#k": schema.HASH_KEY, "#ttl": schema.TTL_ATTR},
+            ExpressionAttributeNames={**names, "#k": schema.HASH_KEY, "#ttl": schema.TTL_ATTR, "#r": REFUSED},
             ExpressionAttributeValues={
                 ":one": {"N": "1"},
                 ":now": {"N": repr(moment)},
@@ -84,9 +84,31 @@ def take_attempt(dynamodb: Any, table: str, name: str, moment: float) -> None:
         item = dynamodb.get_item(TableName=table, Key=key(name), ConsistentRead=True).get("Item") or {}
         started = float(item.get(WINDOW_START, {}).get("N", "nan"))
         if int(item.get(ATTEMPTS, {}).get("N", "0")) >= THROTTLE_FAILURES and started > cutoff:
-            raise Throttled(started + THROTTLE_WINDOW_SECONDS - moment)
+            raise Throttled(
+                started + THROTTLE_WINDOW_SECONDS - moment, _count_refusal(dynamodb, table, name, item)
+            )
         # The counter changed between the two updates and this read (another task): take it again.
     raise Conflict("sign-in counter kept changing; try again")
+
+
+def _count_refusal(dynamodb: Any, table: str, name: str, item: dict[str, Any]) -> int:
+    """One more refusal in the window `item` is in (so the app can audit them aggregated); 0 if the
+    window changed meanwhile."""
+    try:
+        answer = dynamodb.update_item(
+            TableName=table,
+            Key=key(name),
+            UpdateExpression="ADD #r :one",
+            ConditionExpression="#w = :w",
+            ExpressionAttributeNames={"#r": REFUSED, "#w": WINDOW_START},
+            ExpressionAttributeValues={":one": {"N": "1"}, ":w": item[WINDOW_START]},
+            ReturnValues="UPDATED_NEW",
+        )
+    except Exception as exc:  # botocore's ClientError; this module imports no botocore
+        if error_code(exc) == "ConditionalCheckFailedException":
+            return 0
+        raise
+    return int(answer["Attributes"][REFUSED]["N"])
 
 
 def _update(dynamodb: Any, table: str, name: str, **kwargs: Any) -> bool:
