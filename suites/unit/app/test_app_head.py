@@ -74,7 +74,10 @@ def test_head_on_every_route_answers_as_get_and_changes_nothing_get_does_not(
         after_get = snapshot(data)
         assert head.status_code == get.status_code, url
         assert head.get_data() == b"", url
-        assert head.headers.get("Location") == get.headers.get("Location"), url
+        # Without the query: a presigned PDF link carries the second it was signed.
+        assert (head.headers.get("Location") or "").split("?")[0] == (
+            get.headers.get("Location") or ""
+        ).split("?")[0], url
         # HEAD did to the data exactly what GET then did again (for most routes: nothing at all).
         assert after_head[0] == before[0], url
         assert after_head[1] == before[1], url
