@@ -1,6 +1,9 @@
 """Password rules and hashing (scrypt), and the one-time passwords an admin hands out.
 
-Standard library only (the deploy library loads the accounts modules by path: accounts.py says why).
+The standard library and one third-party package, zxcvbn (Dropbox's password strength estimator, ported
+to Python: https://github.com/dwolfhub/zxcvbn-python), which refuses common passwords, words, keyboard
+walks, repeats and sequences. The deploy library loads the accounts modules by path (accounts.py says
+why), so it needs zxcvbn installed too; flask, boto3 and the rest are never imported here.
 """
 
 from __future__ import annotations
@@ -11,10 +14,16 @@ import hmac
 import secrets
 from functools import cache
 
+from zxcvbn import zxcvbn
+
 from .account_errors import WeakPassword
 
 MIN_PASSWORD_CHARS = 12
 MAX_PASSWORD_CHARS = 1024  # hashing cost grows with the input: refuse novels
+# zxcvbn's score, 0 to 4: 3 is "safely unguessable: moderate protection from an offline slow-hash
+# scenario" (https://github.com/dropbox/zxcvbn#usage), which is what a stolen table of scrypt hashes is.
+MIN_STRENGTH = 3
+STRENGTH_CHARS = 100  # zxcvbn's time grows fast with length; past this many characters it judges the start
 
 # scrypt (https://docs.python.org/3/library/hashlib.html#hashlib.scrypt): N=2**15, r=8, p=1 uses 32 MiB
 # and took 0.2 s per hash on a loaded 2-core build machine (N=2**14: 0.1 s). The parameters are stored in
@@ -31,6 +40,16 @@ def check_password(password: str, username: str = "") -> None:
         raise WeakPassword(f"password too long: at most {MAX_PASSWORD_CHARS} characters")
     if not password.strip() or (username and password.strip().lower() == username.lower()):
         raise WeakPassword("password too weak: not blank, not the username")
+    judged = zxcvbn(
+        password[:STRENGTH_CHARS], user_inputs=[username, "humangov"] if username else ["humangov"]
+    )
+    if judged["score"] < MIN_STRENGTH:
+        feedback = judged["feedback"]
+        why = " ".join(filter(None, [feedback.get("warning"), *feedback.get("suggestions", [])]))
+        raise WeakPassword(
+            "password too weak: easy to guess (common passwords, words, names, repeats and sequences are)"
+            + (f"; {why}" if why else "")
+        )
 
 
 def one_time_password() -> str:
