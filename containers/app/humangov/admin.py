@@ -2,19 +2,22 @@
 (/audit, and GET /api/audit as `{items, next}` like the employees API). Every change is audited.
 
 A one-time password or a new token is shown once, on the page that made it, and stored nowhere in
-clear. An admin cannot remove or demote themselves here (the state would risk having no admin left);
-`humangov users` can.
+clear. An admin cannot remove or demote themselves here; nor can anyone (here or with `humangov users`)
+remove or demote the state's last admin, atomically: of two admins demoting each other at once, one is
+refused.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from humangov import accounts, audit
 from humangov.identity import audit_event, current_identity
+from humangov.notices import notify
+from humangov.responses import sentence
 from humangov.signin import requires
 
 bp = Blueprint("admin", __name__)
@@ -30,7 +33,7 @@ def _users_page(**shown: Any) -> str:
 
 
 def _refuse(message: str) -> tuple[str, int]:
-    flash(message)
+    notify(message)
     return _users_page(), 400
 
 
@@ -48,7 +51,7 @@ def add_user() -> str | tuple[str, int]:
     try:
         user, one_time = identity.call(accounts.add_user, username, role, now=identity.clock)
     except accounts.AccountError as exc:
-        return _refuse(str(exc).capitalize() + ".")
+        return _refuse(sentence(str(exc)))
     audit_event("user.add", user.username, {"role": user.role, "one_time_password": True})
     return _users_page(secret=one_time, secret_for=user.username, secret_kind="one-time password")
 
@@ -63,9 +66,9 @@ def set_role(username: str) -> Response | tuple[str, int]:
     try:
         user = identity.call(accounts.set_role, username, request.form.get("role", ""), now=identity.clock)
     except accounts.AccountError as exc:
-        return _refuse(str(exc).capitalize() + ".")
+        return _refuse(sentence(str(exc)))
     audit_event("user.set_role", user.username, {"role": {"old": old.role, "new": user.role}})
-    flash(f"{user.username} is now {user.role}.")
+    notify(f"{user.username} is now {user.role}.")
     return redirect(url_for("admin.users"), 302)
 
 
@@ -78,7 +81,7 @@ def reset_password(username: str) -> str | tuple[str, int]:
     except accounts.UnknownUser:
         abort(404)
     except accounts.AccountError as exc:
-        return _refuse(str(exc).capitalize() + ".")
+        return _refuse(sentence(str(exc)))
     audit_event("user.reset_password", user.username, {"one_time_password": True})
     return _users_page(secret=one_time, secret_for=user.username, secret_kind="one-time password")
 
@@ -93,8 +96,10 @@ def remove_user(username: str) -> Response | tuple[str, int]:
         user = identity.call(accounts.remove_user, username)
     except accounts.UnknownUser:
         abort(404)
+    except accounts.AccountError as exc:  # LastAdmin: another admin was removed or demoted meanwhile
+        return _refuse(sentence(str(exc)))
     audit_event("user.remove", user.username, {"role": user.role, "tokens": len(user.tokens)})
-    flash(f"Removed {user.username}.")
+    notify(f"Removed {user.username}.")
     return redirect(url_for("admin.users"), 302)
 
 
@@ -119,11 +124,33 @@ def revoke_token(token_id: str) -> Response | tuple[str, int]:
     except accounts.UnknownToken:
         abort(404)
     audit_event("user.token_revoke", info.username, {"token_id": info.token_id})
-    flash(f"Revoked token {info.token_id} of {info.username}.")
+    notify(f"Revoked token {info.token_id} of {info.username}.")
     return redirect(url_for("admin.users"), 302)
 
 
 # --- the audit trail --------------------------------------------------------------------------------
+
+
+def audit_lines(details: dict[str, Any]) -> list[str]:
+    """An entry's details as lines a person reads: `field: old → new` for an edit, `field: value` for a
+    created or deleted record's fields, `name: value` for the rest."""
+    lines = []
+    for name, value in details.items():
+        if name == "fields" and isinstance(value, dict):
+            for field, change in value.items():
+                if isinstance(change, dict) and set(change) == {"old", "new"}:
+                    lines.append(f"{field}: {_shown(change['old'])} → {_shown(change['new'])}")
+                else:
+                    lines.append(f"{field}: {_shown(change)}")
+        else:
+            lines.append(f"{name.replace('_', ' ')}: {_shown(value)}")
+    return lines
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dict) and set(value) == {"old", "new"}:
+        return f"{_shown(value['old'])} → {_shown(value['new'])}"
+    return "" if value is None else str(value)
 
 
 def _audit_page(limit: int) -> audit.AuditPage:
@@ -135,7 +162,7 @@ def _audit_page(limit: int) -> audit.AuditPage:
             record_id=record, username=username, limit=limit, cursor=request.args.get("cursor") or None
         )
     except audit.BadQuery as exc:
-        abort(400, str(exc).capitalize() + ".")
+        abort(400, sentence(str(exc)))
 
 
 @bp.get("/audit")

@@ -18,7 +18,7 @@ from humangov import record_trail, service
 from humangov.inputs import page_limit, record_input, search_text
 from humangov.model import FIELDS, ID_PATTERN, Record, ValidationError, validate_fields
 from humangov.responses import error_response
-from humangov.signin import requires
+from humangov.signin import refused, requires
 from humangov.storage import DOCUMENT_URL_SECONDS, PreconditionFailed, current_storage, record_or_404
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -33,6 +33,7 @@ def require_guard_header() -> tuple[Response | str, int] | None:
     if g.get("via") == "token":
         return None
     if request.method not in SAFE_METHODS and request.headers.get(GUARD_HEADER) != "1":
+        refused(f"no {GUARD_HEADER} header")
         return error_response(403, f"Requests that change data must send the header {GUARD_HEADER}: 1.")
     return None
 
@@ -68,8 +69,7 @@ def create_employee() -> tuple[Response, int, dict[str, str]]:
     _reject_unknown_fields(request.form.keys())
     fields, upload = record_input(pdf_required=True)
     assert upload is not None
-    record = service.create(current_storage(), fields, upload)
-    record_trail.created(record)
+    record = service.create(current_storage(), fields, upload, audit=record_trail.created)
     location = url_for("api.get_employee", record_id=record.id)
     return _tagged(jsonify(record.to_json()), record), 201, {"Location": location}
 
@@ -86,7 +86,7 @@ def patch_employee(record_id: str) -> Response:
     """A JSON object of the fields to change, or multipart with those fields and/or a new `pdf`."""
     record = record_or_404(record_id)
     if request.is_json:
-        data = request.get_json(silent=True)
+        data = request.get_json()  # a malformed body is a 400 saying why (json_body.py)
         if not isinstance(data, dict):
             abort(400, "The body must be a JSON object of the fields to change.")
         _reject_unknown_fields(data.keys())
@@ -97,8 +97,14 @@ def patch_employee(record_id: str) -> Response:
         fields, upload = record_input(pdf_required=False, partial=True)
     if not fields and upload is None:
         abort(400, f"Nothing to change: send any of {', '.join(FIELDS)} or a pdf file.")
-    new = service.update(current_storage(), record.id, fields, upload, expected_version=_if_match(record))
-    record_trail.edited(record, new, fields)
+    new = service.update(
+        current_storage(),
+        record.id,
+        fields,
+        upload,
+        expected_version=_if_match(record),
+        audit=lambda old, new: record_trail.edited(old, new, fields),
+    )
     return _tagged(jsonify(new.to_json()), new)
 
 
@@ -109,8 +115,7 @@ def delete_employee(record_id: str) -> tuple[str, int]:
     expected = _if_match(record_or_404(record_id)) if "If-Match" in request.headers else None
     if not ID_PATTERN.match(record_id):
         abort(404)
-    old = service.delete(current_storage(), record_id, expected_version=expected)
-    record_trail.deleted(old)
+    service.delete(current_storage(), record_id, expected_version=expected, audit=record_trail.deleted)
     return "", 204
 
 

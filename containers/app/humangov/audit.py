@@ -10,7 +10,8 @@ entries by record id and by who acted. `append` writes with `attribute_not_exist
 overwrites an entry, and nothing here updates or deletes one (nor may the task role: no UpdateItem,
 DeleteItem or BatchWriteItem on this table).
 
-API: `append(...) -> Entry`; `query(..., record_id=None, username=None, limit=50, cursor=None) -> AuditPage`
+API: `append(...) -> Entry`; `prepare(...) -> (Entry, PutItem arguments)` for a transaction;
+`query(..., record_id=None, username=None, limit=50, cursor=None) -> AuditPage`
 (`items`, `next`: an opaque cursor, None on the last page); `BadQuery` for a bad cursor, limit or filter.
 """
 
@@ -42,7 +43,12 @@ USER_ACTIONS = frozenset(
         "user.token_revoke",
     }
 )
-ACTIONS = RECORD_ACTIONS | USER_ACTIONS | {"signin.success", "signin.failure", "signout", "token.use"}
+# request.refused: a request the user's role (or a missing header, a password to change first) refused.
+ACTIONS = (
+    RECORD_ACTIONS
+    | USER_ACTIONS
+    | {"signin.success", "signin.failure", "signout", "token.use", "request.refused"}
+)
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
@@ -97,6 +103,25 @@ def append(
 ) -> Entry:
     """Write one entry; never overwrites one. `details` must be JSON-safe (an edit: {"fields": {name:
     {"old": ..., "new": ...}}}); it is stored as JSON text of at most MAX_DETAILS_BYTES."""
+    entry, put = prepare(
+        table, who=who, action=action, target=target, request_id=request_id, details=details, now=now
+    )
+    dynamodb.put_item(**put)
+    return entry
+
+
+def prepare(
+    table: str,
+    *,
+    who: str,
+    action: str,
+    target: str = "",
+    request_id: str = "",
+    details: dict[str, Any] | None = None,
+    now: Now,
+) -> tuple[Entry, dict[str, Any]]:
+    """The entry `append` would write, and its PutItem arguments (boto3's shape), unwritten: as one
+    `{"Put": ...}` of a TransactWriteItems, it commits with the change it records, or neither does."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
     if not who:
@@ -126,14 +151,14 @@ def append(
     }
     if action in RECORD_ACTIONS and entry.target:
         item[schema.AUDIT_RECORD_ATTR] = {"S": entry.target}
-    dynamodb.put_item(
-        TableName=table,
-        Item=item,
+    put = {
+        "TableName": table,
+        "Item": item,
         # Append-only: refused if an entry with this key exists (a uuid4 clash, or a replayed write).
-        ConditionExpression="attribute_not_exists(#pk)",
-        ExpressionAttributeNames={"#pk": schema.AUDIT_HASH_KEY},
-    )
-    return entry
+        "ConditionExpression": "attribute_not_exists(#pk)",
+        "ExpressionAttributeNames": {"#pk": schema.AUDIT_HASH_KEY},
+    }
+    return entry, put
 
 
 def query(

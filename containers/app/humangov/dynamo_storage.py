@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -19,10 +19,11 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from humangov import cursor, schema
+from humangov.aws_errors import aws_errors
 from humangov.config import Settings
 from humangov.cursor import Cursors, Start
 from humangov.model import Record
-from humangov.storage import ConflictError, Page, Readiness, StorageError
+from humangov.storage import AuditPut, Page, Readiness
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ class DynamoStorage:
         self.dynamodb = dynamodb
         self.s3 = s3
         self.table = table
+        self.audit_table = schema.audit_table_for(table)  # where the audit entries of its changes go
         self.bucket = bucket
         self.cursors = cursors
         self.search_budget = search_budget
@@ -75,35 +77,54 @@ class DynamoStorage:
         item = response.get("Item")
         return from_item(item) if item else None
 
-    def create_record(self, record: Record) -> None:
-        with _aws("PutItem"):
-            self.dynamodb.put_item(
-                TableName=self.table,
-                Item=to_item(record),
-                ConditionExpression="attribute_not_exists(#id)",
-                ExpressionAttributeNames={"#id": schema.HASH_KEY},
-            )
+    def create_record(self, record: Record, audit: AuditPut | None = None) -> None:
+        put = {
+            "TableName": self.table,
+            "Item": to_item(record),
+            "ConditionExpression": "attribute_not_exists(#id)",
+            "ExpressionAttributeNames": {"#id": schema.HASH_KEY},
+        }
+        self._write("Put", put, audit)
 
-    def replace_record(self, record: Record, expected_version: int) -> None:
+    def replace_record(self, record: Record, expected_version: int, audit: AuditPut | None = None) -> None:
         # Optimistic locking: the write lands only on the version the caller read, so no concurrent
         # change of any field (or of the PDF) is overwritten unseen.
         # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/BestPractices_OptimisticLocking.html
-        with _aws("PutItem"):
-            self.dynamodb.put_item(
-                TableName=self.table, Item=to_item(record), **_at_version(expected_version)
-            )
+        put = {"TableName": self.table, "Item": to_item(record), **_at_version(expected_version)}
+        self._write("Put", put, audit)
 
-    def delete_record(self, record_id: str, expected_version: int | None = None) -> Record | None:
+    def delete_record(
+        self, record_id: str, expected_version: int | None = None, audit: AuditPut | None = None
+    ) -> Record | None:
         condition = {} if expected_version is None else _at_version(expected_version)
+        delete = {"TableName": self.table, "Key": {schema.HASH_KEY: {"S": record_id}}, **condition}
+        if audit is not None:
+            if expected_version is None:
+                raise ValueError("an audited delete names the version it deletes")
+            self._write("Delete", delete, audit)
+            return None
         with _aws("DeleteItem"):
-            response = self.dynamodb.delete_item(
-                TableName=self.table,
-                Key={schema.HASH_KEY: {"S": record_id}},
-                ReturnValues="ALL_OLD",
-                **condition,
-            )
+            response = self.dynamodb.delete_item(**delete, ReturnValues="ALL_OLD")
         old = response.get("Attributes")
         return from_item(old) if old else None
+
+    def _write(self, kind: str, request: dict[str, Any], audit: AuditPut | None) -> None:
+        """PutItem or DeleteItem alone, or with its audit entry in one TransactWriteItems (the record's
+        item first: its failed condition is a conflict)."""
+        if audit is None:
+            with _aws(f"{kind}Item"):
+                getattr(self.dynamodb, "put_item" if kind == "Put" else "delete_item")(**request)
+            return
+        with _aws("TransactWriteItems"):
+            self.dynamodb.transact_write_items(TransactItems=[{kind: request}, {"Put": audit}])
+        item = audit["Item"]
+        log.info(
+            "audit %s by %s on %r request_id=%s",
+            item["action"]["S"],
+            item[schema.AUDIT_USER_ATTR]["S"],
+            item["target"]["S"],
+            item["request_id"]["S"],
+        )
 
     def list_records(self, limit: int, cursor_token: str | None) -> Page:
         start = self._start(cursor_token)
@@ -226,18 +247,21 @@ class DynamoStorage:
     # Health --------------------------------------------------------------------------------------
 
     def readiness(self) -> Readiness:
-        table_ok = bucket_ok = False
-        try:
-            status = self.dynamodb.describe_table(TableName=self.table)["Table"]["TableStatus"]
-            table_ok = status in ("ACTIVE", "UPDATING")
-        except (BotoCoreError, ClientError) as exc:
-            log.warning("readiness: table %s does not answer: %s", self.table, exc)
+        table_ok, audit_ok, bucket_ok = self._table_ok(self.table), self._table_ok(self.audit_table), False
         try:
             self.s3.head_bucket(Bucket=self.bucket)
             bucket_ok = True
         except (BotoCoreError, ClientError) as exc:
             log.warning("readiness: bucket %s does not answer: %s", self.bucket, exc)
-        return Readiness(table=table_ok, bucket=bucket_ok)
+        return Readiness(table=table_ok, bucket=bucket_ok, audit_table=audit_ok)
+
+    def _table_ok(self, table: str) -> bool:
+        try:
+            status = self.dynamodb.describe_table(TableName=table)["Table"]["TableStatus"]
+        except (BotoCoreError, ClientError) as exc:
+            log.warning("readiness: table %s does not answer: %s", table, exc)
+            return False
+        return status in ("ACTIVE", "UPDATING")
 
 
 @cache
@@ -261,17 +285,9 @@ def shared_session(region: str) -> Iterator[boto3.session.Session]:
         yield _session(region)
 
 
-@contextmanager
-def _aws(operation: str) -> Iterator[None]:
-    try:
-        yield
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
-        if code == "ConditionalCheckFailedException":
-            raise ConflictError(f"{operation}: the record changed meanwhile") from exc
-        raise StorageError(f"{operation} failed: {code or exc}") from exc
-    except BotoCoreError as exc:
-        raise StorageError(f"{operation} failed: {exc}") from exc
+def _aws(operation: str) -> AbstractContextManager[None]:
+    # Every write of a record is conditional: a failed condition means it changed meanwhile (409).
+    return aws_errors(operation, conflict=True)
 
 
 def _at_version(expected: int) -> dict[str, Any]:

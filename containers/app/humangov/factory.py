@@ -14,12 +14,13 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from humangov import admin, api, health, openapi, records, request_ids, signin, states
+from humangov import admin, api, health, notices, openapi, records, request_ids, signin, states
 from humangov.config import Settings, load_settings
 from humangov.cursor import Cursors
 from humangov.dynamo_storage import DynamoStorage
 from humangov.identity import EXTENSION_KEY as IDENTITY_KEY
 from humangov.identity import Clock, Identity, utc_now
+from humangov.json_body import JsonRequest
 from humangov.model import ValidationError, format_salary
 from humangov.responses import error_response
 from humangov.service import NotFoundError
@@ -63,6 +64,7 @@ def create_app(
     _configure_logging()
 
     app = Flask("humangov")
+    app.request_class = JsonRequest  # JSON bodies: numbers as written, nesting bounded, clear 400s
     # nginx (the only client of gunicorn in the task) sets X-Forwarded-Proto, overwriting what a client
     # sent: the ALB's value, https when it terminated TLS. Trust exactly that one hop, and only the scheme.
     # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/x-forwarded-headers.html
@@ -90,6 +92,7 @@ def create_app(
     # Before every view: the request's id first (the gate's audit entries carry it), then the gate.
     request_ids.install(app)
     signin.install(app)
+    notices.install(app)
     csrf = CSRFProtect(app)
     # The API takes no forms: a token, or a session cookie plus the X-HumanGov-Request header.
     csrf.exempt(api.bp)
@@ -203,6 +206,7 @@ def _register_template_helpers(app: Flask, settings: Settings) -> None:
         return {"state_name": display, "max_upload_mb": settings.max_upload_mb}
 
     app.add_template_filter(format_salary, "salary")
+    app.add_template_filter(admin.audit_lines, "audit_lines")
 
 
 def _configure_logging() -> None:

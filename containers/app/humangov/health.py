@@ -1,4 +1,5 @@
-"""Liveness for the load balancer (no AWS call) and readiness (the table and bucket answer)."""
+"""Liveness for the load balancer (no AWS call) and readiness (the records table, the audit table and the
+bucket answer: no change can be made that could not be audited)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ def readyz() -> tuple[Response, int]:
     checks = {
         "table": "ok" if readiness.table else "unavailable",
         "bucket": "ok" if readiness.bucket else "unavailable",
+        "audit_table": "ok" if readiness.audit_table else "unavailable",
     }
     if readiness.ready:
         return jsonify(status="ok", checks=checks), 200

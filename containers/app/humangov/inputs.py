@@ -33,7 +33,7 @@ def uploaded_pdf(*, required: bool) -> Upload | None:
 
 def record_input(*, pdf_required: bool, partial: bool = False) -> tuple[dict[str, Any], Upload | None]:
     """The form's fields and PDF, with every problem at once so one round trip fixes them all."""
-    errors: dict[str, str] = {}
+    errors: dict[str, str] = sent_once()
     fields: dict[str, Any] = {}
     upload = None
     try:
@@ -47,6 +47,13 @@ def record_input(*, pdf_required: bool, partial: bool = False) -> tuple[dict[str
     if errors:
         raise ValidationError(errors)
     return fields, upload
+
+
+def sent_once() -> dict[str, str]:
+    """An error for each field (or file) the form sent more than once: which one counts is not guessed."""
+    twice = {name for name in request.form if len(request.form.getlist(name)) > 1}
+    twice |= {name for name in request.files if len(request.files.getlist(name)) > 1}
+    return {name: f"{name}: sent more than once; send it once" for name in sorted(twice)}
 
 
 def page_limit(raw: str | None) -> int:

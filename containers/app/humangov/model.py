@@ -140,6 +140,12 @@ def _text(raw: Any) -> str:
     # Control characters have no place in a name, and \x1f separates the parts of the sort key.
     if any(unicodedata.category(ch) == "Cc" for ch in value):
         raise ValueError("contains control characters")
+    hidden = next((ch for i, ch in enumerate(value) if _hidden(value, i)), None)
+    if hidden is not None:
+        raise ValueError(
+            f"contains a character that shows nothing or changes how the text reads (U+{ord(hidden):04X}): "
+            "format, private-use, unassigned or invisible characters are not accepted"
+        )
     # A lone surrogate (JSON's "\ud800") cannot be encoded as UTF-8, so DynamoDB could not store it;
     # U+FFFD is what the form parser puts in place of bytes that were not UTF-8 at all.
     if any(unicodedata.category(ch) == "Cs" or ch == "\ufffd" for ch in value):
@@ -147,12 +153,32 @@ def _text(raw: Any) -> str:
     return value
 
 
+# Letters and symbols that render as blank space without being spaces (Hangul fillers, braille blank).
+_INVISIBLE = frozenset("\u115f\u1160\u3164\uffa0\u2800\u034f")
+
+
+# Joiners that scripts need between two of their characters: an emoji sequence (👩🏽‍💻), Persian or Indic
+# letters and marks. Anywhere else (at an end, beside a Latin letter or a space) they only hide.
+_JOINERS = frozenset("\u200c\u200d")
+_JOINED = frozenset({"So", "Sk", "Lo", "Mn", "Mc"})
+
+
+def _hidden(text: str, i: int) -> bool:
+    """Whether text[i] is a format (zero-width, bidi overrides, tags), private-use, unassigned (noncharacters
+    too) or invisible character. Surrogates are refused after this with their own message."""
+    ch = text[i]
+    if ch in _JOINERS and 0 < i < len(text) - 1:
+        return not {unicodedata.category(text[i - 1]), unicodedata.category(text[i + 1])} <= _JOINED
+    return unicodedata.category(ch) in ("Cf", "Co", "Cn") or ch in _INVISIBLE
+
+
 def _salary(raw: Any) -> Decimal:
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         raise ValueError("required")
-    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float | Decimal):
         raise ValueError("must be a number")
-    # JSON numbers are checked in the same written form: 52000.5 -> "52000.5", 1e9 -> "1000000000.0".
+    # JSON numbers are checked in their written form (json_body.WrittenNumber: `str` gives the text sent,
+    # so 1e3 is refused like the text "1e3").
     text = raw.strip() if isinstance(raw, str) else str(raw)
     if text.startswith("-") and _SALARY.fullmatch(text[1:]):
         raise ValueError("must not be negative")

@@ -36,7 +36,11 @@ def _error(description: str) -> dict[str, Any]:
 
 
 _ERRORS: dict[str, dict[str, Any]] = {
-    "400": _error("Bad input: `error` says what, `fields` maps each bad field to its message."),
+    "400": _error(
+        "Bad input: `error` says what, `fields` maps each bad field to its message. A body that cannot be "
+        "read says why: not valid UTF-8, a JSON syntax error, a JSON key or a form field (or `pdf` part) "
+        "sent twice, JSON nested more than 32 levels deep, a multipart body malformed or cut short."
+    ),
     "401": {
         "description": "Not signed in: no session cookie or Bearer token, or one that is unknown, revoked "
         "or expired.",
@@ -52,7 +56,7 @@ _ERRORS: dict[str, dict[str, Any]] = {
     "403": _error(
         f"Refused, nothing changed: the user's role does not allow it (viewer < editor < admin), the user "
         f"must first change a one-time password, or a cookie-authenticated write came without "
-        f"`{GUARD_HEADER}: 1`."
+        f"`{GUARD_HEADER}: 1`. Every refusal is in the audit trail (`request.refused`)."
     ),
     "404": _error("No record has this id."),
     "409": _error("The record changed meanwhile (a concurrent write won); read it again and retry."),
@@ -61,8 +65,14 @@ _ERRORS: dict[str, dict[str, Any]] = {
         "headers": {"ETag": _ref("headers", "ETag")},
         "content": {_JSON: {"schema": _ref("schemas", "Stale")}},
     },
-    "413": _error("Too large: the message names the limit (the PDF, the whole request, or one text field)."),
-    "503": _error("The state's table or bucket did not answer; try again shortly."),
+    "413": _error(
+        "Too large: the message names the limit (the PDF, the whole request, or one text field); a body "
+        "sent in chunks, without Content-Length, is judged by the same limits."
+    ),
+    "503": _error(
+        "The state's table, audit table or bucket did not answer; nothing was changed (a change and its "
+        "audit entry are written together or not at all). Try again shortly."
+    ),
 }
 
 
@@ -84,7 +94,8 @@ def _text_field(description: str) -> dict[str, Any]:
         "type": "string",
         "minLength": 1,
         "maxLength": MAX_TEXT_LENGTH,
-        "description": f"{description}; spaces are collapsed; no control characters.",
+        "description": f"{description}; spaces are collapsed; no control, format (zero-width, bidi), "
+        "private-use, unassigned or invisible characters.",
     }
 
 
@@ -92,7 +103,8 @@ def _schemas() -> dict[str, Any]:
     salary_text = {"type": "string", "pattern": f"^{_SALARY.pattern}$"}
     salary_number = {"type": "number", "minimum": 0, "maximum": int(MAX_SALARY)}
     salary_in = {
-        "description": f"A salary {SALARY_FORMAT}; at most {MAX_SALARY:,}.",
+        "description": f"A salary {SALARY_FORMAT}; at most {MAX_SALARY:,}. A JSON number is judged as "
+        "written: `1e3` is refused like the text.",
         "anyOf": [salary_text, salary_number],
     }
     fields = {
@@ -174,9 +186,16 @@ def _schemas() -> dict[str, Any]:
             "properties": {
                 "id": {"type": "string"},
                 "at": {"type": "string", "format": "date-time", "description": "UTC"},
-                "who": {"type": "string", "description": "A username, `anonymous` or `cli:<os user>`."},
+                "who": {
+                    "type": "string",
+                    "description": "A username, `anonymous` or `cli:<os user>`; a failed sign-in: the "
+                    "username it tried.",
+                },
                 "action": {"type": "string", "enum": sorted(AUDIT_ACTIONS)},
-                "target": {"type": "string", "description": "The record id or username acted on."},
+                "target": {
+                    "type": "string",
+                    "description": "The record id or username acted on; the path of a refused request.",
+                },
                 "request_id": {"type": "string", "description": "The request's X-Request-ID."},
                 "details": {
                     "type": "object",

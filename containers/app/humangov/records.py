@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from humangov import record_trail, service
 from humangov.inputs import PAGE_SIZE, form_version, record_input, search_text
 from humangov.model import FIELDS, ID_PATTERN, Record, ValidationError
+from humangov.notices import notify
 from humangov.responses import error_response
 from humangov.signin import requires
 from humangov.storage import DOCUMENT_URL_SECONDS, PreconditionFailed, current_storage, record_or_404
@@ -23,16 +24,15 @@ def index() -> str:
 @bp.route("/new_record", methods=["GET", "POST"])
 @requires("editor")
 def new_record() -> Response | tuple[str, int] | str:
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD: a GET without its body, never the POST code
         return render_template("record_form.html", record=None, values={}, errors={})
     try:
         fields, upload = record_input(pdf_required=True)
     except ValidationError as exc:
         return _form_again(None, exc)
     assert upload is not None
-    record = service.create(current_storage(), fields, upload)
-    record_trail.created(record)
-    flash(f"Added {record.first_name} {record.last_name}.")
+    record = service.create(current_storage(), fields, upload, audit=record_trail.created)
+    notify(f"Added {record.first_name} {record.last_name}.")
     return redirect(url_for("records.list_records"), 302)
 
 
@@ -60,7 +60,7 @@ def search() -> tuple[str, int] | str:
 def edit_record(record_id: str) -> Response | tuple[str, int] | str:
     """The form carries the version it shows: saving it over any other version is a conflict page."""
     record = record_or_404(record_id)
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD: a GET without its body, never the POST code
         values = {name: getattr(record, name) for name in FIELDS}
         return render_template(
             "record_form.html", record=record, values=values, errors={}, version=record.version
@@ -74,11 +74,17 @@ def edit_record(record_id: str) -> Response | tuple[str, int] | str:
     except ValidationError as exc:
         return _form_again(record, exc)
     try:
-        updated = service.update(current_storage(), record.id, fields, upload, expected_version=version)
+        updated = service.update(
+            current_storage(),
+            record.id,
+            fields,
+            upload,
+            expected_version=version,
+            audit=lambda old, new: record_trail.edited(old, new, fields),
+        )
     except PreconditionFailed as exc:
         return _conflict(exc.current)
-    record_trail.edited(record, updated, fields)
-    flash(f"Saved {updated.first_name} {updated.last_name}.")
+    notify(f"Saved {updated.first_name} {updated.last_name}.")
     return redirect(url_for("records.list_records"), 302)
 
 
@@ -91,7 +97,9 @@ def delete_record() -> Response | tuple[Response | str, int]:
     if not ID_PATTERN.match(record_id):
         abort(404)
     try:
-        old = service.delete(current_storage(), record_id, expected_version=form_version())
+        old = service.delete(
+            current_storage(), record_id, expected_version=form_version(), audit=record_trail.deleted
+        )
     except PreconditionFailed as exc:
         name = f"{exc.current.first_name} {exc.current.last_name}"
         return error_response(
@@ -99,8 +107,7 @@ def delete_record() -> Response | tuple[Response | str, int]:
             f"{name} was changed after this page was loaded: nothing was deleted. "
             "Look at the record again, then delete it if you still want to.",
         )
-    record_trail.deleted(old)
-    flash(f"Deleted {old.first_name} {old.last_name}.")
+    notify(f"Deleted {old.first_name} {old.last_name}.")
     return redirect(url_for("records.list_records"), 302)
 
 

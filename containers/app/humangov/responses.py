@@ -22,3 +22,10 @@ def error_response(status: int, message: str, **extra: Any) -> tuple[Response | 
     if wants_json():
         return jsonify(error=message, **extra), status
     return render_template("error.html", status=status, message=message), status
+
+
+def sentence(message: str) -> str:
+    """`message` as a sentence: its first letter upper-case and a final period; the rest as it was (not
+    str.capitalize, which lower-cases the rest, and with it whatever the user's input it quotes)."""
+    message = message.strip()
+    return message[:1].upper() + message[1:] + ("" if message.endswith((".", "!", "?")) else ".")

@@ -116,7 +116,7 @@ def _create_table_kwargs(
     }
 
 
-# --- Users, API tokens and sign-in throttle counters (accounts.py) ---------------------------------------
+# --- Users, API tokens, sign-in throttle counters (accounts.py), sessions (sessions.py) -----------------
 # They share the records table, in their own key space: records' ids are hex only (the records API can
 # never reach these keys), and tokens and throttle counters carry no LIST_PARTITION_ATTR, so the by_name
 # index never holds them. Users carry LIST_PARTITION_ATTR = USER_LIST_PARTITION (a partition of by_name
@@ -125,8 +125,12 @@ def _create_table_kwargs(
 USER_PREFIX = "user#"
 TOKEN_PREFIX = "token#"
 THROTTLE_PREFIX = "throttle#"
+SESSION_PREFIX = "session#"  # server-side sessions (sessions.py): like tokens, in no index
+# How many admins the state has (`count`): written in one transaction with every change that makes or
+# unmakes an admin, on the condition that one is left (user_store.py).
+ADMIN_COUNT_KEY = "meta#admins"
 USER_LIST_PARTITION = "user"
-# Epoch seconds after which DynamoDB may delete the item (throttle counters); the table's TTL names it.
+# Epoch seconds after which DynamoDB may delete the item (throttle counters, sessions): the table's TTL.
 TTL_ATTR = "expires_at"
 
 # --- The audit trail (audit.py): its own table per state, append-only ----------------------------------

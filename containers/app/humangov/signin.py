@@ -6,10 +6,11 @@ user whose role allows the view's `@requires(role)` (viewer when unmarked). Refu
 redirects to /login?next=<path>; the API answers 401 JSON with `WWW-Authenticate: Bearer`; a role too
 low is 403 and the view never runs.
 
-Sessions are Flask's signed cookie, holding the user, the state, when it was issued and when it was
-last used (the clock is the identity's, injectable): idle for IDLE_SECONDS or older than
-ABSOLUTE_SECONDS and it counts for nothing. It also holds the user item's `updated_at`, so a password
-reset, a role change or removal by an admin ends the user's sessions on every task at once.
+Sessions are server-side (sessions.py): Flask's signed cookie carries a random session id (and the CSRF
+token); the session's item in the state's table says whose it is. Sign-out deletes it; idle for
+IDLE_SECONDS or older than ABSOLUTE_SECONDS (the identity's clock, injectable) it is deleted and counts
+for nothing; a password reset, a role change or removal by an admin changes the user's stamp, which
+ends their sessions on every task at once.
 """
 
 from __future__ import annotations
@@ -33,14 +34,12 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from humangov import accounts
-from humangov.identity import audit_event, current_identity
-from humangov.responses import error_response, wants_json
+from humangov.identity import audit_event, audit_put, current_identity
+from humangov.responses import error_response, sentence, wants_json
+from humangov.storage import AuditPut
 
 bp = Blueprint("signin", __name__)
 
-IDLE_SECONDS = 30 * 60
-ABSOLUTE_SECONDS = 12 * 3600
-SEEN_RESOLUTION_SECONDS = 60  # `last used` is rewritten (a new cookie) at most once a minute
 BEARER = re.compile(r"Bearer +(\S+)\Z", re.IGNORECASE)
 PASSWORD_ENDPOINTS = frozenset({"signin.password", "signin.logout", "static"})
 
@@ -64,7 +63,16 @@ def requires(role: str) -> Callable[[View], View]:
 
 def install(app: Flask) -> None:
     app.before_request(_gate)
-    app.context_processor(lambda: {"current_user": g.get("user")})
+    app.context_processor(lambda: {"current_user": g.get("user"), "may": may})
+
+
+def may(endpoint: str) -> bool:
+    """Whether the signed-in user's role allows the view of `endpoint`: pages show only what it may do."""
+    view = current_app.view_functions.get(endpoint)
+    user = g.get("user")
+    if view is None or getattr(view, "_humangov_public", False):
+        return view is not None
+    return user is not None and user.can(getattr(view, "_humangov_role", "viewer"))
 
 
 # --- the gate ---------------------------------------------------------------------------------------
@@ -79,9 +87,9 @@ def _gate() -> Response | tuple[Any, ...] | None:
     if is_public and request.endpoint != "signin.login":
         return None  # /healthz and the rest cost no storage call, whatever cookie comes along
     if _is_api() and "Authorization" in request.headers and not is_public:
-        refused = _token_user()
-        if refused is not None:
-            return refused
+        bad_token = _token_user()
+        if bad_token is not None:
+            return bad_token
     else:
         g.user = _session_user()
         if g.user:
@@ -94,12 +102,23 @@ def _gate() -> Response | tuple[Any, ...] | None:
         return redirect(url_for("signin.login", next=_here()), 302)
     if g.user.must_change and request.endpoint not in PASSWORD_ENDPOINTS:
         if _is_api() or wants_json():
+            refused("a new password must be chosen first")
             return error_response(403, "Choose a new password at /account/password before anything else.")
         return redirect(url_for("signin.password", next=_here()), 302)
     need = getattr(view, "_humangov_role", "viewer")
     if not g.user.can(need):
+        refused(f"needs the {need} role")
         return error_response(403, f"This needs the {need} role; you are signed in as a {g.user.role}.")
     return None
+
+
+def refused(reason: str) -> None:
+    """Audit a request refused with 403 (who, what they asked, why)."""
+    audit_event(
+        "request.refused",
+        request.path[:200],
+        {"method": request.method, "reason": reason, "role": g.user.role if g.get("user") else ""},
+    )
 
 
 def _is_api() -> bool:
@@ -135,46 +154,48 @@ def _token_user() -> tuple[Any, ...] | None:
 
 
 def _session_user() -> accounts.User | None:
-    """The signed-in user of this session, or None (none, expired, another state's, user changed)."""
-    if "uid" not in session:
+    """The signed-in user of this session, or None (none, ended, expired, another state's, user changed)."""
+    if "sid" not in session:
+        if "uid" in session:  # a cookie of the signed-cookie sessions before server-side ones
+            session.clear()
         return None
     identity = current_identity()
-    now = identity.clock().timestamp()
-    try:
-        issued, seen = float(session["iat"]), float(session["seen"])
-        username, state, stamp = str(session["uid"]), str(session["state"]), str(session["stamp"])
-    except (KeyError, TypeError, ValueError):
+    if session.get("state") != identity.state:  # another state's cookie: no storage call for it
         session.clear()
         return None
-    if state != identity.state or now - seen > IDLE_SECONDS or now - issued > ABSOLUTE_SECONDS:
+    found = identity.session(session["sid"])
+    user = identity.user(found.username) if found else None
+    if found is None or user is None or _stamp(user) != found.stamp:
+        if found is not None:
+            identity.end_session(found.session_id)
         session.clear()
         return None
-    user = identity.user(username)
-    if user is None or _stamp(user) != stamp:
-        session.clear()
-        return None
-    if now - seen >= SEEN_RESOLUTION_SECONDS:
-        session["seen"] = now
+    g.session_notes = found.notes
     return user
 
 
 def _stamp(user: accounts.User) -> str:
-    return user.updated_at.isoformat()
+    # Not `updated_at`: creating or revoking a token changes the user item but ends no session.
+    return user.session_stamp
 
 
-def start_session(user: accounts.User) -> None:
-    """A fresh session for `user` (a new CSRF token too: nothing of the anonymous session is kept)."""
-    now = current_identity().clock().timestamp()
+def start_session(user: accounts.User, audit: AuditPut | None = None) -> None:
+    """A fresh session for `user` (a new CSRF token too: nothing of the anonymous session is kept),
+    written with its audit entry (`audit`: the sign-in's) in one transaction."""
+    old = session.get("sid")
+    identity = current_identity()
+    if isinstance(old, str):
+        identity.end_session(old)
     session.clear()
-    session.update(uid=user.username, state=current_identity().state, iat=now, seen=now, stamp=_stamp(user))
+    session.update(sid=identity.start_session(user.username, _stamp(user), audit), state=identity.state)
     session.permanent = False
     g.user = user
 
 
 def restamp(user: accounts.User) -> None:
-    """Keep the session of the signed-in user after they changed their own user item."""
-    session["stamp"] = _stamp(user)
-    g.user = user
+    """Keep the session of the signed-in user after they changed their own password: a new session
+    (a new id, as after any change of privilege), the old one ended."""
+    start_session(user)
 
 
 def safe_next(target: str | None) -> str:
@@ -201,7 +222,7 @@ def safe_next(target: str | None) -> str:
 @public
 def login() -> Response | tuple[Any, ...] | str:
     target = safe_next(request.values.get("next"))
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD: a GET without its body, never the POST code
         if g.user is not None and not g.user.must_change:
             return redirect(target, 302)
         return render_template("login.html", next=target, error=None, username="")
@@ -210,32 +231,48 @@ def login() -> Response | tuple[Any, ...] | str:
     try:
         user = current_identity().authenticate(username, password)
     except accounts.Throttled as exc:
-        audit_event("signin.failure", username.strip().lower()[:64], {"reason": "throttled"}, who="anonymous")
+        if _aggregate(exc.refused):  # not one entry per refused attempt: anyone can make those
+            details = {"reason": "throttled", "refused_in_window": exc.refused}
+            audit_event("signin.failure", _target(username), details, who=_target(username))
         seconds = int(exc.retry_after) + 1
-        body, status = error_response(429, str(exc).capitalize() + ".")
+        body, status = error_response(429, sentence(str(exc)))
         return body, status, {"Retry-After": str(seconds)}
     except accounts.BadCredentials as exc:
-        audit_event(
-            "signin.failure", username.strip().lower()[:64], {"reason": "credentials"}, who="anonymous"
-        )
+        audit_event("signin.failure", _target(username), {"reason": "credentials"}, who=_target(username))
         if wants_json():
-            return error_response(401, str(exc).capitalize() + ".")
-        page = render_template(
-            "login.html", next=target, error=str(exc).capitalize() + ".", username=username
-        )
+            return error_response(401, sentence(str(exc)))
+        page = render_template("login.html", next=target, error=sentence(str(exc)), username=username)
         return page, 200
     except accounts.AccountError as exc:  # the throttle's counter kept changing under other tasks
         return error_response(503, str(exc))
-    start_session(user)
-    audit_event("signin.success", user.username, {"role": user.role})
+    start_session(user, audit_put("signin.success", user.username, {"role": user.role}, who=user.username))
     if user.must_change:
         return redirect(url_for("signin.password", next=target), 302)
     return redirect(target, 302)
 
 
+def _target(username: str) -> str:
+    """Whom a sign-in attempt was against: failures are filed under that username, so the user's audit
+    trail (`/api/audit?user=U`) shows the attempts on their account; "anonymous" if it cannot be one."""
+    try:
+        return accounts.check_username(username)
+    except accounts.BadUsername:
+        return "anonymous"
+
+
+def _aggregate(count: int) -> bool:
+    """Throttled attempts are audited aggregated: the 1st, 10th, 100th... refusal of a window, with its
+    count (so a flood of attempts writes a handful of entries, not one each)."""
+    return count > 0 and str(count).rstrip("0") == "1"
+
+
 @bp.post("/logout")
 def logout() -> Response:
-    audit_event("signout", g.user.username)
+    signout = audit_put("signout", g.user.username)
+    if isinstance(session.get("sid"), str):
+        current_identity().end_session(session["sid"], signout)  # both or neither
+    else:
+        audit_event("signout", g.user.username)
     session.clear()
     return redirect(url_for("signin.login"), 302)
 
@@ -243,7 +280,7 @@ def logout() -> Response:
 @bp.route("/account/password", methods=["GET", "POST"])
 def password() -> Response | tuple[Any, ...] | str:
     target = safe_next(request.values.get("next"))
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD: a GET without its body, never the POST code
         return render_template("password.html", next=target, error=None)
     current, new, again = (request.form.get(k, "") for k in ("current_password", "new_password", "confirm"))
     identity = current_identity()
@@ -255,12 +292,12 @@ def password() -> Response | tuple[Any, ...] | str:
             identity.authenticate(g.user.username, current)
             user = identity.call(accounts.set_password, g.user.username, new, now=identity.clock)
         except accounts.Throttled as exc:
-            body, status = error_response(429, str(exc).capitalize() + ".")
+            body, status = error_response(429, sentence(str(exc)))
             return body, status, {"Retry-After": str(int(exc.retry_after) + 1)}
         except accounts.BadCredentials:
             error = "The current password is wrong."
         except accounts.AccountError as exc:
-            error = str(exc).capitalize() + "."
+            error = sentence(str(exc))
     if error:
         return render_template("password.html", next=target, error=error), 400
     audit_event("user.set_password", user.username)

@@ -7,13 +7,16 @@ methods (a failing one, a counting one) to prove what the views do around storag
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from flask import abort, current_app
 
 from humangov.model import ID_PATTERN, Record
 
 EXTENSION_KEY = "humangov.storage"
+
+# An audit entry's PutItem arguments (audit.prepare): a write given one commits with it, or neither does.
+AuditPut = dict[str, Any]
 
 
 class StorageError(Exception):
@@ -49,29 +52,36 @@ class Page:
 class Readiness:
     table: bool
     bucket: bool
+    audit_table: bool  # no change is made that could not be audited: not ready without it
 
     @property
     def ready(self) -> bool:
-        return self.table and self.bucket
+        return self.table and self.bucket and self.audit_table
 
 
 class Storage(Protocol):
     def get_record(self, record_id: str) -> Record | None: ...
 
-    def create_record(self, record: Record) -> None:
-        """Write a new record; ConflictError if the id exists."""
+    def create_record(self, record: Record, audit: AuditPut | None = None) -> None:
+        """Write a new record; ConflictError if the id exists. With `audit`, the record and its audit
+        entry are written in one transaction: both or neither."""
 
-    def replace_record(self, record: Record, expected_version: int) -> None:
-        """Overwrite an existing record still at `expected_version` (else ConflictError).
+    def replace_record(self, record: Record, expected_version: int, audit: AuditPut | None = None) -> None:
+        """Overwrite an existing record still at `expected_version` (else ConflictError); `audit` as for
+        create_record.
 
         `record.version` is what gets stored (the caller's expected_version + 1); version 0 means an
         item stored before versions existed, which has no version attribute.
         """
 
-    def delete_record(self, record_id: str, expected_version: int | None = None) -> Record | None:
+    def delete_record(
+        self, record_id: str, expected_version: int | None = None, audit: AuditPut | None = None
+    ) -> Record | None:
         """Remove a record and return what it was, or None if there was none.
 
-        With `expected_version`, only if the record is still at that version (else ConflictError).
+        With `expected_version`, only if the record is still at that version (else ConflictError). With
+        `audit` (and then an `expected_version`), the deletion and its audit entry are one transaction,
+        and the answer is None (the caller read the record it deletes).
         """
 
     def list_records(self, limit: int, cursor_token: str | None) -> Page:

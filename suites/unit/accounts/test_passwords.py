@@ -53,7 +53,7 @@ def test_keys_are_compared_in_constant_time(monkeypatch: pytest.MonkeyPatch) -> 
         seen.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(acc.hmac, "compare_digest", spy)
+    monkeypatch.setattr(hmac, "compare_digest", spy)  # the module passwords.py compares with
     stored = acc.hash_password(PASSWORD)
     assert not acc.verify_password("wrong password!", stored)
     assert len(seen) == 1 and len(seen[0][0]) == len(seen[0][1]) == acc.KEY_BYTES
@@ -93,3 +93,17 @@ def test_roles_are_ordered_viewer_editor_admin() -> None:
     assert not acc.role_allows("root", "viewer")
     with pytest.raises(acc.BadRole):
         acc.check_role("root")
+
+
+@pytest.mark.parametrize(
+    "weak", ["aaaaaaaaaaaa", "123456789012", "password1234", "\0" * 12, "qwertyuiopas", "delaware-admin1"]
+)
+def test_common_and_guessable_passwords_are_refused(weak: str) -> None:
+    """Issue 21, item 11: these were accepted (12 characters or more); zxcvbn judges them easy to guess."""
+    with pytest.raises(acc.WeakPassword, match="easy to guess"):
+        acc.check_password(weak, "delaware-admin")
+
+
+@pytest.mark.parametrize("strong", ["correct horse battery", "unit test password 1234", "k8#Tq!v0Zr2@"])
+def test_strong_passwords_pass(strong: str) -> None:
+    acc.check_password(strong, "delaware-admin")

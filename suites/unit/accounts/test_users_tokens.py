@@ -55,6 +55,7 @@ def test_list_set_role_reset_and_remove(dynamodb: Any, clock: Clock) -> None:
     user, one_time = acc.reset_password(dynamodb, TABLE, "kim", now=clock)
     assert user.must_change and one_time
     assert acc.authenticate(dynamodb, TABLE, "kim", one_time, now=clock).role == "admin"
+    acc.set_role(dynamodb, TABLE, "zed", "admin", now=clock)  # the last admin cannot be removed
     acc.remove_user(dynamodb, TABLE, "kim")
     assert acc.get_user(dynamodb, TABLE, "kim") is None
     assert [u.username for u in acc.list_users(dynamodb, TABLE)] == ["amy", "zed"]

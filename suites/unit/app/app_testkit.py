@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from functools import cache
 from typing import Any
 
 import boto3
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from humangov import accounts, schema
@@ -34,7 +36,7 @@ SECRET = "unit-test-secret-key-0123456789abcdef"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 API_HEADERS = {"X-HumanGov-Request": "1"}
 PASSWORD = "unit test password 1234"
-ACCOUNT_PREFIXES = (schema.USER_PREFIX, schema.TOKEN_PREFIX, schema.THROTTLE_PREFIX)
+ACCOUNT_PREFIXES = (schema.USER_PREFIX, schema.TOKEN_PREFIX, schema.THROTTLE_PREFIX, schema.SESSION_PREFIX)
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 _VERSION = re.compile(r'name="version" value="([^"]*)"')
 
@@ -272,3 +274,32 @@ class MovingClock:
 
     def advance(self, seconds: float) -> None:
         self.at += timedelta(seconds=seconds)
+
+
+class AtomicWrites:
+    """moto's DynamoDB writes made atomic, as DynamoDB's are: a conditional write (or a transaction) is
+    checked and applied as one step. moto does both in Python with no lock, so under real threads (its
+    server, gunicorn's threads) two writes can both pass a condition AWS would let only one pass
+    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html). Reads still
+    interleave freely. Use as a context manager around the racing part of a test."""
+
+    WRITES = ("put_item", "update_item", "delete_item", "transact_write_items")
+
+    def __init__(self, region: str = REGION) -> None:
+        self.backend = dynamodb_backends[DEFAULT_ACCOUNT_ID][region]
+        self.lock = threading.RLock()
+        self.patch = pytest.MonkeyPatch()
+
+    def __enter__(self) -> AtomicWrites:
+        for name in self.WRITES:
+            real = getattr(self.backend, name)
+
+            def locked(*args: Any, _real: Any = real, **kwargs: Any) -> Any:
+                with self.lock:
+                    return _real(*args, **kwargs)
+
+            self.patch.setattr(self.backend, name, locked)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.patch.undo()

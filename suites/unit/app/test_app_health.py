@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app_testkit import BUCKET, TABLE, StateData, app_config
+from app_testkit import AUDIT_TABLE, BUCKET, TABLE, StateData, app_config
 from flask.testing import FlaskClient
 from humangov import create_app
 
@@ -33,14 +33,15 @@ def test_home_page_sends_a_visitor_to_sign_in_without_calling_storage() -> None:
 def test_readyz_is_ok_when_table_and_bucket_answer(client: FlaskClient) -> None:
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "checks": {"table": "ok", "bucket": "ok"}}
+    checks = {"table": "ok", "bucket": "ok", "audit_table": "ok"}
+    assert response.get_json() == {"status": "ok", "checks": checks}
 
 
 def test_readyz_is_503_without_the_bucket(client: FlaskClient, data: StateData) -> None:
     data.s3.delete_bucket(Bucket=BUCKET)
     response = client.get("/readyz")
     assert response.status_code == 503
-    assert response.get_json()["checks"] == {"table": "ok", "bucket": "unavailable"}
+    assert response.get_json()["checks"] == {"table": "ok", "bucket": "unavailable", "audit_table": "ok"}
 
 
 def test_readyz_is_503_without_the_table(client: FlaskClient, data: StateData) -> None:
@@ -49,8 +50,16 @@ def test_readyz_is_503_without_the_table(client: FlaskClient, data: StateData) -
     assert response.status_code == 503
     assert response.get_json() == {
         "status": "unavailable",
-        "checks": {"table": "unavailable", "bucket": "ok"},
+        "checks": {"table": "unavailable", "bucket": "ok", "audit_table": "ok"},
     }
+
+
+def test_readyz_is_503_without_the_audit_table(client: FlaskClient, data: StateData) -> None:
+    """Issue 21, item 1: no change can be made that could not be audited, so the app is not ready."""
+    data.dynamodb.delete_table(TableName=AUDIT_TABLE)
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json()["checks"] == {"table": "ok", "bucket": "ok", "audit_table": "unavailable"}
 
 
 def test_pages_say_storage_is_unavailable_with_503(client: FlaskClient, data: StateData) -> None:

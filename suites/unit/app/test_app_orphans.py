@@ -12,16 +12,16 @@ from flask.testing import FlaskClient
 from humangov import create_app, service
 from humangov.dynamo_storage import DynamoStorage
 from humangov.model import Record, Upload
-from humangov.storage import EXTENSION_KEY, ConflictError, StorageError
+from humangov.storage import EXTENSION_KEY, AuditPut, ConflictError, StorageError
 
 
 class FailingWrites(DynamoStorage):
     """The real storage on moto, except that writing the table fails (throttling, an outage...)."""
 
-    def create_record(self, record: Record) -> None:
+    def create_record(self, record: Record, audit: AuditPut | None = None) -> None:
         raise StorageError("PutItem failed: ProvisionedThroughputExceededException")
 
-    def replace_record(self, record: Record, expected_version: int) -> None:
+    def replace_record(self, record: Record, expected_version: int, audit: AuditPut | None = None) -> None:
         raise StorageError("PutItem failed: ProvisionedThroughputExceededException")
 
 
@@ -91,7 +91,9 @@ def test_an_edit_racing_another_edit_fails_and_leaves_no_orphan(client: FlaskCli
 
 def test_a_conflict_is_answered_409(data: StateData) -> None:
     class Conflicting(DynamoStorage):
-        def replace_record(self, record: Record, expected_version: int) -> None:
+        def replace_record(
+            self, record: Record, expected_version: int, audit: AuditPut | None = None
+        ) -> None:
             raise ConflictError("PutItem: the record changed meanwhile")
 
     client = client_with(Conflicting)

@@ -28,6 +28,7 @@ from app_testkit import (
     PDF,
     SECRET,
     TABLE,
+    AtomicWrites,
     StateData,
     app_config,
     create_state_data,
@@ -52,6 +53,14 @@ def endpoint() -> Iterator[str]:
         yield f"http://{host}:{port}"
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _atomic_writes() -> Iterator[None]:
+    # Each record write is one TransactWriteItems (the record and its audit entry): atomic in DynamoDB,
+    # not in moto's server without this.
+    with AtomicWrites():
+        yield
 
 
 @pytest.fixture(scope="module")

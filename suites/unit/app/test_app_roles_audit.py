@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from app_testkit import (
@@ -24,7 +25,7 @@ from app_testkit import (
 )
 from flask import Flask
 from flask.testing import FlaskClient
-from humangov import create_app
+from humangov import accounts, create_app
 from test_app_versions import Meanwhile
 
 SECRET = re.compile(r'<code class="secret-value">([^<]+)</code>')
@@ -191,3 +192,31 @@ def test_an_edit_merged_over_another_writers_change_audits_only_its_own_fields(d
     assert response.status_code == 200 and response.get_json()["role"] == "Principal"
     [edit] = [e for e in data.audit(record_id=record["id"]) if e.action == "record.edit"]
     assert edit.details["fields"] == {"salary": {"old": 52000, "new": 54000}}
+
+
+@pytest.mark.parametrize("how", ["role", "remove"])
+def test_two_admins_changing_each_other_at_once_on_the_users_page_leave_one(app: Flask, how: str) -> None:
+    """Issue 21, item 7: the second change is refused with a message, whichever lands first."""
+    amy_web, bob_web = app.test_client(), app.test_client()
+    amy, bob = add_user(app, "admin", "amy-admin"), add_user(app, "admin", "bob-admin")
+    assert sign_in(amy_web, amy).status_code == 302 and sign_in(bob_web, bob).status_code == 302
+    amy_fields, bob_fields = hidden_fields(amy_web, "/admin/users"), hidden_fields(bob_web, "/admin/users")
+    identity = app.extensions["humangov.identity"]
+    real = identity.dynamodb.transact_write_items
+
+    def bob_acts_first(**kwargs: Any) -> Any:
+        identity.dynamodb.transact_write_items = real
+        url = f"/admin/users/{amy}/" + ("role" if how == "role" else "remove")
+        assert bob_web.post(url, data={**bob_fields, "role": "viewer"}).status_code == 302
+        return real(**kwargs)
+
+    identity.dynamodb.transact_write_items = bob_acts_first
+    try:
+        url = f"/admin/users/{bob}/" + ("role" if how == "role" else "remove")
+        refused = amy_web.post(url, data={**amy_fields, "role": "viewer"})
+    finally:
+        identity.dynamodb.transact_write_items = real
+    assert refused.status_code == 400
+    assert "is the state&#39;s last admin" in text(refused)
+    admins = [u.username for u in identity.call(accounts.list_users) if u.role == "admin"]
+    assert admins == [bob]

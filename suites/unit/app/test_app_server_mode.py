@@ -78,7 +78,7 @@ def test_the_presigned_pdf_url_downloads_the_pdf_from_the_emulator(app: Flask, e
 def test_readyz_over_http_against_the_emulator(app_url: str) -> None:
     with urllib.request.urlopen(f"{app_url}/readyz", timeout=10) as response:
         assert response.status == 200
-        assert json.load(response)["checks"] == {"table": "ok", "bucket": "ok"}
+        assert json.load(response)["checks"] == {"table": "ok", "bucket": "ok", "audit_table": "ok"}
     with urllib.request.urlopen(f"{app_url}/healthz", timeout=10) as response:
         assert json.load(response) == {"status": "ok"}
 

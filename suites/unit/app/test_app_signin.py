@@ -24,7 +24,7 @@ from app_testkit import (
 from flask import Flask
 from flask.testing import FlaskClient
 from humangov import accounts, create_app, schema
-from humangov.signin import ABSOLUTE_SECONDS, IDLE_SECONDS
+from humangov.sessions import ABSOLUTE_SECONDS, IDLE_SECONDS
 from werkzeug.test import TestResponse
 
 CSRF_VALUE = re.compile(r'name="csrf_token" value="[^"]+"')
@@ -215,3 +215,51 @@ def test_every_answer_carries_a_request_id_and_keeps_nginxs(anonymous: FlaskClie
     assert anonymous.get("/login", headers={"X-Request-ID": given}).headers["X-Request-ID"] == given
     forged = anonymous.get("/login", headers={"X-Request-ID": "<script>"}).headers["X-Request-ID"]
     assert forged != "<script>" and len(forged) == 32
+
+
+def session_items(data: StateData) -> list[dict]:  # type: ignore[type-arg]
+    return [i for i in data.all_items() if i[schema.HASH_KEY]["S"].startswith(schema.SESSION_PREFIX)]
+
+
+def test_a_cookie_saved_before_sign_out_no_longer_works_after_it(app: Flask, data: StateData) -> None:
+    """Issue 21, item 3: sessions are revocable server-side; the cookie holds only a random session id."""
+    client = signed_in(app.test_client())
+    saved = client.get_cookie("session")
+    assert saved is not None
+    [item] = session_items(data)
+    assert "username" in item and saved.value not in str(item)  # only a hash of the id is stored
+    token = hidden_fields(client, "/records")["csrf_token"]
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert session_items(data) == []
+    replay = app.test_client()
+    replay.set_cookie("session", saved.value)
+    response = replay.get("/records")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    assert replay.get("/api/employees").status_code == 401
+
+
+def test_an_expired_session_is_removed_from_the_table(
+    app: Flask, data: StateData, clock: MovingClock
+) -> None:
+    client = signed_in(app.test_client())
+    [item] = session_items(data)
+    assert int(item[schema.TTL_ATTR]["N"]) >= clock.at.timestamp() + ABSOLUTE_SECONDS  # DynamoDB's TTL too
+    clock.advance(IDLE_SECONDS + 1)
+    assert client.get("/records").status_code == 302
+    assert session_items(data) == []
+
+
+@pytest.mark.parametrize("change", ["create_token", "revoke_token"])
+def test_a_token_made_or_revoked_signs_no_one_out(app: Flask, clock: MovingClock, change: str) -> None:
+    """Issue 21, item 8: creating or revoking an API token ended the user's sessions everywhere."""
+    client = app.test_client()
+    name = add_user(app)
+    identity = app.extensions["humangov.identity"]
+    info, _ = identity.call(accounts.create_token, name, now=identity.clock)
+    assert sign_in(client, name).status_code == 302
+    clock.advance(1)
+    if change == "create_token":
+        identity.call(accounts.create_token, name, now=identity.clock)
+    else:
+        identity.call(accounts.revoke_token, info.token_id, now=identity.clock)
+    assert client.get("/records").status_code == 200

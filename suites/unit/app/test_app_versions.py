@@ -30,6 +30,7 @@ from flask.testing import FlaskClient
 from humangov import create_app, service
 from humangov.dynamo_storage import DynamoStorage
 from humangov.model import Record, Upload
+from humangov.storage import AuditPut
 
 
 class Meanwhile(DynamoStorage):
@@ -42,13 +43,15 @@ class Meanwhile(DynamoStorage):
         if action is not None:
             action()
 
-    def replace_record(self, record: Record, expected_version: int) -> None:
+    def replace_record(self, record: Record, expected_version: int, audit: AuditPut | None = None) -> None:
         self._meanwhile()
-        super().replace_record(record, expected_version)
+        super().replace_record(record, expected_version, audit)
 
-    def delete_record(self, record_id: str, expected_version: int | None = None) -> Record | None:
+    def delete_record(
+        self, record_id: str, expected_version: int | None = None, audit: AuditPut | None = None
+    ) -> Record | None:
         self._meanwhile()
-        return super().delete_record(record_id, expected_version)
+        return super().delete_record(record_id, expected_version, audit)
 
 
 @pytest.fixture

@@ -366,21 +366,26 @@ def test_an_error_without_a_code_is_shown_whole() -> None:
 @pytest.mark.parametrize(
     ("table", "bucket", "expected"),
     [
-        ({"Table": {"TableStatus": "ACTIVE"}}, {}, Readiness(True, True)),
-        ({"Table": {"TableStatus": "UPDATING"}}, {}, Readiness(True, True)),
-        ({"Table": {"TableStatus": "CREATING"}}, {}, Readiness(False, True)),
-        (error("ResourceNotFoundException"), error("404"), Readiness(False, False)),
+        ({"Table": {"TableStatus": "ACTIVE"}}, {}, Readiness(True, True, True)),
+        ({"Table": {"TableStatus": "UPDATING"}}, {}, Readiness(True, True, True)),
+        ({"Table": {"TableStatus": "CREATING"}}, {}, Readiness(False, True, False)),
+        (error("ResourceNotFoundException"), error("404"), Readiness(False, False, False)),
         (
             {"Table": {"TableStatus": "ACTIVE"}},
             EndpointConnectionError(endpoint_url="x"),
-            Readiness(True, False),
+            Readiness(True, False, True),
         ),
     ],
 )
-def test_readiness_of_the_table_and_the_bucket(table: Any, bucket: Any, expected: Readiness) -> None:
+def test_readiness_of_the_tables_and_the_bucket(table: Any, bucket: Any, expected: Readiness) -> None:
+    """Both tables answer alike here (one fake client); test_app_health.py has one without the other."""
     dynamodb, s3 = Client(describe_table=table), Client(head_bucket=bucket)
     assert storage(dynamodb, s3).readiness() == expected
-    assert dynamodb.calls == [("describe_table", {"TableName": TABLE})]
+    audit_table = schema.audit_table_for(TABLE)
+    assert dynamodb.calls == [
+        ("describe_table", {"TableName": TABLE}),
+        ("describe_table", {"TableName": audit_table}),
+    ]
     assert s3.calls == [("head_bucket", {"Bucket": BUCKET})]
 
 
@@ -393,8 +398,9 @@ def test_readiness_logs_what_did_not_answer(caplog: pytest.LogCaptureFixture) ->
     messages = [r.getMessage() for r in caplog.records]
     assert messages[0].startswith(f"readiness: table {TABLE} does not answer: ")
     assert messages[0].endswith("(ResourceNotFoundException) when calling the Op operation: no")
-    assert messages[1].startswith(f"readiness: bucket {BUCKET} does not answer: ")
-    assert messages[1].endswith("(403) when calling the Op operation: no")
+    assert messages[1].startswith(f"readiness: table {schema.audit_table_for(TABLE)} does not answer: ")
+    assert messages[2].startswith(f"readiness: bucket {BUCKET} does not answer: ")
+    assert messages[2].endswith("(403) when calling the Op operation: no")
 
 
 # -- the clients -------------------------------------------------------------------------------------------
