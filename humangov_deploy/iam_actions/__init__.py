@@ -28,6 +28,7 @@ tables, `paths.py` where everything is.
 from __future__ import annotations
 
 from humangov_deploy.iam_actions.catalog import (
+    DYNAMODB_ACTIONS,
     IAM_PREFIX,
     IMPLIED,
     LOCAL_CLIENT_METHODS,
@@ -36,6 +37,7 @@ from humangov_deploy.iam_actions.catalog import (
     TERRAFORM_ALWAYS,
     TERRAFORM_FORCE_DESTROY,
     TERRAFORM_RESOURCE_ACTIONS,
+    TRANSACTION_ITEM_ACTIONS,
     boto3_services,
     iam_actions,
     iam_prefix,
@@ -71,8 +73,10 @@ from humangov_deploy.iam_actions.render import (
 )
 from humangov_deploy.iam_actions.scan import (
     APP_MODULES_RUN_BY_LIBRARY,
+    APP_PACKAGE_DIR,
     CallSite,
     Derivation,
+    app_modules_run_by_library,
     derive,
     library_actions,
     library_files,
@@ -85,6 +89,7 @@ from humangov_deploy.iam_actions.scan import (
 
 __all__ = [
     "APP_MODULES_RUN_BY_LIBRARY",
+    "APP_PACKAGE_DIR",
     "BOOTSTRAP_DIR",
     "BOUNDARY_ARN",
     "BOUNDARY_CONDITION",
@@ -93,6 +98,7 @@ __all__ = [
     "BOUNDED_SID",
     "COMPUTE_POLICY",
     "CONDITIONS",
+    "DYNAMODB_ACTIONS",
     "GUARDS",
     "IAM_PREFIX",
     "IMPLIED",
@@ -113,9 +119,11 @@ __all__ = [
     "TERRAFORM_POLICY",
     "TERRAFORM_READS",
     "TERRAFORM_RESOURCE_ACTIONS",
+    "TRANSACTION_ITEM_ACTIONS",
     "UNSCOPED",
     "CallSite",
     "Derivation",
+    "app_modules_run_by_library",
     "boto3_services",
     "boundary_policy",
     "derive",

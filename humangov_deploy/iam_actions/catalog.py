@@ -55,6 +55,23 @@ S3_ACTIONS: dict[str, tuple[str, ...]] = {
     "DeleteBucketOwnershipControls": ("s3:PutBucketOwnershipControls",),
 }
 
+# DynamoDB authorizes a transaction item by item, as the single-item action of each: there is no
+# TransactWriteItems action (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html).
+# A call site names no items, so it needs every action an item may be.
+DYNAMODB_ACTIONS: dict[str, tuple[str, ...]] = {
+    "TransactWriteItems": (
+        "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+    ),
+    "TransactGetItems": ("dynamodb:GetItem",),
+}  # fmt: skip
+# The single-item action of each kind of TransactWriteItems item (tests expand recorded calls with it).
+TRANSACTION_ITEM_ACTIONS = {
+    "Put": "dynamodb:PutItem",
+    "Update": "dynamodb:UpdateItem",
+    "Delete": "dynamodb:DeleteItem",
+    "ConditionCheck": "dynamodb:ConditionCheckItem",
+}
+
 # Actions AWS authorizes although the library never calls them by name.
 IMPLIED: dict[str, tuple[str, ...]] = {
     # Creating a resource with tags is also authorized as tagging it (ECS, ELB, EC2, Logs, IAM, ECR, DDB).
@@ -154,4 +171,6 @@ def iam_actions(service: str, operation: str) -> tuple[str, ...]:
     """`("elbv2", "CreateLoadBalancer")` -> `("elasticloadbalancing:CreateLoadBalancer",)`."""
     if service == "s3" and operation in S3_ACTIONS:
         return S3_ACTIONS[operation]
+    if service == "dynamodb" and operation in DYNAMODB_ACTIONS:
+        return DYNAMODB_ACTIONS[operation]
     return (f"{iam_prefix(service)}:{operation}",)

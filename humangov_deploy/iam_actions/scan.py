@@ -181,14 +181,30 @@ def scan_source(source: str, path: str = "<string>") -> list[CallSite]:
     return scanner.sites
 
 
-# App modules the library runs itself (humangov_deploy/users.py loads them by path): their calls are the
-# library's too. They take a client named like its service (`dynamodb`), which the scanner follows.
+# App modules the library runs itself (humangov_deploy/users.py loads them by path), and every sibling they
+# import: their calls are the library's too. They take a client named like its service (`dynamodb`),
+# which the scanner follows.
 APP_MODULES_RUN_BY_LIBRARY = ("accounts.py", "audit.py")
+APP_PACKAGE_DIR = REPO_ROOT / "containers" / "app" / "humangov"
+
+
+def app_modules_run_by_library(app: Path = APP_PACKAGE_DIR) -> list[Path]:
+    """The entry modules and, transitively, the siblings they import (`from . import x`, `from .x import`)."""
+    todo, seen = [app / name for name in APP_MODULES_RUN_BY_LIBRARY], set()
+    while todo:
+        path = todo.pop()
+        if path in seen or not path.is_file():
+            continue
+        seen.add(path)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                names = [node.module] if node.module else [alias.name for alias in node.names]
+                todo += [app / f"{name}.py" for name in names if name]
+    return sorted(seen)
 
 
 def library_files() -> list[Path]:
-    app = REPO_ROOT / "containers" / "app" / "humangov"
-    return [*_python_files(PACKAGE_DIR), *(app / name for name in APP_MODULES_RUN_BY_LIBRARY)]
+    return [*_python_files(PACKAGE_DIR), *app_modules_run_by_library()]
 
 
 def derive(files: Iterable[Path] | None = None) -> Derivation:

@@ -110,6 +110,7 @@ def task_role_policy(data: DataRefs) -> dict[str, Any]:
                     "dynamodb:DescribeTable",
                     "dynamodb:GetItem",
                     "dynamodb:PutItem",
+                    "dynamodb:UpdateItem",  # counters: the sign-in throttle, the admin count
                     "dynamodb:DeleteItem",
                     "dynamodb:Query",
                 ],

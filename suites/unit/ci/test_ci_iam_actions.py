@@ -128,3 +128,12 @@ def test_cli_lists_actions(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out.splitlines()
     assert out and all(":" in line.split()[0] for line in out)
     assert code == (1 if ia.derive().unresolved else 0)
+
+
+def test_the_app_modules_the_library_runs_are_followed_through_their_imports(tmp_path: Path) -> None:
+    (tmp_path / "accounts.py").write_text("from . import tokens\nfrom .store import put\nimport json\n")
+    (tmp_path / "audit.py").write_text("from . import schema\n")
+    for name in ("tokens", "store", "schema", "flask_view"):
+        (tmp_path / f"{name}.py").write_text("from .schema import X\n" if name == "store" else "")
+    found = [p.name for p in ia.app_modules_run_by_library(tmp_path)]
+    assert found == ["accounts.py", "audit.py", "schema.py", "store.py", "tokens.py"]  # not flask_view.py
