@@ -52,9 +52,23 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     parser.set_defaults(func=run)
 
 
+def missing_tools() -> list[str]:
+    """The bench extra's packages this Python lacks (locust drives the load, matplotlib draws the plot)."""
+    import importlib.util
+
+    return [name for name in ("locust", "matplotlib") if importlib.util.find_spec(name) is None]
+
+
 def run(args: argparse.Namespace) -> int:
     state = appsrc.validate_state(args.state)
     check_options(args.duration, args.concurrency)
+    missing = missing_tools()
+    if missing:
+        # Checked before any load runs: the bench would otherwise fail after its first target's run.
+        raise ConfigError(
+            f"humangov bench needs {', '.join(missing)}: pip install 'humangov-deploy[bench]' "
+            "(from a checkout, scripts/humangov bench installs it)"
+        )
     if args.platform != "local":
         raise ConfigError(
             f"bench runs on the local platform only (its load and its baseline task stay on this machine), "

@@ -104,3 +104,46 @@ def test_locust_runs_headless_bounded_and_all_users_at_once() -> None:
     assert pairs["--run-time"] == "20s"
     assert pairs["--exit-code-on-error"] == "0"
     assert LOCUSTFILE.exists()
+
+
+def test_missing_bench_tools_are_named_before_any_load(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Right after `scripts/humangov deploy` (the app extra only), bench says what to install, at once."""
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "locust" else real(name, *a)
+    )
+    monkeypatch.setattr(runner, "run_bench", lambda *a, **k: pytest.fail("the bench started"))
+    assert main(["bench", "--state", "nevada", "--platform", "local"]) == 1
+    err = capsys.readouterr().err
+    assert "humangov bench needs locust: pip install 'humangov-deploy[bench]'" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "extras"),
+    [(["bench", "--state", "nevada"], "app,bench"), (["--verbose", "bench"], "app,bench"),
+     (["deploy", "--state", "bench"], "app"), (["status"], "app")],
+)  # fmt: skip
+def test_scripts_humangov_installs_the_bench_extra_for_bench_only(
+    tmp_path: Path, argv: list[str], extras: str
+) -> None:
+    """The script, copied beside a bootstrap and a CLI that only report what they were asked."""
+    import os
+    import shutil
+    import subprocess
+
+    (tmp_path / "scripts").mkdir()
+    shutil.copy(
+        Path(__file__).resolve().parents[3] / "scripts" / "humangov", tmp_path / "scripts" / "humangov"
+    )
+    (tmp_path / "scripts" / "bootstrap").write_text('#!/bin/sh\necho "$HUMANGOV_EXTRAS" > "$0.extras"\n')
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    (tmp_path / ".venv" / "bin" / "humangov").write_text("#!/bin/sh\nexit 0\n")
+    for script in ("scripts/humangov", "scripts/bootstrap", ".venv/bin/humangov"):
+        (tmp_path / script).chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k != "HUMANGOV_EXTRAS"}
+    subprocess.run([str(tmp_path / "scripts" / "humangov"), *argv], check=True, env=env, timeout=30)
+    assert (tmp_path / "scripts" / "bootstrap.extras").read_text().strip() == extras
