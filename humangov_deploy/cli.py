@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "deploy",
     "rollout",
     "status",
+    "logs",
     "verify",
     "bench",
     "destroy",
