@@ -36,6 +36,8 @@ ELB_ENI_LINGER = 120.0  # a deleted load balancer's network interfaces keep its 
 TASK_ENI_LINGER = 60.0  # a deleted service's stopped tasks' interfaces keep the tasks' group in use
 IAM_PROPAGATION = 10.0  # a new role cannot be assumed (by ECS) this long after CreateRole
 TAGGING_LAG = 60.0  # the tagging API shows a new resource this long after it was made
+TABLE_DELETING = 30.0  # a deleted table stays DELETING (still described) this long
+LISTENER_PROPAGATION = 5.0  # ECS sees a new listener's target group as attached this long after
 ECS_SERVICE_LINKED_ROLE = "AWSServiceRoleForECS"
 
 
@@ -71,9 +73,21 @@ RULES: dict[str, Rule] = {
         "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using-service-linked-roles.html",
     ),
     "ecs-new-role-propagation": Rule(
-        f"a role cannot be assumed by ECS for {IAM_PROPAGATION:.0f} s after CreateRole: "
-        "RegisterTaskDefinition naming it fails with ClientException (ECS was unable to assume the role)",
+        f"a role is not yet valid for ECS for {IAM_PROPAGATION:.0f} s after CreateRole: RegisterTaskDefinition "
+        "naming it fails with ClientException (Role is not valid), or AccessDeniedException on iam:PassRole",
         "https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency",
+    ),
+    "ecs-listener-propagation": Rule(
+        f"for {LISTENER_PROPAGATION:.0f} s after CreateListener/ModifyListener makes a listener forward to a "
+        "target group, CreateService with it still fails with InvalidParameterException (the target group "
+        "does not have an associated load balancer)",
+        "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html",
+    ),
+    "dynamodb-delete-table-async": Rule(
+        f"DeleteTable only starts the deletion: the table is DELETING for {TABLE_DELETING:.0f} s here "
+        "(described, listed), and a second DeleteTable or UpdateTable meanwhile fails with "
+        "ResourceInUseException",
+        "https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_DeleteTable.html",
     ),
     "iam-boundary-must-exist": Rule(
         "CreateRole/PutRolePermissionsBoundary naming a permissions boundary policy that does not exist "
@@ -154,6 +168,8 @@ class StrictAws:
     task_groups_released: dict[str, float] = field(default_factory=dict)
     draining: dict[str, float] = field(default_factory=dict)  # service ARN -> INACTIVE from
     first_attempts: set[tuple[str, str]] = field(default_factory=set)
+    tables_deleting: dict[str, float] = field(default_factory=dict)  # table name -> gone from
+    listeners_born: dict[str, float] = field(default_factory=dict)  # target group ARN -> forwarded to since
     refusals: list[str] = field(default_factory=list)  # "rule: message", what the rules refused
 
     @property
@@ -206,7 +222,13 @@ class StrictAws:
         wrap(EC2ContainerServiceBackend, "register_task_definition", self._register_task_definition)
         wrap(IAMBackend, "create_role", self._create_role)
         wrap(IAMBackend, "put_role_permissions_boundary", self._put_role_permissions_boundary)
-        wrap(DynamoDBBackend, "create_table", self._record_birth)
+        wrap(DynamoDBBackend, "create_table", self._create_table)
+        wrap(DynamoDBBackend, "delete_table", self._delete_table)
+        wrap(DynamoDBBackend, "describe_table", self._describe_table)
+        wrap(DynamoDBBackend, "update_table", self._update_table)
+        wrap(DynamoDBBackend, "list_tables", self._list_tables)
+        wrap(ELBv2Backend, "create_listener", self._listener_change)
+        wrap(ELBv2Backend, "modify_listener", self._listener_change)
         wrap(DynamoDBBackend, "update_continuous_backups", self._update_continuous_backups)
         wrap(DynamoDBBackend, "update_time_to_live", self._update_time_to_live)
         wrap(ECRBackend, "put_image", self._put_image)
@@ -401,6 +423,14 @@ class StrictAws:
                     "InvalidParameterException",
                     f"The target group with targetGroupArn {arn} does not have an associated load balancer.",
                 )
+            since = self.listeners_born.get(arn or "")
+            rule = "ecs-listener-propagation"
+            if self.on(rule) and since is not None and self.clock() < since + LISTENER_PROPAGATION:
+                raise self.refuse(
+                    rule,
+                    "InvalidParameterException",
+                    f"The target group with targetGroupArn {arn} does not have an associated load balancer.",
+                )
 
     def _create_service(self, original: Callable[..., Any]) -> Callable[..., Any]:
         strict = self
@@ -461,13 +491,15 @@ class StrictAws:
             for role_arn in (arguments.get("task_role_arn"), arguments.get("execution_role_arn")):
                 born = strict.born.get(role_arn or "")
                 if strict.on(rule) and born is not None and strict.clock() < born + IAM_PROPAGATION:
-                    raise strict.refuse(
-                        rule,
-                        "ClientException",
-                        f"ECS was unable to assume the role '{role_arn}' that was provided for this task. "
-                        "Please verify that the role being passed has the proper trust relationship and "
-                        "permissions and that your IAM user has permissions to pass this role.",
-                    )
+                    # ECS answers either, depending on which of its checks meets the new role first.
+                    if strict.first_attempt(rule, f"pass:{role_arn}"):
+                        raise strict.refuse(
+                            rule,
+                            "AccessDeniedException",
+                            f"User: arn:aws:sts::{ACCOUNT}:assumed-role/humangov-deploy/ci is not authorized "
+                            f"to perform: iam:PassRole on resource: {role_arn}",
+                        )
+                    raise strict.refuse(rule, "ClientException", "Role is not valid")
             made = original(backend, *args, **kwargs)
             strict.born[made.arn] = strict.clock()
             return made
@@ -475,6 +507,97 @@ class StrictAws:
         return register
 
     # --- DynamoDB, ECR, S3, tagging ----------------------------------------------------------------------
+
+    def _reap_tables(self, backend: Any) -> None:
+        now = self.clock()
+        for name, gone in list(self.tables_deleting.items()):
+            if now >= gone:
+                backend.tables.pop(name, None)
+                del self.tables_deleting[name]
+
+    def _deleting(self, backend: Any, name: str) -> bool:
+        self._reap_tables(backend)
+        return self.on("dynamodb-delete-table-async") and name in self.tables_deleting
+
+    def _refuse_deleting(self, name: str) -> ServiceException:
+        return self.refuse(
+            "dynamodb-delete-table-async",
+            "ResourceInUseException",
+            f"Attempt to change a resource which is still in use: Table is being deleted: {name}",
+        )
+
+    def _create_table(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        strict, record = self, self._record_birth(original)
+
+        def create(backend: Any, *args: Any, **kwargs: Any) -> Any:
+            name = str(_args(original, backend, args, kwargs).get("name"))
+            if strict._deleting(backend, name):
+                raise strict._refuse_deleting(name)
+            return record(backend, *args, **kwargs)
+
+        return create
+
+    def _delete_table(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        strict = self
+
+        def delete(backend: Any, name: str) -> Any:
+            if strict._deleting(backend, name):
+                raise strict._refuse_deleting(name)
+            if not strict.on("dynamodb-delete-table-async"):
+                return original(backend, name)
+            table = backend.get_table(name)
+            if table.deletion_protection_enabled:
+                return original(backend, name)  # moto refuses it (DeletionProtectedException)
+            strict.tables_deleting[table.name] = strict.clock() + TABLE_DELETING
+            table.strict_deleting = True
+            return table
+
+        return delete
+
+    def _describe_table(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        strict = self
+
+        def describe(backend: Any, name: str) -> Any:
+            deleting = strict._deleting(backend, name)
+            described = original(backend, name)
+            if deleting:
+                described["Table"]["TableStatus"] = "DELETING"
+            return described
+
+        return describe
+
+    def _update_table(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        strict = self
+
+        def update(backend: Any, *args: Any, **kwargs: Any) -> Any:
+            name = str(_args(original, backend, args, kwargs).get("name"))
+            if strict._deleting(backend, name):
+                raise strict._refuse_deleting(name)
+            return original(backend, *args, **kwargs)
+
+        return update
+
+    def _list_tables(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        strict = self
+
+        def list_tables(backend: Any, *args: Any, **kwargs: Any) -> Any:
+            strict._reap_tables(backend)
+            return original(backend, *args, **kwargs)
+
+        return list_tables
+
+    def _listener_change(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        strict = self
+
+        def change(backend: Any, *args: Any, **kwargs: Any) -> Any:
+            listener = original(backend, *args, **kwargs)
+            for action in listener.default_actions:
+                for arn in backend._get_target_group_arns_from(action_data=action.data):
+                    strict.listeners_born[arn] = strict.clock()
+            return listener
+
+        return change
+
 
     def _update_continuous_backups(self, original: Callable[..., Any]) -> Callable[..., Any]:
         strict = self

@@ -7,7 +7,16 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from strict_aws import ELB_ENI_LINGER, IAM_PROPAGATION, RULES, TAGGING_LAG, TASK_ENI_LINGER, StrictAws
+from strict_aws import (
+    ELB_ENI_LINGER,
+    IAM_PROPAGATION,
+    LISTENER_PROPAGATION,
+    RULES,
+    TABLE_DELETING,
+    TAGGING_LAG,
+    TASK_ENI_LINGER,
+    StrictAws,
+)
 
 from humangov_deploy.clients import AwsClients
 
@@ -194,6 +203,37 @@ def test_a_service_needs_a_target_group_that_a_listener_uses(strict_aws: StrictA
     )
 
 
+def test_a_service_right_after_its_listener_is_refused_for_a_few_seconds(strict_aws: StrictAws) -> None:
+    clients = strict_aws.clients
+    tg = target_group(clients)
+    lb = load_balancer(clients, group(clients, "lb"))
+    forward = [{"Type": "forward", "TargetGroupArn": tg}]
+    clients.elbv2.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=forward)
+    with pytest.raises(ClientError) as caught:
+        service_with_group(strict_aws, group(clients, "tasks"), tg)
+    assert caught.value.response["Error"]["Code"] == "InvalidParameterException"
+    assert "does not have an associated load balancer" in caught.value.response["Error"]["Message"]
+    assert strict_aws.refusals[-1].startswith("ecs-listener-propagation")
+    strict_aws.clock.sleep(LISTENER_PROPAGATION)
+    clients.ecs.create_service(
+        cluster="strict",
+        serviceName="svc",
+        taskDefinition=task_definition(clients),
+        desiredCount=1,
+        loadBalancers=[{"targetGroupArn": tg, "containerName": "app", "containerPort": 8080}],
+    )
+
+
+def test_a_service_right_after_its_listener_is_accepted_by_moto_alone(strict_aws: StrictAws) -> None:
+    clients = strict_aws.clients
+    tg = target_group(clients)
+    lb = load_balancer(clients, group(clients, "lb"))
+    forward = [{"Type": "forward", "TargetGroupArn": tg}]
+    clients.elbv2.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=forward)
+    strict_aws.off("ecs-listener-propagation")
+    service_with_group(strict_aws, group(clients, "tasks"), tg)
+
+
 def test_the_first_cluster_of_an_account_fails_once_for_the_service_linked_role(
     strict_aws: StrictAws,
 ) -> None:
@@ -209,12 +249,17 @@ def test_the_first_cluster_is_accepted_by_moto_alone(strict_aws: StrictAws) -> N
     assert strict_aws.clients.ecs.create_cluster(clusterName="first")["cluster"]["status"] == "ACTIVE"
 
 
-def test_a_new_role_cannot_be_assumed_for_some_seconds(strict_aws: StrictAws) -> None:
+def test_a_new_role_is_not_valid_for_ecs_for_some_seconds(strict_aws: StrictAws) -> None:
     clients = strict_aws.clients
     role = clients.iam.create_role(RoleName="fresh", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
-    with pytest.raises(ClientError) as caught:
-        task_definition(clients, role)
-    assert "unable to assume the role" in caught.value.response["Error"]["Message"]
+    errors = []
+    for _ in range(2):
+        with pytest.raises(ClientError) as caught:
+            task_definition(clients, role)
+        errors.append(caught.value.response["Error"])
+    # What AWS answers for a role made a moment ago: PassRole not yet allowed, then "Role is not valid".
+    assert errors[0]["Code"] == "AccessDeniedException" and "iam:PassRole" in errors[0]["Message"]
+    assert (errors[1]["Code"], errors[1]["Message"]) == ("ClientException", "Role is not valid")
     strict_aws.clock.sleep(IAM_PROPAGATION)
     assert task_definition(clients, role).endswith(":1")
 
@@ -356,3 +401,34 @@ def test_a_role_cannot_name_a_boundary_that_does_not_exist(strict_aws: StrictAws
     strict_aws.clients.iam.delete_policy(PolicyArn=boundary)
     strict_aws.off("iam-boundary-must-exist")
     create("r2")
+
+
+def plain_table(strict_aws: StrictAws, name: str) -> None:
+    strict_aws.clients.dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+def test_a_deleted_table_is_deleting_for_a_while_and_refuses_a_second_delete(strict_aws: StrictAws) -> None:
+    ddb = strict_aws.clients.dynamodb
+    plain_table(strict_aws, "t1")
+    assert ddb.delete_table(TableName="t1")["TableDescription"]["TableName"] == "t1"
+    assert ddb.describe_table(TableName="t1")["Table"]["TableStatus"] == "DELETING"
+    assert "t1" in ddb.list_tables()["TableNames"]
+    assert code_of(lambda: ddb.delete_table(TableName="t1")) == "ResourceInUseException"
+    spec = {"DeletionProtectionEnabled": True}
+    assert code_of(lambda: ddb.update_table(TableName="t1", **spec)) == "ResourceInUseException"
+    strict_aws.clock.sleep(TABLE_DELETING)
+    assert code_of(lambda: ddb.describe_table(TableName="t1")) == "ResourceNotFoundException"
+    assert "t1" not in ddb.list_tables()["TableNames"]
+
+
+def test_a_deleted_table_is_gone_at_once_on_moto_alone(strict_aws: StrictAws) -> None:
+    ddb = strict_aws.clients.dynamodb
+    strict_aws.off("dynamodb-delete-table-async")
+    plain_table(strict_aws, "t1")
+    ddb.delete_table(TableName="t1")
+    assert code_of(lambda: ddb.describe_table(TableName="t1")) == "ResourceNotFoundException"

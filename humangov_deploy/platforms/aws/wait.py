@@ -28,7 +28,15 @@ from humangov_deploy.waits import Deadline, Poll, Sleep, poll_until
 WaitMode = Literal["healthy", "stable", "none"]
 WAIT_MODES: tuple[str, ...] = ("healthy", "stable", "none")
 
-_ROLE_NOT_READY = re.compile(r"cannot be assumed|unable to assume", re.IGNORECASE)
+_ROLE_NOT_READY = re.compile(r"cannot be assumed|unable to assume|role is not valid", re.IGNORECASE)
+# RegisterTaskDefinition with a role made moments ago answers "ClientException: Role is not valid", or
+# AccessDenied on iam:PassRole, until IAM has propagated it ("Changes that I make are not always
+# immediately visible": https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html).
+_PASS_ROLE = re.compile(r"iam:PassRole", re.IGNORECASE)
+# CreateService right after CreateListener can still say the target group has no load balancer
+# (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html, Errors:
+# InvalidParameterException); terraform-provider-aws retries exactly this message.
+_TARGET_GROUP_NOT_ATTACHED = re.compile(r"does not have an associated load balancer", re.IGNORECASE)
 # ECS makes its service-linked role on the account's first CreateCluster and cannot use it at once:
 # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateCluster.html
 _SERVICE_LINKED_ROLE = re.compile(r"service[- ]linked role", re.IGNORECASE)
@@ -263,9 +271,33 @@ T = TypeVar("T")
 
 def role_not_ready(exc: AwsError) -> bool:
     """ECS rejecting a role IAM has created but not yet propagated (seconds after CreateRole)."""
+    if exc.code in ("AccessDeniedException", "AccessDenied"):
+        return bool(_PASS_ROLE.search(str(exc)))
     return exc.code in ("InvalidParameterException", "ClientException") and bool(
         _ROLE_NOT_READY.search(str(exc))
     )
+
+
+def listener_not_ready(exc: AwsError) -> bool:
+    """ECS not yet seeing the listener that was just made to forward to the target group."""
+    return exc.code == "InvalidParameterException" and bool(_TARGET_GROUP_NOT_ATTACHED.search(str(exc)))
+
+
+def _not_ready(exc: AwsError) -> tuple[str, str] | None:
+    """(what is awaited, the progress line) for an error that propagation explains, else None."""
+    if listener_not_ready(exc):
+        return (
+            "ECS to see the load balancer's new listener",
+            f"the target group's new listener is not yet seen by ECS ({exc.code})",
+        )
+    if not role_not_ready(exc):
+        return None
+    if _SERVICE_LINKED_ROLE.search(str(exc)):
+        return (
+            "ECS's new service-linked role to become usable",
+            f"ECS's service-linked role not yet usable (the account's first cluster, {exc.code})",
+        )
+    return ("a new IAM role to become usable by ECS", f"IAM role not yet usable by ECS ({exc.code})")
 
 
 def retry_iam_propagation(
@@ -278,24 +310,17 @@ def retry_iam_propagation(
     first_delay: float = 2.0,
     max_delay: float = 15.0,
 ) -> T:
-    """Run `call`, retrying only "role cannot be assumed" errors, with backoff, at most `attempts` times."""
+    """Run `call`, retrying only what propagation explains (a role not yet usable by ECS, a listener
+    ECS does not see yet), with backoff, at most `attempts` times."""
     delay = first_delay
     for attempt in range(1, attempts + 1):
         try:
             return call()
         except AwsError as exc:
-            if not role_not_ready(exc) or attempt == attempts:
+            reason = _not_ready(exc)
+            if reason is None or attempt == attempts:
                 raise
-            if _SERVICE_LINKED_ROLE.search(str(exc)):
-                what, line = (
-                    "ECS's new service-linked role to become usable",
-                    f"ECS's service-linked role not yet usable (the account's first cluster, {exc.code})",
-                )
-            else:
-                what, line = (
-                    "a new IAM role to become usable by ECS",
-                    f"IAM role not yet usable by ECS ({exc.code})",
-                )
+            what, line = reason
             if deadline.remaining() <= delay:
                 raise DeployTimeout(what, str(exc), "retry in a minute") from exc
             progress(f"{line}; retrying in {delay:.0f}s")
