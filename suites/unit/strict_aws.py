@@ -73,8 +73,9 @@ RULES: dict[str, Rule] = {
         "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using-service-linked-roles.html",
     ),
     "ecs-new-role-propagation": Rule(
-        f"a role is not yet valid for ECS for {IAM_PROPAGATION:.0f} s after CreateRole: RegisterTaskDefinition "
-        "naming it fails with ClientException (Role is not valid), or AccessDeniedException on iam:PassRole",
+        f"a role is not yet valid for ECS for {IAM_PROPAGATION:.0f} s after CreateRole: "
+        "RegisterTaskDefinition naming it fails with ClientException (Role is not valid), or "
+        "AccessDeniedException on iam:PassRole",
         "https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency",
     ),
     "ecs-listener-propagation": Rule(
@@ -597,7 +598,6 @@ class StrictAws:
             return listener
 
         return change
-
 
     def _update_continuous_backups(self, original: Callable[..., Any]) -> Callable[..., Any]:
         strict = self

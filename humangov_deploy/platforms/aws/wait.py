@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal, TypeVar
 
 from humangov_deploy.aws import ecs as ecs_api
@@ -51,7 +52,17 @@ _ACCESS_NOT_YET = re.compile(
 # https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency
 IAM_PROPAGATION_WINDOW = 180.0  # seconds after the wait started
 IAM_PROPAGATION_STOPS = 10  # task stops forgiven at most
-FATAL_STOP_CODES = frozenset({"TaskFailedToStart", "EssentialContainerExited"})
+FATAL_STOP_CODES = frozenset({"EssentialContainerExited"})
+# A task that fails to start (TaskFailedToStart, ResourceInitializationError) is retried by ECS, and the
+# deployment circuit breaker marks the deployment FAILED once enough have failed
+# (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html): such
+# stops are counted, and the wait fails on FAILED; this many stops fail it anyway (a service without the
+# breaker).
+START_FAILURE_LIMIT = 10
+_START_FAILURE = re.compile(r"ResourceInitializationError", re.IGNORECASE)
+# A Fargate vCPU quota met is a service event, not an error, and no retry helps until tasks stop or the
+# quota is raised (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html).
+_VCPU_LIMIT = re.compile(r"reached the limit on the number of vCPUs", re.IGNORECASE)
 BLOCKING_TARGET_STATES = frozenset({"initial", "unhealthy", "unavailable"})
 
 
@@ -95,6 +106,23 @@ def iam_propagation_stop(task: ecs_api.Task) -> bool:
     """A stop that a role or policy written moments ago explains (not yet assumable, access denied)."""
     text = task.why_stopped()
     return bool(_ROLE_NOT_READY.search(text) or _ACCESS_NOT_YET.search(text))
+
+
+def start_failure(task: ecs_api.Task) -> bool:
+    """A stop at start that ECS retries by itself (the circuit breaker judges a run of them)."""
+    return task.stop_code == "TaskFailedToStart" or bool(_START_FAILURE.search(task.why_stopped()))
+
+
+def _vcpu_limit_event(service: ecs_api.Service, since: datetime | None) -> str | None:
+    """The newest service event of this deployment saying the account's Fargate vCPU quota is met."""
+    for event in service.raw.get("events", []):
+        created = event.get("createdAt")
+        if since is not None and isinstance(created, datetime) and created < since:
+            break  # events are newest first: the rest are older than the deployment
+        message = str(event.get("message", ""))
+        if _VCPU_LIMIT.search(message):
+            return message
+    return None
 
 
 def _fatal_stop(task: ecs_api.Task) -> bool:
@@ -159,6 +187,7 @@ def wait_for_rollout(
     last_line: list[str] = []
     clock = deadline.clock
     grace = PropagationGrace(clock(), propagation_window, propagation_stops)
+    start_failures: dict[str, str] = {}  # task id -> why it failed to start
 
     def check() -> Poll[RolloutView]:
         view = RolloutView(service=names.service, deployment_id=deployment_id)
@@ -194,7 +223,17 @@ def wait_for_rollout(
                 " and was rolled back to the previous task definition" if view.deployments > 1 else ""
             )
             reason = ours.rollout_reason or view.last_event or "no reason given"
+            if start_failures:
+                reason += f" (last task that failed to start: {list(start_failures.values())[-1]})"
             return Poll(False, view, fatal=f"deployment {deployment_id} failed{rolled_back}: {reason}")
+        quota = _vcpu_limit_event(service, ours.created)
+        if quota is not None:
+            return Poll(
+                False,
+                view,
+                fatal=f"the account's Fargate vCPU quota is met: {quota} (raise 'Fargate On-Demand vCPU "
+                "resource count' in Service Quotas, or deploy fewer states at once)",
+            )
         for task in ecs_api.service_tasks(clients, names.cluster, names.service, desired_status="STOPPED"):
             if task.started_by != deployment_id or task.task_definition != task_definition_arn:
                 continue
@@ -208,9 +247,23 @@ def wait_for_rollout(
                     fatal=f"task {task.id} stopped: {task.why_stopped()} (still {grace.refusal(seen_at)}: "
                     "check the task and execution roles' policies)",
                 )
+            if start_failure(task):
+                start_failures.setdefault(task.id, task.why_stopped())
+                if len(start_failures) < START_FAILURE_LIMIT:
+                    continue
+                return Poll(
+                    False,
+                    view,
+                    fatal=f"{len(start_failures)} tasks failed to start; the last, {task.id}: "
+                    f"{task.why_stopped()}",
+                )
             if _fatal_stop(task):
                 return Poll(False, view, fatal=f"task {task.id} stopped: {task.why_stopped()}")
-        view.note = grace.note()
+        notes = [grace.note()] if grace.note() else []
+        if start_failures:
+            last = list(start_failures.values())[-1]
+            notes.append(f"{len(start_failures)} task(s) failed to start, ECS retries them (last: {last})")
+        view.note = "; ".join(notes)
         stable = (
             service.primary is ours
             and view.deployments == 1

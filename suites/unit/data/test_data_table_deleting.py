@@ -70,5 +70,7 @@ def test_a_second_delete_table_refused_while_deleting_counts_as_going(
     remove_table(clients, records, deadline=Deadline(TIMEOUT, strict_aws.clock), sleep=strict_aws.clock.sleep)
     assert status(strict_aws, records) is None
     assert calls == [records]  # refused with ResourceInUseException once, and not tried again
-    assert any(r.startswith("dynamodb-delete-table-async: ResourceInUseException") for r in strict_aws.refusals)
+    assert any(
+        r.startswith("dynamodb-delete-table-async: ResourceInUseException") for r in strict_aws.refusals
+    )
     assert strict_aws.clock() - started <= TABLE_DELETING + 10
