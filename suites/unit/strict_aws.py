@@ -135,6 +135,16 @@ RULES: dict[str, Rule] = {
     ),
 }
 
+# What AWS accepts but leaves a state unreachable for a while: recorded in `StrictAws.hazards` (a test
+# asserts there are none), never refused.
+HAZARDS: dict[str, Rule] = {
+    "elb-redirect-to-closed-port": Rule(
+        "a load balancer's security group stops allowing a port while one of its listeners still redirects "
+        "clients to it: every redirected request times out until the listener changes",
+        "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-update-security-groups.html",
+    ),
+}
+
 S3_SETTINGS = (
     "put_bucket_versioning",
     "put_bucket_policy",
@@ -172,6 +182,7 @@ class StrictAws:
     tables_deleting: dict[str, float] = field(default_factory=dict)  # table name -> gone from
     listeners_born: dict[str, float] = field(default_factory=dict)  # target group ARN -> forwarded to since
     refusals: list[str] = field(default_factory=list)  # "rule: message", what the rules refused
+    hazards: list[str] = field(default_factory=list)  # "hazard: what", what AWS accepted but hurts
 
     @property
     def clients(self) -> AwsClients:
@@ -211,6 +222,7 @@ class StrictAws:
             monkeypatch.setattr(cls, name, make(getattr(cls, name)))
 
         wrap(SecurityGroupBackend, "delete_security_group", self._delete_security_group)
+        wrap(SecurityGroupBackend, "revoke_security_group_ingress", self._revoke_ingress)
         wrap(ELBv2Backend, "create_load_balancer", self._record_birth)
         wrap(ELBv2Backend, "create_target_group", self._record_birth)
         wrap(ELBv2Backend, "delete_load_balancer", self._delete_load_balancer)
@@ -343,6 +355,29 @@ class StrictAws:
                     "DependencyViolation",
                     f"resource {group_id} has a dependent object (a task's network interface)",
                 )
+
+    def _revoke_ingress(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        strict = self
+
+        def revoke(backend: Any, *args: Any, **kwargs: Any) -> Any:
+            arguments = _args(original, backend, args, kwargs)
+            group = backend.get_security_group_by_name_or_id(arguments["group_name_or_id"], None)
+            low, high = int(arguments.get("from_port") or -1), int(arguments.get("to_port") or -1)
+            for lb in _elbv2().load_balancers.values():
+                if group is None or group.id not in (lb.security_groups or []):
+                    continue
+                for listener in lb.listeners.values():
+                    for action in listener.default_actions:
+                        redirect = action.data.get("RedirectConfig") or {}
+                        port = str(redirect.get("Port", ""))
+                        if port.isdigit() and low <= int(port) <= high:
+                            strict.hazards.append(
+                                f"elb-redirect-to-closed-port: {group.id} closes {port} while the "
+                                f"listener on {listener.port} redirects there"
+                            )
+            return original(backend, *args, **kwargs)
+
+        return revoke
 
     # --- ELBv2 -------------------------------------------------------------------------------------------
 

@@ -432,3 +432,20 @@ def test_a_deleted_table_is_gone_at_once_on_moto_alone(strict_aws: StrictAws) ->
     plain_table(strict_aws, "t1")
     ddb.delete_table(TableName="t1")
     assert code_of(lambda: ddb.describe_table(TableName="t1")) == "ResourceNotFoundException"
+
+
+def test_closing_a_port_a_listener_still_redirects_to_is_recorded_as_a_hazard(strict_aws: StrictAws) -> None:
+    clients = strict_aws.clients
+    sg = group(clients, "lb")
+    https = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+    clients.ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[https])
+    lb = load_balancer(clients, sg)
+    redirect = {"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}
+    clients.elbv2.create_listener(
+        LoadBalancerArn=lb,
+        Protocol="HTTP",
+        Port=80,
+        DefaultActions=[{"Type": "redirect", "RedirectConfig": redirect}],
+    )
+    clients.ec2.revoke_security_group_ingress(GroupId=sg, IpPermissions=[https])  # AWS accepts it
+    assert len(strict_aws.hazards) == 1 and strict_aws.hazards[0].startswith("elb-redirect-to-closed-port")

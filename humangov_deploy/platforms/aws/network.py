@@ -38,7 +38,9 @@ def ensure_security_groups(
         tags=tags,
     )
     ec2_api.allow_ingress(clients, lb_sg, ec2_api.tcp_from_cidr(spec.LISTENER_PORT, "0.0.0.0/0", "HTTP"))
-    ensure_https_ingress(clients, lb_sg, https)
+    if https:
+        # Opened before the HTTPS listener exists; closed only after the listeners (`close_https_ingress`).
+        ensure_https_ingress(clients, lb_sg, True)
     ec2_api.allow_ingress(
         clients, task_sg, ec2_api.tcp_from_group(spec.NGINX_PORT, lb_sg.id, "from the load balancer")
     )
@@ -46,6 +48,13 @@ def ensure_security_groups(
     ec2_api.revoke_open_egress(clients, lb_sg)
     ec2_api.allow_egress(clients, lb_sg, ec2_api.tcp_from_group(spec.NGINX_PORT, task_sg.id, "to the tasks"))
     return lb_sg, task_sg
+
+
+def close_https_ingress(clients: AwsClients, lb_sg: ec2_api.SecurityGroup) -> None:
+    """443 closed once no listener redirects there any more: closed first, every client that HTTP:80
+    still redirects would time out on 443 until the listener changed (the load balancer's group must allow
+    its listeners' ports: https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-update-security-groups.html)."""
+    ensure_https_ingress(clients, lb_sg, False)
 
 
 def ensure_load_balancer(

@@ -40,7 +40,11 @@ from humangov_deploy.platforms.aws.data import (
     check_images,
     data_provider,
 )
-from humangov_deploy.platforms.aws.network import ensure_load_balancer, ensure_security_groups
+from humangov_deploy.platforms.aws.network import (
+    close_https_ingress,
+    ensure_load_balancer,
+    ensure_security_groups,
+)
 from humangov_deploy.platforms.aws.options import AwsOptions
 from humangov_deploy.platforms.aws.records import SsmRecordStore
 from humangov_deploy.platforms.aws.status import DeployedStack, stack_status
@@ -126,6 +130,8 @@ class AwsPlatform:
         lb, tg = ensure_load_balancer(
             clients, names, vpc_id, [s.id for s in subnets], lb_sg.id, tags, progress, options.certificate_arn
         )
+        if not https:
+            close_https_ingress(clients, lb_sg)  # after HTTP:80 stopped redirecting to it
 
         cluster = ecs_api.find_cluster(clients, names.cluster)
         if cluster is None:
