@@ -37,6 +37,7 @@ TASK_ENI_LINGER = 60.0  # a deleted service's stopped tasks' interfaces keep the
 IAM_PROPAGATION = 10.0  # a new role cannot be assumed (by ECS) this long after CreateRole
 TAGGING_LAG = 60.0  # the tagging API shows a new resource this long after it was made
 TABLE_DELETING = 30.0  # a deleted table stays DELETING (still described) this long
+READ_LAG = 2.0  # a resource just made is missing from reads that name it this long (eventual consistency)
 LISTENER_PROPAGATION = 5.0  # ECS sees a new listener's target group as attached this long after
 ECS_SERVICE_LINKED_ROLE = "AWSServiceRoleForECS"
 
@@ -83,6 +84,28 @@ RULES: dict[str, Rule] = {
         "target group, CreateService with it still fails with InvalidParameterException (the target group "
         "does not have an associated load balancer)",
         "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html",
+    ),
+    "ec2-read-after-create": Rule(
+        f"for {READ_LAG:.0f} s after CreateSecurityGroup, DescribeSecurityGroups does not show the group "
+        "(InvalidGroup.NotFound when named by id) and rule changes on it fail with InvalidGroup.NotFound",
+        "https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html",
+    ),
+    "iam-read-after-create": Rule(
+        f"for {READ_LAG:.0f} s after CreateRole, GetRole answers NoSuchEntity",
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency",
+    ),
+    "elbv2-read-after-create": Rule(
+        f"for {READ_LAG:.0f} s after CreateLoadBalancer/CreateTargetGroup, a describe naming it answers "
+        "LoadBalancerNotFound/TargetGroupNotFound, and a listing leaves it out",
+        "https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeLoadBalancers.html",
+    ),
+    "logs-read-after-create": Rule(
+        f"for {READ_LAG:.0f} s after CreateLogGroup, DescribeLogGroups leaves it out",
+        "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogGroup.html",
+    ),
+    "ssm-read-after-create": Rule(
+        f"for {READ_LAG:.0f} s after PutParameter makes a parameter, GetParameter answers ParameterNotFound",
+        "https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParameter.html",
     ),
     "dynamodb-delete-table-async": Rule(
         f"DeleteTable only starts the deletion: the table is DELETING for {TABLE_DELETING:.0f} s here "
@@ -183,6 +206,7 @@ class StrictAws:
     listeners_born: dict[str, float] = field(default_factory=dict)  # target group ARN -> forwarded to since
     refusals: list[str] = field(default_factory=list)  # "rule: message", what the rules refused
     hazards: list[str] = field(default_factory=list)  # "hazard: what", what AWS accepted but hurts
+    made: dict[tuple[str, str], float] = field(default_factory=dict)  # (service, id or name) -> when
 
     @property
     def clients(self) -> AwsClients:
@@ -249,8 +273,135 @@ class StrictAws:
         for setting in S3_SETTINGS:
             wrap(S3Backend, setting, self._bucket_setting)
         wrap(ResourceGroupsTaggingAPIBackend, "get_resources", self._get_resources)
+        self._install_read_lag(monkeypatch)
         # botocore's waiters and anything else that sleeps advance the strict clock instead of waiting.
         monkeypatch.setattr(time, "sleep", self.clock.sleep)
+
+    # --- read after create (eventual consistency of EC2, IAM, ELB, Logs, SSM) --------------------------
+
+    def young(self, service: str, key: str) -> bool:
+        made = self.made.get((service, key))
+        return self.on(f"{service}-read-after-create") and made is not None and self.clock() < made + READ_LAG
+
+    def _install_read_lag(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from moto.ec2.models.security_groups import SecurityGroupBackend
+        from moto.ec2.responses.security_groups import SecurityGroups
+        from moto.elbv2.responses import ELBV2Response
+        from moto.iam.responses import IamResponse
+        from moto.logs.models import LogsBackend
+        from moto.logs.responses import LogsResponse
+        from moto.ssm.models import SimpleSystemManagerBackend
+        from moto.ssm.responses import SimpleSystemManagerResponse
+
+        strict = self
+
+        def births(cls: type, name: str, service: str, key: Callable[[Any, dict[str, Any]], str]) -> None:
+            original = getattr(cls, name)
+
+            def create(backend: Any, *args: Any, **kwargs: Any) -> Any:
+                arguments = _args(original, backend, args, kwargs)
+                made = original(backend, *args, **kwargs)
+                strict.made.setdefault((service, key(made, arguments)), strict.clock())
+                return made
+
+            monkeypatch.setattr(cls, name, create)
+
+        births(SecurityGroupBackend, "create_security_group", "ec2", lambda made, _a: made.id)
+        births(LogsBackend, "create_log_group", "logs", lambda _m, a: a["log_group_name"])
+        births(SimpleSystemManagerBackend, "put_parameter", "ssm", lambda _m, a: a["name"])
+
+        def api(cls: type, name: str, check: Callable[[Any, Any], Any]) -> None:
+            original = getattr(cls, name)
+
+            def handler(response: Any) -> Any:
+                return check(response, lambda: original(response))
+
+            monkeypatch.setattr(cls, name, handler)
+
+        def missing_group(group_id: str) -> ServiceException:
+            return strict.refuse(
+                "ec2-read-after-create",
+                "InvalidGroup.NotFound",
+                f"The security group '{group_id}' does not exist",
+            )
+
+        def describe_groups(response: Any, call: Callable[[], Any]) -> Any:
+            for group_id in response._get_param("GroupIds", []):
+                if strict.young("ec2", group_id):
+                    raise missing_group(group_id)
+            result = call()
+            groups = result.result["SecurityGroups"]
+            groups[:] = [g for g in groups if not strict.young("ec2", g.id)]
+            return result
+
+        def change_rules(response: Any, call: Callable[[], Any]) -> Any:
+            group_id = response._get_param("GroupId")
+            if group_id and strict.young("ec2", group_id):
+                raise missing_group(group_id)
+            return call()
+
+        api(SecurityGroups, "describe_security_groups", describe_groups)
+        for name in (
+            "authorize_security_group_ingress",
+            "authorize_security_group_egress",
+            "revoke_security_group_ingress",
+            "revoke_security_group_egress",
+        ):
+            api(SecurityGroups, name, change_rules)
+
+        def get_role(response: Any, call: Callable[[], Any]) -> Any:
+            name = response._get_param("RoleName")
+            if strict.young("iam", name):
+                raise strict.refuse(
+                    "iam-read-after-create", "NoSuchEntity", f"The role with name {name} cannot be found."
+                )
+            return call()
+
+        api(IamResponse, "get_role", get_role)
+
+        def elb_describe(key: str, code: str, what: str) -> Callable[[Any, Callable[[], Any]], Any]:
+            def describe(response: Any, call: Callable[[], Any]) -> Any:
+                named = response._get_param("Names", []) or response._get_param(f"{key}Arns", [])
+                result = call()
+                items = result.result[f"{key}s"]
+                fresh = [i for i in items if strict.young("elbv2", i.arn)]
+                if fresh and named:
+                    raise strict.refuse("elbv2-read-after-create", code, f"One or more {what} not found")
+                items[:] = [i for i in items if i not in fresh]
+                return result
+
+            return describe
+
+        api(
+            ELBV2Response,
+            "describe_load_balancers",
+            elb_describe("LoadBalancer", "LoadBalancerNotFound", "load balancers"),
+        )
+        api(
+            ELBV2Response,
+            "describe_target_groups",
+            elb_describe("TargetGroup", "TargetGroupNotFound", "target groups"),
+        )
+
+        def describe_log_groups(response: Any, call: Callable[[], Any]) -> Any:
+            answer = json.loads(call())
+            answer["logGroups"] = [
+                g for g in answer["logGroups"] if not strict.young("logs", g["logGroupName"])
+            ]
+            return json.dumps(answer)
+
+        api(LogsResponse, "describe_log_groups", describe_log_groups)
+
+        def get_parameter(response: Any, call: Callable[[], Any]) -> Any:
+            name = response._get_param("Name")
+            if strict.young("ssm", name):
+                from moto.ssm.exceptions import ParameterNotFound
+
+                strict.refusals.append(f"ssm-read-after-create: ParameterNotFound: {name}")
+                raise ParameterNotFound(f"Parameter {name} not found.")
+            return call()
+
+        api(SimpleSystemManagerResponse, "get_parameter", get_parameter)
 
     # --- births (what the tagging lag and IAM propagation are measured from) -----------------------------
 
@@ -262,6 +413,9 @@ class StrictAws:
             arn = getattr(made, "arn", None) or getattr(made, "table_arn", None)
             if arn:
                 strict.born[str(arn)] = strict.clock()
+                strict.made.setdefault((type(backend).__module__.split(".")[1], str(arn)), strict.clock())
+            if type(backend).__module__.startswith("moto.iam"):
+                strict.made.setdefault(("iam", made.name), strict.clock())
             return made
 
         return record

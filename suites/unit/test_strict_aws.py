@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from strict_aws import (
     ELB_ENI_LINGER,
     IAM_PROPAGATION,
     LISTENER_PROPAGATION,
+    READ_LAG,
     RULES,
     TABLE_DELETING,
     TAGGING_LAG,
@@ -48,8 +50,11 @@ def vpc_and_subnets(clients: AwsClients) -> tuple[str, list[str]]:
 
 
 def group(clients: AwsClients, name: str) -> str:
+    """A group, usable: the strict layer's read-after-create lag has passed (time.sleep is its clock)."""
     vpc, _ = vpc_and_subnets(clients)
-    return str(clients.ec2.create_security_group(GroupName=name, Description=name, VpcId=vpc)["GroupId"])
+    made = str(clients.ec2.create_security_group(GroupName=name, Description=name, VpcId=vpc)["GroupId"])
+    time.sleep(READ_LAG)
+    return made
 
 
 def group_ids(clients: AwsClients) -> set[str]:
@@ -449,3 +454,46 @@ def test_closing_a_port_a_listener_still_redirects_to_is_recorded_as_a_hazard(st
     )
     clients.ec2.revoke_security_group_ingress(GroupId=sg, IpPermissions=[https])  # AWS accepts it
     assert len(strict_aws.hazards) == 1 and strict_aws.hazards[0].startswith("elb-redirect-to-closed-port")
+
+
+def test_reads_right_after_a_create_miss_the_new_resource_for_a_moment(strict_aws: StrictAws) -> None:
+    clients = strict_aws.clients
+    vpc, subnets = vpc_and_subnets(clients)
+    sg = clients.ec2.create_security_group(GroupName="fresh", Description="d", VpcId=vpc)["GroupId"]
+    by_name = [{"Name": "group-name", "Values": ["fresh"]}]
+    assert clients.ec2.describe_security_groups(Filters=by_name)["SecurityGroups"] == []
+    assert code_of(lambda: clients.ec2.describe_security_groups(GroupIds=[sg])) == "InvalidGroup.NotFound"
+    https = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+    ingress = lambda: clients.ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[https])  # noqa: E731
+    assert code_of(ingress) == "InvalidGroup.NotFound"
+    clients.iam.create_role(RoleName="fresh", AssumeRolePolicyDocument=TRUST)
+    assert code_of(lambda: clients.iam.get_role(RoleName="fresh")) == "NoSuchEntity"
+    clients.logs.create_log_group(logGroupName="/fresh")
+    assert clients.logs.describe_log_groups(logGroupNamePrefix="/fresh")["logGroups"] == []
+    clients.ssm.put_parameter(Name="/fresh/p", Value="v", Type="SecureString")
+    assert code_of(lambda: clients.ssm.get_parameter(Name="/fresh/p")) == "ParameterNotFound"
+    clients.elbv2.create_load_balancer(Name="fresh-lb", Subnets=subnets)
+    assert (
+        code_of(lambda: clients.elbv2.describe_load_balancers(Names=["fresh-lb"])) == "LoadBalancerNotFound"
+    )
+    clients.elbv2.create_target_group(Name="fresh-tg", Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip")
+    assert code_of(lambda: clients.elbv2.describe_target_groups(Names=["fresh-tg"])) == "TargetGroupNotFound"
+
+    strict_aws.clock.sleep(READ_LAG)  # consistent again
+    assert [
+        g["GroupId"] for g in clients.ec2.describe_security_groups(Filters=by_name)["SecurityGroups"]
+    ] == [sg]
+    ingress()
+    assert clients.iam.get_role(RoleName="fresh")["Role"]["RoleName"] == "fresh"
+    assert len(clients.logs.describe_log_groups(logGroupNamePrefix="/fresh")["logGroups"]) == 1
+    assert clients.ssm.get_parameter(Name="/fresh/p")["Parameter"]["Name"] == "/fresh/p"
+    assert clients.elbv2.describe_load_balancers(Names=["fresh-lb"])["LoadBalancers"]
+    assert clients.elbv2.describe_target_groups(Names=["fresh-tg"])["TargetGroups"]
+
+
+def test_reads_right_after_a_create_are_consistent_on_moto_alone(strict_aws: StrictAws) -> None:
+    clients = strict_aws.clients
+    strict_aws.off(*(rule for rule in RULES if rule.endswith("-read-after-create")))
+    clients.iam.create_role(RoleName="fresh", AssumeRolePolicyDocument=TRUST)
+    assert clients.iam.get_role(RoleName="fresh")["Role"]["RoleName"] == "fresh"
+    assert group(clients, "fresh") in group_ids(clients)
