@@ -59,7 +59,7 @@ DEFAULT_BACKOFF: tuple[float, ...] = (5.0, 15.0)  # seconds before the 2nd and 3
 PROTECTION_ARGUMENTS = ("deletion_protection_enabled", "deletion_protection", "force_destroy")
 _RESOURCE_BLOCK = re.compile(r'^resource\s+"([^"]+)"\s+"([^"]+)"\s*\{', re.MULTILINE)
 _MODULE_SOURCE = re.compile(r'^\s*source\s*=\s*"(\.{1,2}/[^"]+)"', re.MULTILINE)
-_ADDRESS = re.compile(r'(?:^|\.)([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)(?:\[[^\]]*\])?$')
+_ADDRESS = re.compile(r"(?:^|\.)([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)(?:\[[^\]]*\])?$")
 
 Runner = Callable[..., "subprocess.CompletedProcess[str]"]
 Progress = Callable[[str], None]

@@ -111,13 +111,18 @@ class AwsPlatform:
         clients, options = self.clients, self.options
         tags = stack_tags(names.state, self.run_id, self.now())
         account = self.account()
-        secret = self._secret(names, tags, progress)
+        secret = self._secret(names, account, tags, progress)
         provider = self.data_provider(options.data)
         progress(f"data: {provider.kind}")
         data = provider.ensure(names.state, run_id=self.run_id, progress=progress, deadline=deadline)
 
         log_group = logs_api.ensure_log_group(
-            clients, names.log_group, retention_days=options.log_retention_days, tags=tags
+            clients,
+            names.log_group,
+            retention_days=options.log_retention_days,
+            tags=tags,
+            account=account.id,
+            partition=account.partition,
         )
         task_role, execution_role = self._roles(names, account, data, log_group.arn, secret.arn, images, tags)
         progress(f"roles {task_role.name}, {execution_role.name}")
@@ -126,7 +131,7 @@ class AwsPlatform:
         subnets = ec2_api.default_subnets(clients, vpc_id)
         progress(f"default VPC {vpc_id}, subnets in {', '.join(s.az for s in subnets)}")
         https = options.certificate_arn is not None
-        lb_sg, task_sg = ensure_security_groups(clients, names, vpc_id, tags, https=https)
+        lb_sg, task_sg = ensure_security_groups(clients, names, vpc_id, tags, https=https, sleep=self.sleep)
         lb, tg = ensure_load_balancer(
             clients, names, vpc_id, [s.id for s in subnets], lb_sg.id, tags, progress, options.certificate_arn
         )
@@ -166,6 +171,7 @@ class AwsPlatform:
             data=data,
             cluster_arn=cluster.arn,
             target_group=tg,
+            load_balancer=lb,
             lb_security_group=lb_sg.id,
             task_security_group=task_sg.id,
             task_role_arn=task_role.arn,
@@ -176,7 +182,9 @@ class AwsPlatform:
         )
         return stack_status(clients, names, self.name, known=known)
 
-    def _secret(self, names: StackNames, tags: dict[str, str], progress: Progress) -> ssm_api.Parameter:
+    def _secret(
+        self, names: StackNames, account: spec.Account, tags: dict[str, str], progress: Progress
+    ) -> ssm_api.Parameter:
         # First step of a deploy: its tag records how the data is made, so a destroy after a deploy that
         # died half-way still removes the data the right way.
         kind = self.options.data
@@ -185,6 +193,8 @@ class AwsPlatform:
             names.secret_parameter,
             tags={**tags, TAG_DATA: kind},
             description=f"SECRET_KEY of HumanGov {names.state} (sessions and CSRF tokens)",
+            account=account.id,
+            partition=account.partition,
         )
         if secret.tags.get(TAG_DATA) != kind:
             ssm_api.add_tags(self.clients, names.secret_parameter, {TAG_DATA: kind})
@@ -213,6 +223,7 @@ class AwsPlatform:
                 path=IAM_PATH,
                 tags=tags,
                 permissions_boundary=boundary,
+                sleep=self.sleep,
             )
             iam_api.ensure_inline_policy(
                 self.clients, names.task_role, names.task_policy, spec.task_role_policy(data)
@@ -225,6 +236,7 @@ class AwsPlatform:
                 path=IAM_PATH,
                 tags=tags,
                 permissions_boundary=boundary,
+                sleep=self.sleep,
             )
         except AwsError as exc:
             # AWS refuses a boundary that does not exist (NoSuchEntity): an account without the bootstrap.
