@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -191,6 +192,52 @@ def _args(method: Callable[..., Any], backend: Any, args: tuple[Any, ...], kwarg
     return bound.arguments
 
 
+# The schedule explorer's throttling answers, per service (what each API documents; botocore's standard
+# retry mode retries every one of them: https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html).
+THROTTLING = {
+    "ec2": "RequestLimitExceeded",  # https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html
+    "ecs": "ThrottlingException",
+    "elbv2": "Throttling",
+    "iam": "Throttling",
+    "logs": "ThrottlingException",
+    "ssm": "ThrottlingException",
+    "dynamodb": "ThrottlingException",
+}
+
+
+class Schedule:
+    """A seeded draw of AWS's documented transient behaviours, applied at random points of a whole cycle.
+
+    Every timing rule lasts a drawn multiple (0.1 to 2.5) of its fixed figure, drawn once per resource;
+    about one call in 30 of the services in THROTTLING answers their throttling error (never the same
+    operation twice in a row: a burst the SDK's retry absorbs). The draws depend only on the seed and the
+    order of the calls, so a seed replays the same schedule.
+    """
+
+    def __init__(self, seed: int, throttle_rate: float = 1 / 30) -> None:
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.throttle_rate = throttle_rate
+        self.spans: dict[tuple[float, str], float] = {}
+        self.last_throttled: tuple[str, str] | None = None
+        self.throttled: list[str] = []
+
+    def span(self, base: float, key: str) -> float:
+        if (base, key) not in self.spans:
+            self.spans[(base, key)] = base * self.rng.uniform(0.1, 2.5)
+        return self.spans[(base, key)]
+
+    def throttles(self, service: str, action: str) -> bool:
+        if service not in THROTTLING or self.last_throttled == (service, action):
+            self.last_throttled = None
+            return False
+        if self.rng.random() < self.throttle_rate:
+            self.last_throttled = (service, action)
+            self.throttled.append(f"{service}.{action}")
+            return True
+        return False
+
+
 @dataclass
 class StrictAws:
     """moto with the rules on; `off(rule)` lets one through (to show what moto alone would accept)."""
@@ -207,10 +254,20 @@ class StrictAws:
     refusals: list[str] = field(default_factory=list)  # "rule: message", what the rules refused
     hazards: list[str] = field(default_factory=list)  # "hazard: what", what AWS accepted but hurts
     made: dict[tuple[str, str], float] = field(default_factory=dict)  # (service, id or name) -> when
+    schedule: Schedule | None = None  # the schedule explorer's draws (`explore(seed)`), else fixed timings
 
     @property
     def clients(self) -> AwsClients:
         return AwsClients(region=REGION)
+
+    def explore(self, seed: int) -> Schedule:
+        """Turn on the schedule explorer: timings drawn per resource, transient throttling (see Schedule)."""
+        self.schedule = Schedule(seed)
+        return self.schedule
+
+    def span(self, base: float, key: str) -> float:
+        """How long a timing rule lasts for this resource: `base`, or the explorer's draw for it."""
+        return base if self.schedule is None else self.schedule.span(base, key)
 
     def on(self, rule: str) -> bool:
         return rule in self.enabled
@@ -274,14 +331,38 @@ class StrictAws:
             wrap(S3Backend, setting, self._bucket_setting)
         wrap(ResourceGroupsTaggingAPIBackend, "get_resources", self._get_resources)
         self._install_read_lag(monkeypatch)
+        self._install_throttling(monkeypatch)
         # botocore's waiters and anything else that sleeps advance the strict clock instead of waiting.
         monkeypatch.setattr(time, "sleep", self.clock.sleep)
+
+    def _install_throttling(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from moto.core.responses import BaseResponse
+        from moto.core.utils import camelcase_to_underscores
+
+        strict, original = self, BaseResponse.call_action
+
+        def call_action(response: Any) -> Any:
+            service = type(response).__module__.split(".")[1]
+            action = camelcase_to_underscores(response._get_action())
+            if strict.schedule is not None and strict.schedule.throttles(service, action):
+
+                def throttled() -> Any:
+                    raise _refuse(service, THROTTLING[service], "Rate exceeded")
+
+                setattr(response, action, throttled)  # this request only: an instance attribute
+            return original(response)
+
+        monkeypatch.setattr(BaseResponse, "call_action", call_action)
 
     # --- read after create (eventual consistency of EC2, IAM, ELB, Logs, SSM) --------------------------
 
     def young(self, service: str, key: str) -> bool:
         made = self.made.get((service, key))
-        return self.on(f"{service}-read-after-create") and made is not None and self.clock() < made + READ_LAG
+        return (
+            self.on(f"{service}-read-after-create")
+            and made is not None
+            and self.clock() < made + self.span(READ_LAG, f"{service}:{key}")
+        )
 
     def _install_read_lag(self, monkeypatch: pytest.MonkeyPatch) -> None:
         from moto.ec2.models.security_groups import SecurityGroupBackend
@@ -542,7 +623,9 @@ class StrictAws:
             lb = backend.load_balancers.get(arn)
             if lb is not None:
                 for group_id in lb.security_groups or []:
-                    strict.lb_groups_released[group_id] = strict.clock() + ELB_ENI_LINGER
+                    strict.lb_groups_released[group_id] = strict.clock() + strict.span(
+                        ELB_ENI_LINGER, group_id
+                    )
             return original(backend, arn)
 
         return delete
@@ -615,7 +698,11 @@ class StrictAws:
                 )
             since = self.listeners_born.get(arn or "")
             rule = "ecs-listener-propagation"
-            if self.on(rule) and since is not None and self.clock() < since + LISTENER_PROPAGATION:
+            if (
+                self.on(rule)
+                and since is not None
+                and self.clock() < since + self.span(LISTENER_PROPAGATION, arn or "")
+            ):
                 raise self.refuse(
                     rule,
                     "InvalidParameterException",
@@ -650,7 +737,7 @@ class StrictAws:
 
         def delete(backend: Any, *args: Any, **kwargs: Any) -> Any:
             service = original(backend, *args, **kwargs)
-            release = strict.clock() + TASK_ENI_LINGER
+            release = strict.clock() + strict.span(TASK_ENI_LINGER, service.arn)
             for group_id in _service_groups(service):
                 strict.task_groups_released[group_id] = release
             if strict.on("ecs-deleted-service-drains"):
@@ -680,7 +767,11 @@ class StrictAws:
             rule = "ecs-new-role-propagation"
             for role_arn in (arguments.get("task_role_arn"), arguments.get("execution_role_arn")):
                 born = strict.born.get(role_arn or "")
-                if strict.on(rule) and born is not None and strict.clock() < born + IAM_PROPAGATION:
+                if (
+                    strict.on(rule)
+                    and born is not None
+                    and strict.clock() < born + strict.span(IAM_PROPAGATION, role_arn or "")
+                ):
                     # ECS answers either, depending on which of its checks meets the new role first.
                     if strict.first_attempt(rule, f"pass:{role_arn}"):
                         raise strict.refuse(
@@ -738,7 +829,7 @@ class StrictAws:
             table = backend.get_table(name)
             if table.deletion_protection_enabled:
                 return original(backend, name)  # moto refuses it (DeletionProtectedException)
-            strict.tables_deleting[table.name] = strict.clock() + TABLE_DELETING
+            strict.tables_deleting[table.name] = strict.clock() + strict.span(TABLE_DELETING, table.name)
             table.strict_deleting = True
             return table
 
