@@ -17,6 +17,7 @@ import inspect
 import json
 import random
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -107,6 +108,16 @@ RULES: dict[str, Rule] = {
     "ssm-read-after-create": Rule(
         f"for {READ_LAG:.0f} s after PutParameter makes a parameter, GetParameter answers ParameterNotFound",
         "https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParameter.html",
+    ),
+    "ecs-task-start-retried": Rule(
+        "a new deployment's first task fails to start (stopCode TaskFailedToStart, "
+        "ResourceInitializationError) and ECS starts another: the service still reaches its count",
+        "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stopped-task-error-codes.html",
+    ),
+    "ecs-fargate-vcpu-quota": Rule(
+        "with `StrictAws.vcpu_quota` set, a deployment that would run more Fargate vCPUs than the quota "
+        "places no task: it stays IN_PROGRESS and the service's events say it reached the vCPU limit",
+        "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html",
     ),
     "dynamodb-delete-table-async": Rule(
         f"DeleteTable only starts the deletion: the table is DELETING for {TABLE_DELETING:.0f} s here "
@@ -255,6 +266,7 @@ class StrictAws:
     hazards: list[str] = field(default_factory=list)  # "hazard: what", what AWS accepted but hurts
     made: dict[tuple[str, str], float] = field(default_factory=dict)  # (service, id or name) -> when
     schedule: Schedule | None = None  # the schedule explorer's draws (`explore(seed)`), else fixed timings
+    vcpu_quota: float | None = None  # Fargate On-Demand vCPUs of the account (None: not modelled)
 
     @property
     def clients(self) -> AwsClients:
@@ -350,6 +362,10 @@ class StrictAws:
                     raise _refuse(service, THROTTLING[service], "Rate exceeded")
 
                 setattr(response, action, throttled)  # this request only: an instance attribute
+                with warnings.catch_warnings():
+                    # moto's models of some services (IAM) list no throttling error shape; AWS sends it.
+                    warnings.simplefilter("ignore", UserWarning)
+                    return original(response)
             return original(response)
 
         monkeypatch.setattr(BaseResponse, "call_action", call_action)
@@ -718,6 +734,7 @@ class StrictAws:
             strict._check_target_groups(arguments.get("load_balancers"))
             made = original(backend, *args, **kwargs)
             strict.born[made.arn] = strict.clock()
+            strict._new_deployment(backend, made)
             return made
 
         return create
@@ -728,9 +745,78 @@ class StrictAws:
         def update(backend: Any, service_properties: dict[str, Any]) -> Any:
             strict._check_cluster_active(backend, service_properties.get("cluster", "default"))
             strict._check_target_groups(service_properties.get("load_balancers"))
-            return original(backend, service_properties)
+            rolls = service_properties.get("task_definition") is not None
+            service = original(backend, service_properties)
+            if rolls:
+                strict._new_deployment(backend, service)
+            return service
 
         return update
+
+    def _new_deployment(self, backend: Any, service: Any) -> None:
+        """What ECS does with a new deployment that moto completes at once: a task that fails to start,
+        and no task at all past the account's vCPU quota."""
+        if not service.deployments:
+            return
+        deployment = service.deployments[0]
+        if self.on("ecs-fargate-vcpu-quota") and self.vcpu_quota is not None:
+            wanted = sum(
+                _vcpus(backend, other) * other.desired_count
+                for other in backend.services.values()
+                if other.status == "ACTIVE"
+            )
+            if wanted > self.vcpu_quota:
+                deployment.update(rolloutState="IN_PROGRESS", runningCount=0, pendingCount=0)
+                service.running_count = 0
+                message = (
+                    f"(service {service.name}) was unable to place a task. Reason: You've reached the limit "
+                    "on the number of vCPUs you can run concurrently."
+                )
+                service.events.insert(
+                    0,
+                    {
+                        "id": f"strict-{len(self.refusals)}",
+                        "createdAt": deployment["createdAt"],
+                        "message": message,
+                    },
+                )
+                self.refusals.append(f"ecs-fargate-vcpu-quota: {message}")
+                return
+        if not self.on("ecs-task-start-retried") or not service.network_configuration:
+            return
+        failures = 1 if self.schedule is None else self.schedule.rng.randint(0, 2)
+        for _ in range(failures):
+            self._stopped_at_start(backend, service, str(deployment["id"]))
+
+    def _stopped_at_start(self, backend: Any, service: Any, deployment_id: str) -> None:
+        from moto.ec2.models import ec2_backends
+        from moto.ecs.models import Task
+
+        cluster = backend.clusters[service.cluster_name]
+        task = Task(
+            cluster,
+            backend.describe_task_definition(service.task_definition),
+            None,
+            None,
+            backend,
+            f"service:{service.name}",
+            launch_type="FARGATE",
+            started_by=deployment_id,
+            networking_configuration=service.network_configuration or None,
+        )
+        for attachment in task.attachments:  # its interface is gone with it
+            for detail in attachment["details"]:
+                if detail["name"] == "networkInterfaceId":
+                    ec2_backends[ACCOUNT][REGION].enis.pop(detail["value"], None)
+        task.attachments = []
+        task.desired_status = task.last_status = "STOPPED"
+        task.stop_code = "TaskFailedToStart"
+        task.stopped_reason = (
+            "ResourceInitializationError: failed to configure ENI: timed out waiting for the network "
+            "interface to attach"
+        )
+        backend.tasks.setdefault(cluster.name, {})[task.task_arn] = task
+        self.refusals.append(f"ecs-task-start-retried: {task.task_arn}")
 
     def _delete_service(self, original: Callable[..., Any]) -> Callable[..., Any]:
         strict = self
@@ -987,6 +1073,11 @@ def _iam() -> Any:
     from moto.iam.models import iam_backends
 
     return _account_backend(iam_backends, "aws")
+
+
+def _vcpus(ecs: Any, service: Any) -> float:
+    definition = ecs.describe_task_definition(service.task_definition)
+    return int(definition.cpu or 0) / 1024
 
 
 def _service_groups(service: Any) -> list[str]:

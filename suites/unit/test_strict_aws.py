@@ -497,3 +497,43 @@ def test_reads_right_after_a_create_are_consistent_on_moto_alone(strict_aws: Str
     clients.iam.create_role(RoleName="fresh", AssumeRolePolicyDocument=TRUST)
     assert clients.iam.get_role(RoleName="fresh")["Role"]["RoleName"] == "fresh"
     assert group(clients, "fresh") in group_ids(clients)
+
+
+def stopped_tasks(clients: AwsClients) -> list[dict[str, Any]]:
+    arns = clients.ecs.list_tasks(cluster="strict", desiredStatus="STOPPED")["taskArns"]
+    return clients.ecs.describe_tasks(cluster="strict", tasks=arns)["tasks"] if arns else []
+
+
+def test_a_new_deployments_first_task_fails_to_start(strict_aws: StrictAws) -> None:
+    clients = strict_aws.clients
+    service_with_group(strict_aws, group(clients, "tasks"))
+    (task,) = stopped_tasks(clients)
+    deployment = clients.ecs.describe_services(cluster="strict", services=["svc"])["services"][0][
+        "deployments"
+    ][0]
+    assert task["stopCode"] == "TaskFailedToStart" and "ResourceInitializationError" in task["stoppedReason"]
+    assert task["startedBy"] == deployment["id"]
+
+
+def test_a_new_deployment_starts_cleanly_on_moto_alone(strict_aws: StrictAws) -> None:
+    strict_aws.off("ecs-task-start-retried")
+    service_with_group(strict_aws, group(strict_aws.clients, "tasks"))
+    assert stopped_tasks(strict_aws.clients) == []
+
+
+def test_past_the_vcpu_quota_a_deployment_places_no_task_and_says_why(strict_aws: StrictAws) -> None:
+    strict_aws.vcpu_quota = 0.1
+    clients = strict_aws.clients
+    service_with_group(strict_aws, group(clients, "tasks"))
+    service = clients.ecs.describe_services(cluster="strict", services=["svc"])["services"][0]
+    assert service["deployments"][0]["rolloutState"] == "IN_PROGRESS" and service["runningCount"] == 0
+    assert "reached the limit on the number of vCPUs" in service["events"][0]["message"]
+
+
+def test_past_the_vcpu_quota_moto_alone_completes_the_deployment(strict_aws: StrictAws) -> None:
+    strict_aws.vcpu_quota = 0.1
+    strict_aws.off("ecs-fargate-vcpu-quota")
+    clients = strict_aws.clients
+    service_with_group(strict_aws, group(clients, "tasks"))
+    service = clients.ecs.describe_services(cluster="strict", services=["svc"])["services"][0]
+    assert service["deployments"][0]["rolloutState"] == "COMPLETED"
