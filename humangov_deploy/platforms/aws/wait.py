@@ -1,9 +1,12 @@
-"""Waiting for a rollout on ECS, and the one bounded retry the platform allows (IAM propagation).
+"""Waiting for a rollout on ECS, and the bounded retry of what propagation explains (a new role or a
+new listener that ECS does not see yet).
 
 The rollout wait fails fast with the reason (ecspresso/ecs-deploy users' top complaint is waits that run
-out the clock): a deployment the circuit breaker marked FAILED, a deployment replaced by a rollback, or a
-task of the new deployment that stopped for a reason that will repeat (image pull, essential container
-exit, failed health checks). Throttled polls are observations, not failures: the next poll backs off.
+out the clock): a deployment the circuit breaker marked FAILED, a deployment replaced by a rollback, a
+task of the new deployment that stopped for a reason that will repeat (essential container exit, failed
+health checks), or a service event saying the account's Fargate vCPU quota is met. Tasks that fail to
+start are retried by ECS: they are counted, and the circuit breaker decides. Throttled polls are
+observations, not failures: the next poll backs off.
 
 IAM is eventually consistent, so a task may stop because its roles or their policies, written seconds
 before, are not yet in effect: such stops are forgiven, but only within a propagation window and only a
