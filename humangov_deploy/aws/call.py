@@ -7,8 +7,9 @@ expected outcomes (NotFound on a delete, AlreadyExists on a create) and are swal
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from botocore.exceptions import ClientError
 
@@ -54,3 +55,33 @@ def aws_call(service: str, operation: str, *, ignore: tuple[str, ...] = ()) -> I
         if code in ignore:
             return
         raise AwsError(service, operation, code, error_message(exc)) from exc
+
+
+T = TypeVar("T")
+
+# What AWS answers, for a few seconds, about a resource it has just made (eventual consistency: "Eventual
+# consistency in the Amazon EC2 API", https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html).
+NOT_YET_VISIBLE = frozenset({"InvalidGroup.NotFound", "InvalidGroupId.NotFound"})
+
+
+def retry_not_yet_visible(
+    call: Callable[[], T],
+    *,
+    sleep: Callable[[float], None],
+    codes: frozenset[str] = NOT_YET_VISIBLE,
+    attempts: int = 5,
+    first_delay: float = 1.0,
+    max_delay: float = 8.0,
+) -> T:
+    """`call()`, tried again (backing off, at most `attempts` times) while AWS does not yet see what it
+    has just made; any other error, or the last attempt's, is raised."""
+    delay = first_delay
+    for attempt in range(1, attempts + 1):
+        try:
+            return call()
+        except AwsError as exc:
+            if exc.code not in codes or attempt == attempts:
+                raise
+            sleep(delay)
+            delay = min(delay * 2, max_delay)
+    raise AssertionError("unreachable")  # pragma: no cover

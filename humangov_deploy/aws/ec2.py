@@ -10,6 +10,8 @@ from humangov_deploy.aws.tagging import ec2_tag_specifications, from_list
 from humangov_deploy.clients import AwsClients
 from humangov_deploy.errors import ConfigError
 
+ALL_EGRESS: dict[str, Any] = {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+
 
 @dataclass(frozen=True)
 class Subnet:
@@ -106,15 +108,22 @@ def ensure_security_group(
     if existing is not None:
         return existing
     with aws_call("ec2", "CreateSecurityGroup"):
-        ec2.create_security_group(
+        created = ec2.create_security_group(
             GroupName=name,
             Description=description,
             VpcId=vpc_id,
             TagSpecifications=ec2_tag_specifications("security-group", tags, name),
         )
-    created = find_security_group(clients, name, vpc_id)
-    assert created is not None
-    return created
+    # Not described again: a new group can be missing from DescribeSecurityGroups for a while (eventual
+    # consistency). It has no ingress and the one egress rule AWS gives every new group (allow all:
+    # https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html).
+    return SecurityGroup(
+        id=str(created["GroupId"]),
+        name=name,
+        vpc_id=vpc_id,
+        tags={"Name": name, **tags},
+        egress=(dict(ALL_EGRESS),),
+    )
 
 
 def tcp_from_cidr(port: int, cidr: str, description: str) -> dict[str, Any]:
@@ -178,9 +187,6 @@ def allow_egress(clients: AwsClients, group: SecurityGroup, permission: dict[str
     with aws_call("ec2", "AuthorizeSecurityGroupEgress", ignore=("InvalidPermission.Duplicate",)):
         ec2.authorize_security_group_egress(GroupId=group.id, IpPermissions=[permission])
     return True
-
-
-ALL_EGRESS = {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
 
 
 def revoke_open_egress(clients: AwsClients, group: SecurityGroup) -> bool:

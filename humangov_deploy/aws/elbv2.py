@@ -56,7 +56,10 @@ def find_load_balancer(clients: AwsClients, name: str) -> LoadBalancer | None:
         response = elbv2.describe_load_balancers(Names=[name])
     if not response or not response.get("LoadBalancers"):
         return None
-    raw = response["LoadBalancers"][0]
+    return _load_balancer(response["LoadBalancers"][0])
+
+
+def _load_balancer(raw: dict[str, Any]) -> LoadBalancer:
     return LoadBalancer(
         arn=raw["LoadBalancerArn"],
         name=raw["LoadBalancerName"],
@@ -73,7 +76,7 @@ def create_load_balancer(
 ) -> LoadBalancer:
     elbv2 = clients.elbv2
     with aws_call("elbv2", "CreateLoadBalancer"):
-        elbv2.create_load_balancer(
+        response = elbv2.create_load_balancer(
             Name=name,
             Subnets=subnets,
             SecurityGroups=security_groups,
@@ -82,9 +85,8 @@ def create_load_balancer(
             IpAddressType="ipv4",
             **_tags(tags),
         )
-    created = find_load_balancer(clients, name)
-    assert created is not None
-    return created
+    # What CreateLoadBalancer returned: a describe by name can miss it for a moment.
+    return _load_balancer(response["LoadBalancers"][0])
 
 
 def set_load_balancer_attributes(clients: AwsClients, arn: str, attributes: dict[str, str]) -> None:
@@ -108,7 +110,10 @@ def find_target_group(clients: AwsClients, name: str) -> TargetGroup | None:
         response = elbv2.describe_target_groups(Names=[name])
     if not response or not response.get("TargetGroups"):
         return None
-    raw = response["TargetGroups"][0]
+    return _target_group(response["TargetGroups"][0])
+
+
+def _target_group(raw: dict[str, Any]) -> TargetGroup:
     keys = (
         "HealthCheckProtocol",
         "HealthCheckPort",
@@ -138,7 +143,7 @@ def create_target_group(
 ) -> TargetGroup:
     elbv2 = clients.elbv2
     with aws_call("elbv2", "CreateTargetGroup"):
-        elbv2.create_target_group(
+        response = elbv2.create_target_group(
             Name=name,
             Protocol="HTTP",
             ProtocolVersion="HTTP1",
@@ -149,9 +154,8 @@ def create_target_group(
             **_tags(tags),
             **health_check,
         )
-    created = find_target_group(clients, name)
-    assert created is not None
-    return created
+    # What CreateTargetGroup returned: a describe by name can miss it for a moment.
+    return _target_group(response["TargetGroups"][0])
 
 
 def modify_health_check(clients: AwsClients, arn: str, health_check: dict[str, Any]) -> None:

@@ -9,12 +9,14 @@ re-policy roles only with HumanGov's boundary set, so `ensure_role` sets it befo
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
 
-from humangov_deploy.aws.call import aws_call
+from humangov_deploy.aws.call import AwsError, aws_call
 from humangov_deploy.aws.tagging import from_list, key_value
 from humangov_deploy.clients import AwsClients
 
@@ -47,17 +49,20 @@ def get_role(clients: AwsClients, name: str, *, with_tags: bool = True) -> Role 
         response = iam.get_role(RoleName=name)
     if response is None:
         return None
-    role = response["Role"]
     tags = []
     if with_tags:
         with aws_call("iam", "ListRoleTags"):
             tags = iam.list_role_tags(RoleName=name).get("Tags", [])
+    return _role(response["Role"], from_list(tags))
+
+
+def _role(role: dict[str, Any], tags: dict[str, str]) -> Role:
     return Role(
         name=role["RoleName"],
         arn=role["Arn"],
         path=role.get("Path", "/"),
         created=role.get("CreateDate"),
-        tags=from_list(tags),
+        tags=tags,
         trust=_document(role.get("AssumeRolePolicyDocument")),
         permissions_boundary=(role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"),
     )
@@ -72,6 +77,7 @@ def ensure_role(
     path: str,
     tags: dict[str, str],
     permissions_boundary: str | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[Role, bool]:
     """The role, created if missing, its trust policy and permissions boundary converged.
 
@@ -93,10 +99,12 @@ def ensure_role(
         if permissions_boundary is not None:
             request["PermissionsBoundary"] = permissions_boundary
         # A parallel deploy may create it first; the checks below converge whatever it made.
+        response = None
         with aws_call("iam", "CreateRole", ignore=("EntityAlreadyExists",)):
-            iam.create_role(**request)
-        role = get_role(clients, name, with_tags=False)
-        assert role is not None
+            response = iam.create_role(**request)
+        # The role CreateRole returns, not GetRole's: IAM is eventually consistent and GetRole can answer
+        # NoSuchEntity for a moment (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html).
+        role = _role(response["Role"], {}) if response else _found_later(clients, name, sleep)
     if permissions_boundary is not None and role.permissions_boundary != permissions_boundary:
         with aws_call("iam", "PutRolePermissionsBoundary"):
             iam.put_role_permissions_boundary(RoleName=name, PermissionsBoundary=permissions_boundary)
@@ -106,6 +114,19 @@ def ensure_role(
             iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(trust))
         role = replace(role, trust=trust)
     return role, created
+
+
+def _found_later(clients: AwsClients, name: str, sleep: Callable[[float], None]) -> Role:
+    """A role that exists (CreateRole said so) but that GetRole may not show for a few seconds."""
+    for delay in (1.0, 2.0, 4.0, 8.0):
+        role = get_role(clients, name, with_tags=False)
+        if role is not None:
+            return role
+        sleep(delay)
+    role = get_role(clients, name, with_tags=False)
+    if role is None:
+        raise AwsError("iam", "GetRole", "NoSuchEntity", f"role {name} exists but IAM does not show it")
+    return role
 
 
 def get_inline_policy(clients: AwsClients, role: str, policy: str) -> PolicyDocument | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from humangov_deploy.aws.call import aws_call
+from humangov_deploy.aws.call import AwsError, aws_call
 from humangov_deploy.clients import AwsClients
 
 
@@ -27,9 +27,24 @@ def find_log_group(clients: AwsClients, name: str) -> LogGroup | None:
     return None
 
 
+def log_group_arn(partition: str, region: str, account: str, name: str) -> str:
+    """The ARN CloudWatch Logs gives a log group (without the `:*` of DescribeLogGroups):
+    https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchlogs.html"""
+    return f"arn:{partition}:logs:{region}:{account}:log-group:{name}"
+
+
 def ensure_log_group(
-    clients: AwsClients, name: str, *, retention_days: int, tags: dict[str, str]
+    clients: AwsClients,
+    name: str,
+    *,
+    retention_days: int,
+    tags: dict[str, str],
+    account: str | None = None,
+    partition: str = "aws",
 ) -> LogGroup:
+    """The log group with this retention. With `account`, a new one is not described again
+    (CreateLogGroup returns nothing, and DescribeLogGroups may not show it for a moment): its ARN is
+    built from its name; without, it is looked up."""
     logs = clients.logs
     existing = find_log_group(clients, name)
     if existing is None:
@@ -40,8 +55,11 @@ def ensure_log_group(
             logs.put_retention_policy(logGroupName=name, retentionInDays=retention_days)
     if existing is not None:
         return replace(existing, retention_days=retention_days)  # found once: not described again
+    if account is not None:
+        return LogGroup(name, log_group_arn(partition, clients.region, account, name), retention_days, None)
     found = find_log_group(clients, name)
-    assert found is not None  # just created (its ARN comes from AWS)
+    if found is None:
+        raise AwsError("logs", "DescribeLogGroups", "ResourceNotFoundException", f"{name} not shown yet")
     return found
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from humangov_deploy.aws.call import aws_call
+from humangov_deploy.aws.call import AwsError, aws_call
 from humangov_deploy.aws.tagging import from_list, key_value
 from humangov_deploy.clients import AwsClients
 
@@ -39,12 +39,31 @@ def find_parameter(clients: AwsClients, name: str, *, with_tags: bool = True) ->
     return Parameter(name=name, arn=str(response["Parameter"]["ARN"]), tags=from_list(tags))
 
 
-def ensure_secret(clients: AwsClients, name: str, *, tags: dict[str, str], description: str) -> Parameter:
-    """Create the SecureString if missing; never overwrite an existing value (that would log users out)."""
+def parameter_arn(partition: str, region: str, account: str, name: str) -> str:
+    """A parameter's ARN (`parameter` then its path):
+    https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssystemsmanager.html"""
+    return f"arn:{partition}:ssm:{region}:{account}:parameter/{name.lstrip('/')}"
+
+
+def ensure_secret(
+    clients: AwsClients,
+    name: str,
+    *,
+    tags: dict[str, str],
+    description: str,
+    account: str | None = None,
+    partition: str = "aws",
+) -> Parameter:
+    """Create the SecureString if missing; never overwrite an existing value (that would log users out).
+
+    With `account`, a new one is not read again (GetParameter can miss it for a moment): its ARN is built
+    from its name.
+    """
     ssm = clients.ssm
     existing = find_parameter(clients, name)
     if existing is not None:
         return existing
+    made = False
     with aws_call("ssm", "PutParameter", ignore=("ParameterAlreadyExists",)):
         ssm.put_parameter(
             Name=name,
@@ -54,9 +73,17 @@ def ensure_secret(clients: AwsClients, name: str, *, tags: dict[str, str], descr
             Tier="Standard",
             **({"Tags": key_value(tags)} if tags else {}),
         )
-    created = find_parameter(clients, name)
-    assert created is not None
-    return created
+        made = True
+    if made and account is not None:
+        return Parameter(
+            name=name, arn=parameter_arn(partition, clients.region, account, name), tags=dict(tags)
+        )
+    found = find_parameter(clients, name)  # a parallel deploy made it first: its tags are its own
+    if found is None:
+        raise AwsError(
+            "ssm", "GetParameter", "ParameterNotFound", f"{name} exists but SSM does not show it yet"
+        )
+    return found
 
 
 def add_tags(clients: AwsClients, name: str, tags: dict[str, str]) -> None:

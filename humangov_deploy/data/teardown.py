@@ -80,11 +80,25 @@ def destroy_state_data(
 def remove_table(
     clients: AwsClients, table: str, *, deadline: Deadline, sleep: Sleep, progress: Progress = _quiet
 ) -> None:
-    """Delete the table, lifting its deletion protection first (Terraform's module and deploys set it)."""
+    """Delete the table, lifting its deletion protection first (Terraform's module and deploys set it).
+
+    DeleteTable only starts the deletion: the table stays DELETING until DynamoDB is done
+    (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_DeleteTable.html). A table found
+    DELETING (an interrupted destroy, a sweep beside it) is already going: only its end is awaited, and a
+    second DeleteTable answered with ResourceInUseException while it is DELETING counts as done.
+    """
     dynamodb = clients.dynamodb
+    described = describe_table(clients, table)
+    if described is None:
+        return
+    if described.get("TableStatus") == "DELETING":
+        progress(f"table {table} is already being deleted; waiting for it to go")
+        wait_for_table(clients, table, gone=True, deadline=deadline)
+        return
     # A table still CREATING or UPDATING can be neither updated nor deleted: let it settle first.
-    wait_for_table(clients, table, gone=False, deadline=deadline)
-    described = describe_table(clients, table) or {}
+    if described.get("TableStatus") != "ACTIVE":
+        wait_for_table(clients, table, gone=False, deadline=deadline)
+        described = describe_table(clients, table) or {}
     if described.get("DeletionProtectionEnabled"):
         progress(f"lifting deletion protection of table {table}")
         set_deletion_protection(clients, table, False, deadline=deadline, sleep=sleep, progress=progress)
@@ -94,8 +108,13 @@ def remove_table(
         try:
             dynamodb.delete_table(TableName=table)
         except ClientError as exc:
-            if error_code(exc) != "ResourceNotFoundException":
-                raise
+            code = error_code(exc)
+            if code == "ResourceNotFoundException":
+                return
+            now = describe_table(clients, table) if code in TABLE_BUSY else {}
+            if now is None or (now or {}).get("TableStatus") == "DELETING":
+                return  # gone meanwhile, or another DeleteTable got there first: it is going
+            raise
 
     settled(
         delete,

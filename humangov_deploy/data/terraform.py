@@ -53,6 +53,14 @@ TRANSIENT_ERRORS: tuple[re.Pattern[str], ...] = tuple(
 )
 DEFAULT_BACKOFF: tuple[float, ...] = (5.0, 15.0)  # seconds before the 2nd and 3rd attempt
 
+# Arguments of the AWS provider that make a destroy refuse (a table's deletion protection, a bucket that
+# is not empty without force_destroy). A resource of the configuration that sets one is "protected": the
+# targeted apply before `destroy(force=True)` turns them all off (the module binds each to a variable).
+PROTECTION_ARGUMENTS = ("deletion_protection_enabled", "deletion_protection", "force_destroy")
+_RESOURCE_BLOCK = re.compile(r'^resource\s+"([^"]+)"\s+"([^"]+)"\s*\{', re.MULTILINE)
+_MODULE_SOURCE = re.compile(r'^\s*source\s*=\s*"(\.{1,2}/[^"]+)"', re.MULTILINE)
+_ADDRESS = re.compile(r"(?:^|\.)([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)(?:\[[^\]]*\])?$")
+
 Runner = Callable[..., "subprocess.CompletedProcess[str]"]
 Progress = Callable[[str], None]
 
@@ -106,6 +114,63 @@ def workspace_name(state: str) -> str:
 
 def is_transient(stderr: str) -> bool:
     return any(pattern.search(stderr) for pattern in TRANSIENT_ERRORS)
+
+
+def _block_body(text: str, start: int) -> str:
+    """The text of the block whose `{` is at `start`, up to its matching `}` (strings and comments
+    skipped)."""
+    depth, i, quote = 0, start, False
+    while i < len(text):
+        char = text[i]
+        if quote:
+            if char == "\\":
+                i += 1
+            elif char == '"':
+                quote = False
+        elif char == '"':
+            quote = True
+        elif char == "#" or text.startswith("//", i):
+            i = text.find("\n", i)
+            if i < 0:
+                break
+        elif char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                return text[start : i + 1]
+        i += 1
+    return text[start:]
+
+
+def protected_resources(workdir: Path | str = TERRAFORM_DIR) -> frozenset[tuple[str, str]]:
+    """(type, name) of every resource of the configuration, and of the local modules it calls, that sets
+    one of PROTECTION_ARGUMENTS: read from the .tf files, so a protected resource added later is covered."""
+    found: set[tuple[str, str]] = set()
+    pending, seen = [Path(workdir).resolve()], set()
+    while pending:
+        folder = pending.pop()
+        if folder in seen:
+            continue
+        seen.add(folder)
+        for tf in sorted(folder.glob("*.tf")):
+            text = tf.read_text()
+            for match in _RESOURCE_BLOCK.finditer(text):
+                body = _block_body(text, match.end() - 1)
+                if any(re.search(rf"^\s*{name}\s*=", body, re.MULTILINE) for name in PROTECTION_ARGUMENTS):
+                    found.add((match.group(1), match.group(2)))
+            pending.extend((folder / source).resolve() for source in _MODULE_SOURCE.findall(text))
+    return frozenset(found)
+
+
+def resource_of(address: str) -> tuple[str, str] | None:
+    """`module.m["x"].aws_dynamodb_table.state_audit` -> (aws_dynamodb_table, state_audit); None for data
+    sources and what is not a resource address."""
+    match = _ADDRESS.search(address)
+    head = address[: match.start()] if match else ""
+    if match is None or head == "data" or head.endswith(".data"):
+        return None
+    return match.group(1), match.group(2)
 
 
 class Terraform:
@@ -210,17 +275,16 @@ class Terraform:
     def destroy(self, state: str, *, region: str, run_id: str = "", force: bool = False) -> None:
         """Destroy the state's table and bucket; a no-op when there is nothing.
 
-        With `force`, first lift the table's deletion protection and let the bucket go with its objects
-        (a targeted apply of only those two resources, so nothing missing is created on the way).
+        With `force`, first lift the deletion protection of every protected resource still in the state
+        (`protected_resources`: the tables, and the bucket goes with its objects) by a targeted apply of only
+        those, so nothing missing is created on the way. Derived from the state each time, a rerun after a
+        destroy that stopped half-way lifts what is left and finishes.
         """
         state = self._ready(state)
         variables = StateVars(region, run_id, force_destroy=force, deletion_protection=False)
         if force:
-            guarded = [
-                address
-                for address in self.resources(state)
-                if address.endswith(("aws_dynamodb_table.state_dynamodb", "aws_s3_bucket.state_s3"))
-            ]
+            protected = protected_resources(self.workdir)
+            guarded = [a for a in self.resources(state) if resource_of(a) in protected]
             if guarded:
                 self._apply(state, variables, targets=guarded)
         args = ["destroy", "-input=false", "-no-color", "-auto-approve", f"-lock-timeout={self.lock_timeout}"]

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from strict_aws import ELB_ENI_LINGER, IAM_PROPAGATION, RULES, TAGGING_LAG, TASK_ENI_LINGER, StrictAws
+from strict_aws import (
+    ELB_ENI_LINGER,
+    IAM_PROPAGATION,
+    LISTENER_PROPAGATION,
+    READ_LAG,
+    RULES,
+    TABLE_DELETING,
+    TAGGING_LAG,
+    TASK_ENI_LINGER,
+    StrictAws,
+)
 
 from humangov_deploy.clients import AwsClients
 
@@ -39,8 +50,11 @@ def vpc_and_subnets(clients: AwsClients) -> tuple[str, list[str]]:
 
 
 def group(clients: AwsClients, name: str) -> str:
+    """A group, usable: the strict layer's read-after-create lag has passed (time.sleep is its clock)."""
     vpc, _ = vpc_and_subnets(clients)
-    return str(clients.ec2.create_security_group(GroupName=name, Description=name, VpcId=vpc)["GroupId"])
+    made = str(clients.ec2.create_security_group(GroupName=name, Description=name, VpcId=vpc)["GroupId"])
+    time.sleep(READ_LAG)
+    return made
 
 
 def group_ids(clients: AwsClients) -> set[str]:
@@ -194,6 +208,37 @@ def test_a_service_needs_a_target_group_that_a_listener_uses(strict_aws: StrictA
     )
 
 
+def test_a_service_right_after_its_listener_is_refused_for_a_few_seconds(strict_aws: StrictAws) -> None:
+    clients = strict_aws.clients
+    tg = target_group(clients)
+    lb = load_balancer(clients, group(clients, "lb"))
+    forward = [{"Type": "forward", "TargetGroupArn": tg}]
+    clients.elbv2.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=forward)
+    with pytest.raises(ClientError) as caught:
+        service_with_group(strict_aws, group(clients, "tasks"), tg)
+    assert caught.value.response["Error"]["Code"] == "InvalidParameterException"
+    assert "does not have an associated load balancer" in caught.value.response["Error"]["Message"]
+    assert strict_aws.refusals[-1].startswith("ecs-listener-propagation")
+    strict_aws.clock.sleep(LISTENER_PROPAGATION)
+    clients.ecs.create_service(
+        cluster="strict",
+        serviceName="svc",
+        taskDefinition=task_definition(clients),
+        desiredCount=1,
+        loadBalancers=[{"targetGroupArn": tg, "containerName": "app", "containerPort": 8080}],
+    )
+
+
+def test_a_service_right_after_its_listener_is_accepted_by_moto_alone(strict_aws: StrictAws) -> None:
+    clients = strict_aws.clients
+    tg = target_group(clients)
+    lb = load_balancer(clients, group(clients, "lb"))
+    forward = [{"Type": "forward", "TargetGroupArn": tg}]
+    clients.elbv2.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=forward)
+    strict_aws.off("ecs-listener-propagation")
+    service_with_group(strict_aws, group(clients, "tasks"), tg)
+
+
 def test_the_first_cluster_of_an_account_fails_once_for_the_service_linked_role(
     strict_aws: StrictAws,
 ) -> None:
@@ -209,12 +254,17 @@ def test_the_first_cluster_is_accepted_by_moto_alone(strict_aws: StrictAws) -> N
     assert strict_aws.clients.ecs.create_cluster(clusterName="first")["cluster"]["status"] == "ACTIVE"
 
 
-def test_a_new_role_cannot_be_assumed_for_some_seconds(strict_aws: StrictAws) -> None:
+def test_a_new_role_is_not_valid_for_ecs_for_some_seconds(strict_aws: StrictAws) -> None:
     clients = strict_aws.clients
     role = clients.iam.create_role(RoleName="fresh", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
-    with pytest.raises(ClientError) as caught:
-        task_definition(clients, role)
-    assert "unable to assume the role" in caught.value.response["Error"]["Message"]
+    errors = []
+    for _ in range(2):
+        with pytest.raises(ClientError) as caught:
+            task_definition(clients, role)
+        errors.append(caught.value.response["Error"])
+    # What AWS answers for a role made a moment ago: PassRole not yet allowed, then "Role is not valid".
+    assert errors[0]["Code"] == "AccessDeniedException" and "iam:PassRole" in errors[0]["Message"]
+    assert (errors[1]["Code"], errors[1]["Message"]) == ("ClientException", "Role is not valid")
     strict_aws.clock.sleep(IAM_PROPAGATION)
     assert task_definition(clients, role).endswith(":1")
 
@@ -356,3 +406,134 @@ def test_a_role_cannot_name_a_boundary_that_does_not_exist(strict_aws: StrictAws
     strict_aws.clients.iam.delete_policy(PolicyArn=boundary)
     strict_aws.off("iam-boundary-must-exist")
     create("r2")
+
+
+def plain_table(strict_aws: StrictAws, name: str) -> None:
+    strict_aws.clients.dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+def test_a_deleted_table_is_deleting_for_a_while_and_refuses_a_second_delete(strict_aws: StrictAws) -> None:
+    ddb = strict_aws.clients.dynamodb
+    plain_table(strict_aws, "t1")
+    assert ddb.delete_table(TableName="t1")["TableDescription"]["TableName"] == "t1"
+    assert ddb.describe_table(TableName="t1")["Table"]["TableStatus"] == "DELETING"
+    assert "t1" in ddb.list_tables()["TableNames"]
+    assert code_of(lambda: ddb.delete_table(TableName="t1")) == "ResourceInUseException"
+    spec = {"DeletionProtectionEnabled": True}
+    assert code_of(lambda: ddb.update_table(TableName="t1", **spec)) == "ResourceInUseException"
+    strict_aws.clock.sleep(TABLE_DELETING)
+    assert code_of(lambda: ddb.describe_table(TableName="t1")) == "ResourceNotFoundException"
+    assert "t1" not in ddb.list_tables()["TableNames"]
+
+
+def test_a_deleted_table_is_gone_at_once_on_moto_alone(strict_aws: StrictAws) -> None:
+    ddb = strict_aws.clients.dynamodb
+    strict_aws.off("dynamodb-delete-table-async")
+    plain_table(strict_aws, "t1")
+    ddb.delete_table(TableName="t1")
+    assert code_of(lambda: ddb.describe_table(TableName="t1")) == "ResourceNotFoundException"
+
+
+def test_closing_a_port_a_listener_still_redirects_to_is_recorded_as_a_hazard(strict_aws: StrictAws) -> None:
+    clients = strict_aws.clients
+    sg = group(clients, "lb")
+    https = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+    clients.ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[https])
+    lb = load_balancer(clients, sg)
+    redirect = {"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}
+    clients.elbv2.create_listener(
+        LoadBalancerArn=lb,
+        Protocol="HTTP",
+        Port=80,
+        DefaultActions=[{"Type": "redirect", "RedirectConfig": redirect}],
+    )
+    clients.ec2.revoke_security_group_ingress(GroupId=sg, IpPermissions=[https])  # AWS accepts it
+    assert len(strict_aws.hazards) == 1 and strict_aws.hazards[0].startswith("elb-redirect-to-closed-port")
+
+
+def test_reads_right_after_a_create_miss_the_new_resource_for_a_moment(strict_aws: StrictAws) -> None:
+    clients = strict_aws.clients
+    vpc, subnets = vpc_and_subnets(clients)
+    sg = clients.ec2.create_security_group(GroupName="fresh", Description="d", VpcId=vpc)["GroupId"]
+    by_name = [{"Name": "group-name", "Values": ["fresh"]}]
+    assert clients.ec2.describe_security_groups(Filters=by_name)["SecurityGroups"] == []
+    assert code_of(lambda: clients.ec2.describe_security_groups(GroupIds=[sg])) == "InvalidGroup.NotFound"
+    https = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+    ingress = lambda: clients.ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[https])  # noqa: E731
+    assert code_of(ingress) == "InvalidGroup.NotFound"
+    clients.iam.create_role(RoleName="fresh", AssumeRolePolicyDocument=TRUST)
+    assert code_of(lambda: clients.iam.get_role(RoleName="fresh")) == "NoSuchEntity"
+    clients.logs.create_log_group(logGroupName="/fresh")
+    assert clients.logs.describe_log_groups(logGroupNamePrefix="/fresh")["logGroups"] == []
+    clients.ssm.put_parameter(Name="/fresh/p", Value="v", Type="SecureString")
+    assert code_of(lambda: clients.ssm.get_parameter(Name="/fresh/p")) == "ParameterNotFound"
+    clients.elbv2.create_load_balancer(Name="fresh-lb", Subnets=subnets)
+    assert (
+        code_of(lambda: clients.elbv2.describe_load_balancers(Names=["fresh-lb"])) == "LoadBalancerNotFound"
+    )
+    clients.elbv2.create_target_group(Name="fresh-tg", Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip")
+    assert code_of(lambda: clients.elbv2.describe_target_groups(Names=["fresh-tg"])) == "TargetGroupNotFound"
+
+    strict_aws.clock.sleep(READ_LAG)  # consistent again
+    assert [
+        g["GroupId"] for g in clients.ec2.describe_security_groups(Filters=by_name)["SecurityGroups"]
+    ] == [sg]
+    ingress()
+    assert clients.iam.get_role(RoleName="fresh")["Role"]["RoleName"] == "fresh"
+    assert len(clients.logs.describe_log_groups(logGroupNamePrefix="/fresh")["logGroups"]) == 1
+    assert clients.ssm.get_parameter(Name="/fresh/p")["Parameter"]["Name"] == "/fresh/p"
+    assert clients.elbv2.describe_load_balancers(Names=["fresh-lb"])["LoadBalancers"]
+    assert clients.elbv2.describe_target_groups(Names=["fresh-tg"])["TargetGroups"]
+
+
+def test_reads_right_after_a_create_are_consistent_on_moto_alone(strict_aws: StrictAws) -> None:
+    clients = strict_aws.clients
+    strict_aws.off(*(rule for rule in RULES if rule.endswith("-read-after-create")))
+    clients.iam.create_role(RoleName="fresh", AssumeRolePolicyDocument=TRUST)
+    assert clients.iam.get_role(RoleName="fresh")["Role"]["RoleName"] == "fresh"
+    assert group(clients, "fresh") in group_ids(clients)
+
+
+def stopped_tasks(clients: AwsClients) -> list[dict[str, Any]]:
+    arns = clients.ecs.list_tasks(cluster="strict", desiredStatus="STOPPED")["taskArns"]
+    return clients.ecs.describe_tasks(cluster="strict", tasks=arns)["tasks"] if arns else []
+
+
+def test_a_new_deployments_first_task_fails_to_start(strict_aws: StrictAws) -> None:
+    clients = strict_aws.clients
+    service_with_group(strict_aws, group(clients, "tasks"))
+    (task,) = stopped_tasks(clients)
+    deployment = clients.ecs.describe_services(cluster="strict", services=["svc"])["services"][0][
+        "deployments"
+    ][0]
+    assert task["stopCode"] == "TaskFailedToStart" and "ResourceInitializationError" in task["stoppedReason"]
+    assert task["startedBy"] == deployment["id"]
+
+
+def test_a_new_deployment_starts_cleanly_on_moto_alone(strict_aws: StrictAws) -> None:
+    strict_aws.off("ecs-task-start-retried")
+    service_with_group(strict_aws, group(strict_aws.clients, "tasks"))
+    assert stopped_tasks(strict_aws.clients) == []
+
+
+def test_past_the_vcpu_quota_a_deployment_places_no_task_and_says_why(strict_aws: StrictAws) -> None:
+    strict_aws.vcpu_quota = 0.1
+    clients = strict_aws.clients
+    service_with_group(strict_aws, group(clients, "tasks"))
+    service = clients.ecs.describe_services(cluster="strict", services=["svc"])["services"][0]
+    assert service["deployments"][0]["rolloutState"] == "IN_PROGRESS" and service["runningCount"] == 0
+    assert "reached the limit on the number of vCPUs" in service["events"][0]["message"]
+
+
+def test_past_the_vcpu_quota_moto_alone_completes_the_deployment(strict_aws: StrictAws) -> None:
+    strict_aws.vcpu_quota = 0.1
+    strict_aws.off("ecs-fargate-vcpu-quota")
+    clients = strict_aws.clients
+    service_with_group(strict_aws, group(clients, "tasks"))
+    service = clients.ecs.describe_services(cluster="strict", services=["svc"])["services"][0]
+    assert service["deployments"][0]["rolloutState"] == "COMPLETED"

@@ -5,20 +5,34 @@ Split from platform.py to keep each module readable in one sitting; the settings
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from humangov_deploy.aws import ec2 as ec2_api
 from humangov_deploy.aws import elbv2 as elbv2_api
+from humangov_deploy.aws.call import retry_not_yet_visible
 from humangov_deploy.clients import AwsClients
 from humangov_deploy.naming import StackNames
 from humangov_deploy.platforms.aws import spec
 from humangov_deploy.platforms.aws.https import ensure_https_ingress, ensure_listeners
 from humangov_deploy.platforms.base import Progress
+from humangov_deploy.waits import Sleep
 
 
 def ensure_security_groups(
-    clients: AwsClients, names: StackNames, vpc_id: str, tags: dict[str, str], *, https: bool = False
+    clients: AwsClients,
+    names: StackNames,
+    vpc_id: str,
+    tags: dict[str, str],
+    *,
+    https: bool = False,
+    sleep: Sleep = time.sleep,
 ) -> tuple[ec2_api.SecurityGroup, ec2_api.SecurityGroup]:
     """The load balancer's group (80 from anywhere, and 443 when it serves HTTPS; out only to the tasks)
-    and the tasks' (nginx's port, from the load balancer's group only)."""
+    and the tasks' (nginx's port, from the load balancer's group only).
+
+    A group just made can refuse rule changes with InvalidGroup.NotFound for a few seconds (EC2's eventual
+    consistency): each rule write is tried again, bounded (`retry_not_yet_visible`)."""
     # Both looked up in one call; only a missing one goes through ensure (find, then create).
     found = ec2_api.find_security_groups(
         clients, [names.lb_security_group, names.task_security_group], vpc_id
@@ -37,15 +51,38 @@ def ensure_security_groups(
         description="HumanGov tasks: HTTP from the load balancer only",
         tags=tags,
     )
-    ec2_api.allow_ingress(clients, lb_sg, ec2_api.tcp_from_cidr(spec.LISTENER_PORT, "0.0.0.0/0", "HTTP"))
-    ensure_https_ingress(clients, lb_sg, https)
-    ec2_api.allow_ingress(
-        clients, task_sg, ec2_api.tcp_from_group(spec.NGINX_PORT, lb_sg.id, "from the load balancer")
+
+    def write(call: Callable[[], object]) -> None:
+        retry_not_yet_visible(call, sleep=sleep)
+
+    write(
+        lambda: ec2_api.allow_ingress(
+            clients, lb_sg, ec2_api.tcp_from_cidr(spec.LISTENER_PORT, "0.0.0.0/0", "HTTP")
+        )
+    )
+    if https:
+        # Opened before the HTTPS listener exists; closed only after the listeners (`close_https_ingress`).
+        write(lambda: ensure_https_ingress(clients, lb_sg, True))
+    write(
+        lambda: ec2_api.allow_ingress(
+            clients, task_sg, ec2_api.tcp_from_group(spec.NGINX_PORT, lb_sg.id, "from the load balancer")
+        )
     )
     # The load balancer only ever talks to the tasks (traffic and health checks).
-    ec2_api.revoke_open_egress(clients, lb_sg)
-    ec2_api.allow_egress(clients, lb_sg, ec2_api.tcp_from_group(spec.NGINX_PORT, task_sg.id, "to the tasks"))
+    write(lambda: ec2_api.revoke_open_egress(clients, lb_sg))
+    write(
+        lambda: ec2_api.allow_egress(
+            clients, lb_sg, ec2_api.tcp_from_group(spec.NGINX_PORT, task_sg.id, "to the tasks")
+        )
+    )
     return lb_sg, task_sg
+
+
+def close_https_ingress(clients: AwsClients, lb_sg: ec2_api.SecurityGroup) -> None:
+    """443 closed once no listener redirects there any more: closed first, every client that HTTP:80
+    still redirects would time out on 443 until the listener changed (the load balancer's group must allow
+    its listeners' ports: https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-update-security-groups.html)."""
+    ensure_https_ingress(clients, lb_sg, False)
 
 
 def ensure_load_balancer(

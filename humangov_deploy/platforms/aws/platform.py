@@ -41,7 +41,11 @@ from humangov_deploy.platforms.aws.data import (
     check_images,
     data_provider,
 )
-from humangov_deploy.platforms.aws.network import ensure_load_balancer, ensure_security_groups
+from humangov_deploy.platforms.aws.network import (
+    close_https_ingress,
+    ensure_load_balancer,
+    ensure_security_groups,
+)
 from humangov_deploy.platforms.aws.options import AwsOptions
 from humangov_deploy.platforms.aws.records import SsmRecordStore
 from humangov_deploy.platforms.aws.retention import protect_images, release_unused_images
@@ -109,13 +113,18 @@ class AwsPlatform:
         clients, options = self.clients, self.options
         tags = stack_tags(names.state, self.run_id, self.now())
         account = self.account()
-        secret = self._secret(names, tags, progress)
+        secret = self._secret(names, account, tags, progress)
         provider = self.data_provider(options.data)
         progress(f"data: {provider.kind}")
         data = provider.ensure(names.state, run_id=self.run_id, progress=progress, deadline=deadline)
 
         log_group = logs_api.ensure_log_group(
-            clients, names.log_group, retention_days=options.log_retention_days, tags=tags
+            clients,
+            names.log_group,
+            retention_days=options.log_retention_days,
+            tags=tags,
+            account=account.id,
+            partition=account.partition,
         )
         task_role, execution_role = self._roles(names, account, data, log_group.arn, secret.arn, images, tags)
         progress(f"roles {task_role.name}, {execution_role.name}")
@@ -124,10 +133,12 @@ class AwsPlatform:
         subnets = ec2_api.default_subnets(clients, vpc_id)
         progress(f"default VPC {vpc_id}, subnets in {', '.join(s.az for s in subnets)}")
         https = options.certificate_arn is not None
-        lb_sg, task_sg = ensure_security_groups(clients, names, vpc_id, tags, https=https)
+        lb_sg, task_sg = ensure_security_groups(clients, names, vpc_id, tags, https=https, sleep=self.sleep)
         lb, tg = ensure_load_balancer(
             clients, names, vpc_id, [s.id for s in subnets], lb_sg.id, tags, progress, options.certificate_arn
         )
+        if not https:
+            close_https_ingress(clients, lb_sg)  # after HTTP:80 stopped redirecting to it
 
         cluster = ecs_api.find_cluster(clients, names.cluster)
         if cluster is None:
@@ -162,6 +173,7 @@ class AwsPlatform:
             data=data,
             cluster_arn=cluster.arn,
             target_group=tg,
+            load_balancer=lb,
             lb_security_group=lb_sg.id,
             task_security_group=task_sg.id,
             task_role_arn=task_role.arn,
@@ -172,7 +184,9 @@ class AwsPlatform:
         )
         return stack_status(clients, names, self.name, known=known)
 
-    def _secret(self, names: StackNames, tags: dict[str, str], progress: Progress) -> ssm_api.Parameter:
+    def _secret(
+        self, names: StackNames, account: spec.Account, tags: dict[str, str], progress: Progress
+    ) -> ssm_api.Parameter:
         # First step of a deploy: its tag records how the data is made, so a destroy after a deploy that
         # died half-way still removes the data the right way.
         kind = self.options.data
@@ -181,6 +195,8 @@ class AwsPlatform:
             names.secret_parameter,
             tags={**tags, TAG_DATA: kind},
             description=f"SECRET_KEY of HumanGov {names.state} (sessions and CSRF tokens)",
+            account=account.id,
+            partition=account.partition,
         )
         if secret.tags.get(TAG_DATA) != kind:
             ssm_api.add_tags(self.clients, names.secret_parameter, {TAG_DATA: kind})
@@ -209,6 +225,7 @@ class AwsPlatform:
                 path=IAM_PATH,
                 tags=tags,
                 permissions_boundary=boundary,
+                sleep=self.sleep,
             )
             iam_api.ensure_inline_policy(
                 self.clients, names.task_role, names.task_policy, spec.task_role_policy(data)
@@ -221,6 +238,7 @@ class AwsPlatform:
                 path=IAM_PATH,
                 tags=tags,
                 permissions_boundary=boundary,
+                sleep=self.sleep,
             )
         except AwsError as exc:
             # AWS refuses a boundary that does not exist (NoSuchEntity): an account without the bootstrap.

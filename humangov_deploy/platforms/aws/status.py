@@ -37,6 +37,7 @@ class DeployedStack:
     log_group: str
     secret_parameter: str
     task_definition_arn: str
+    load_balancer: elbv2_api.LoadBalancer | None = None
 
 
 def stack_status(
@@ -56,6 +57,8 @@ def stack_status(
             resources["cluster"] = cluster.arn
     service = ecs_api.find_service(clients, names.cluster, names.service) if "cluster" in resources else None
     lb = elbv2_api.find_load_balancer(clients, names.load_balancer)
+    if lb is None and known is not None:
+        lb = known.load_balancer  # just made, and not yet in DescribeLoadBalancers (eventual consistency)
     tg = known.target_group if known else elbv2_api.find_target_group(clients, names.target_group)
     targets = elbv2_api.target_health(clients, tg.arn) if tg else []
     if lb is not None:

@@ -1,9 +1,12 @@
-"""Waiting for a rollout on ECS, and the one bounded retry the platform allows (IAM propagation).
+"""Waiting for a rollout on ECS, and the bounded retry of what propagation explains (a new role or a
+new listener that ECS does not see yet).
 
 The rollout wait fails fast with the reason (ecspresso/ecs-deploy users' top complaint is waits that run
-out the clock): a deployment the circuit breaker marked FAILED, a deployment replaced by a rollback, or a
-task of the new deployment that stopped for a reason that will repeat (image pull, essential container
-exit, failed health checks). Throttled polls are observations, not failures: the next poll backs off.
+out the clock): a deployment the circuit breaker marked FAILED, a deployment replaced by a rollback, a
+task of the new deployment that stopped for a reason that will repeat (essential container exit, failed
+health checks), or a service event saying the account's Fargate vCPU quota is met. Tasks that fail to
+start are retried by ECS: they are counted, and the circuit breaker decides. Throttled polls are
+observations, not failures: the next poll backs off.
 
 IAM is eventually consistent, so a task may stop because its roles or their policies, written seconds
 before, are not yet in effect: such stops are forgiven, but only within a propagation window and only a
@@ -15,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal, TypeVar
 
 from humangov_deploy.aws import ecs as ecs_api
@@ -28,7 +32,15 @@ from humangov_deploy.waits import Deadline, Poll, Sleep, poll_until
 WaitMode = Literal["healthy", "stable", "none"]
 WAIT_MODES: tuple[str, ...] = ("healthy", "stable", "none")
 
-_ROLE_NOT_READY = re.compile(r"cannot be assumed|unable to assume", re.IGNORECASE)
+_ROLE_NOT_READY = re.compile(r"cannot be assumed|unable to assume|role is not valid", re.IGNORECASE)
+# RegisterTaskDefinition with a role made moments ago answers "ClientException: Role is not valid", or
+# AccessDenied on iam:PassRole, until IAM has propagated it ("Changes that I make are not always
+# immediately visible": https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html).
+_PASS_ROLE = re.compile(r"iam:PassRole", re.IGNORECASE)
+# CreateService right after CreateListener can still say the target group has no load balancer
+# (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html, Errors:
+# InvalidParameterException); terraform-provider-aws retries exactly this message.
+_TARGET_GROUP_NOT_ATTACHED = re.compile(r"does not have an associated load balancer", re.IGNORECASE)
 # ECS makes its service-linked role on the account's first CreateCluster and cannot use it at once:
 # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateCluster.html
 _SERVICE_LINKED_ROLE = re.compile(r"service[- ]linked role", re.IGNORECASE)
@@ -43,7 +55,17 @@ _ACCESS_NOT_YET = re.compile(
 # https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency
 IAM_PROPAGATION_WINDOW = 180.0  # seconds after the wait started
 IAM_PROPAGATION_STOPS = 10  # task stops forgiven at most
-FATAL_STOP_CODES = frozenset({"TaskFailedToStart", "EssentialContainerExited"})
+FATAL_STOP_CODES = frozenset({"EssentialContainerExited"})
+# A task that fails to start (TaskFailedToStart, ResourceInitializationError) is retried by ECS, and the
+# deployment circuit breaker marks the deployment FAILED once enough have failed
+# (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html): such
+# stops are counted, and the wait fails on FAILED; this many stops fail it anyway (a service without the
+# breaker).
+START_FAILURE_LIMIT = 10
+_START_FAILURE = re.compile(r"ResourceInitializationError", re.IGNORECASE)
+# A Fargate vCPU quota met is a service event, not an error, and no retry helps until tasks stop or the
+# quota is raised (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html).
+_VCPU_LIMIT = re.compile(r"reached the limit on the number of vCPUs", re.IGNORECASE)
 BLOCKING_TARGET_STATES = frozenset({"initial", "unhealthy", "unavailable"})
 
 
@@ -87,6 +109,23 @@ def iam_propagation_stop(task: ecs_api.Task) -> bool:
     """A stop that a role or policy written moments ago explains (not yet assumable, access denied)."""
     text = task.why_stopped()
     return bool(_ROLE_NOT_READY.search(text) or _ACCESS_NOT_YET.search(text))
+
+
+def start_failure(task: ecs_api.Task) -> bool:
+    """A stop at start that ECS retries by itself (the circuit breaker judges a run of them)."""
+    return task.stop_code == "TaskFailedToStart" or bool(_START_FAILURE.search(task.why_stopped()))
+
+
+def _vcpu_limit_event(service: ecs_api.Service, since: datetime | None) -> str | None:
+    """The newest service event of this deployment saying the account's Fargate vCPU quota is met."""
+    for event in service.raw.get("events", []):
+        created = event.get("createdAt")
+        if since is not None and isinstance(created, datetime) and created < since:
+            break  # events are newest first: the rest are older than the deployment
+        message = str(event.get("message", ""))
+        if _VCPU_LIMIT.search(message):
+            return message
+    return None
 
 
 def _fatal_stop(task: ecs_api.Task) -> bool:
@@ -151,6 +190,7 @@ def wait_for_rollout(
     last_line: list[str] = []
     clock = deadline.clock
     grace = PropagationGrace(clock(), propagation_window, propagation_stops)
+    start_failures: dict[str, str] = {}  # task id -> why it failed to start
 
     def check() -> Poll[RolloutView]:
         view = RolloutView(service=names.service, deployment_id=deployment_id)
@@ -186,7 +226,17 @@ def wait_for_rollout(
                 " and was rolled back to the previous task definition" if view.deployments > 1 else ""
             )
             reason = ours.rollout_reason or view.last_event or "no reason given"
+            if start_failures:
+                reason += f" (last task that failed to start: {list(start_failures.values())[-1]})"
             return Poll(False, view, fatal=f"deployment {deployment_id} failed{rolled_back}: {reason}")
+        quota = _vcpu_limit_event(service, ours.created)
+        if quota is not None:
+            return Poll(
+                False,
+                view,
+                fatal=f"the account's Fargate vCPU quota is met: {quota} (raise 'Fargate On-Demand vCPU "
+                "resource count' in Service Quotas, or deploy fewer states at once)",
+            )
         for task in ecs_api.service_tasks(clients, names.cluster, names.service, desired_status="STOPPED"):
             if task.started_by != deployment_id or task.task_definition != task_definition_arn:
                 continue
@@ -200,9 +250,23 @@ def wait_for_rollout(
                     fatal=f"task {task.id} stopped: {task.why_stopped()} (still {grace.refusal(seen_at)}: "
                     "check the task and execution roles' policies)",
                 )
+            if start_failure(task):
+                start_failures.setdefault(task.id, task.why_stopped())
+                if len(start_failures) < START_FAILURE_LIMIT:
+                    continue
+                return Poll(
+                    False,
+                    view,
+                    fatal=f"{len(start_failures)} tasks failed to start; the last, {task.id}: "
+                    f"{task.why_stopped()}",
+                )
             if _fatal_stop(task):
                 return Poll(False, view, fatal=f"task {task.id} stopped: {task.why_stopped()}")
-        view.note = grace.note()
+        notes = [grace.note()] if grace.note() else []
+        if start_failures:
+            last = list(start_failures.values())[-1]
+            notes.append(f"{len(start_failures)} task(s) failed to start, ECS retries them (last: {last})")
+        view.note = "; ".join(notes)
         stable = (
             service.primary is ours
             and view.deployments == 1
@@ -263,9 +327,33 @@ T = TypeVar("T")
 
 def role_not_ready(exc: AwsError) -> bool:
     """ECS rejecting a role IAM has created but not yet propagated (seconds after CreateRole)."""
+    if exc.code in ("AccessDeniedException", "AccessDenied"):
+        return bool(_PASS_ROLE.search(str(exc)))
     return exc.code in ("InvalidParameterException", "ClientException") and bool(
         _ROLE_NOT_READY.search(str(exc))
     )
+
+
+def listener_not_ready(exc: AwsError) -> bool:
+    """ECS not yet seeing the listener that was just made to forward to the target group."""
+    return exc.code == "InvalidParameterException" and bool(_TARGET_GROUP_NOT_ATTACHED.search(str(exc)))
+
+
+def _not_ready(exc: AwsError) -> tuple[str, str] | None:
+    """(what is awaited, the progress line) for an error that propagation explains, else None."""
+    if listener_not_ready(exc):
+        return (
+            "ECS to see the load balancer's new listener",
+            f"the target group's new listener is not yet seen by ECS ({exc.code})",
+        )
+    if not role_not_ready(exc):
+        return None
+    if _SERVICE_LINKED_ROLE.search(str(exc)):
+        return (
+            "ECS's new service-linked role to become usable",
+            f"ECS's service-linked role not yet usable (the account's first cluster, {exc.code})",
+        )
+    return ("a new IAM role to become usable by ECS", f"IAM role not yet usable by ECS ({exc.code})")
 
 
 def retry_iam_propagation(
@@ -278,24 +366,17 @@ def retry_iam_propagation(
     first_delay: float = 2.0,
     max_delay: float = 15.0,
 ) -> T:
-    """Run `call`, retrying only "role cannot be assumed" errors, with backoff, at most `attempts` times."""
+    """Run `call`, retrying only what propagation explains (a role not yet usable by ECS, a listener
+    ECS does not see yet), with backoff, at most `attempts` times."""
     delay = first_delay
     for attempt in range(1, attempts + 1):
         try:
             return call()
         except AwsError as exc:
-            if not role_not_ready(exc) or attempt == attempts:
+            reason = _not_ready(exc)
+            if reason is None or attempt == attempts:
                 raise
-            if _SERVICE_LINKED_ROLE.search(str(exc)):
-                what, line = (
-                    "ECS's new service-linked role to become usable",
-                    f"ECS's service-linked role not yet usable (the account's first cluster, {exc.code})",
-                )
-            else:
-                what, line = (
-                    "a new IAM role to become usable by ECS",
-                    f"IAM role not yet usable by ECS ({exc.code})",
-                )
+            what, line = reason
             if deadline.remaining() <= delay:
                 raise DeployTimeout(what, str(exc), "retry in a minute") from exc
             progress(f"{line}; retrying in {delay:.0f}s")

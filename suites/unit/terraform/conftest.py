@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -27,10 +28,15 @@ def module() -> HclModule:
 def fake_terraform(tmp_path: Path) -> FakeTerraform:
     binary = tmp_path / "bin" / "terraform"
     binary.parent.mkdir()
-    binary.write_text(FAKE_TERRAFORM.format(python=sys.executable))
+    binary.write_text(FAKE_TERRAFORM.format(python=sys.executable, module=str(MODULE_DIR)))
     binary.chmod(0o755)
     workdir = tmp_path / "work"
-    workdir.mkdir()
+    # Terraform runs in its configuration: the wrapper reads which resources are protected from there.
+    shutil.copytree(
+        TERRAFORM_DIR,
+        workdir,
+        ignore=shutil.ignore_patterns(".terraform*", "terraform.tfstate*", "*.tfvars", "bootstrap"),
+    )
     return FakeTerraform(binary, workdir, tmp_path / "calls.jsonl", tmp_path / "control.json")
 
 

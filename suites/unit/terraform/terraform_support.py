@@ -168,10 +168,16 @@ elif command == "output":
         for s in states
     }}))
 elif command == "state list":
+    # The module's own resources (python-hcl2), so a resource added to the module is listed here too.
+    import hcl2
+    resources = []
+    for tf in sorted(Path({module!r}).glob("*.tf")):
+        for block in hcl2.loads(tf.read_text()).get("resource", []):
+            for kind, named in block.items():
+                resources.extend(kind.strip('"') + "." + name.strip('"') for name in named)
     for s in read_state()["states"]:
         prefix = 'module.aws_humangov_infrastructure["' + s + '"].'
-        for address in ("aws_dynamodb_table.state_dynamodb", "aws_s3_bucket.state_s3",
-                        "random_string.bucket_suffix"):
+        for address in resources:
             print(prefix + address)
 elif command == "destroy":
     if state_file.exists():

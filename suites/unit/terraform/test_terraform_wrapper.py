@@ -177,6 +177,7 @@ def test_destroy_with_force_unlocks_only_what_exists_then_destroys(
     targets = [a for a in unlock["argv"] if a.startswith("-target=")]
     assert targets == [
         '-target=module.aws_humangov_infrastructure["california"].aws_dynamodb_table.state_dynamodb',
+        '-target=module.aws_humangov_infrastructure["california"].aws_dynamodb_table.state_audit',
         '-target=module.aws_humangov_infrastructure["california"].aws_s3_bucket.state_s3',
     ]
     for call in (unlock, destroy):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from aws_testkit import inventory, moto_platform
-from strict_aws import StrictAws
+from aws_testkit import ACCOUNT, inventory, moto_platform
+from strict_aws import READ_LAG, StrictAws
 
 from humangov_deploy.aws import ec2 as ec2_api
 from humangov_deploy.aws import ssm as ssm_api
@@ -49,6 +49,7 @@ def test_a_foreign_rule_naming_a_group_fails_destroy_at_once_with_its_name(stric
     assert lb_sg
     vpc = lb_sg.vpc_id
     other = clients.ec2.create_security_group(GroupName="someone-else", Description="x", VpcId=vpc)["GroupId"]
+    strict_aws.clock.sleep(READ_LAG)  # the new group refuses rule changes for a moment
     clients.ec2.authorize_security_group_ingress(
         GroupId=other,
         IpPermissions=[
@@ -69,7 +70,9 @@ def test_destroy_keeps_the_cluster_while_another_state_is_being_deployed(strict_
     platform = moto_platform(clients, clock=strict_aws.clock, poll_interval=15.0)
     platform.deploy("texas", timeout=600, progress=QUIET)
     # California's deploy has begun (its secret is its first write) but has no service yet.
-    ssm_api.ensure_secret(clients, names_for("california").secret_parameter, tags={}, description="x")
+    ssm_api.ensure_secret(
+        clients, names_for("california").secret_parameter, tags={}, description="x", account=ACCOUNT
+    )
     lines: list[str] = []
     platform.destroy("texas", timeout=600, progress=lines.append)
     assert cluster_status(strict_aws) == "ACTIVE"
@@ -88,7 +91,9 @@ def test_sweep_keeps_shared_resources_while_a_state_is_being_deployed(strict_aws
     moto_platform(clients, clock=strict_aws.clock, poll_interval=15.0).deploy(
         "texas", timeout=600, progress=QUIET
     )
-    ssm_api.ensure_secret(clients, names_for("california").secret_parameter, tags={}, description="x")
+    ssm_api.ensure_secret(
+        clients, names_for("california").secret_parameter, tags={}, description="x", account=ACCOUNT
+    )
     strict_aws.clock.sleep(3600)
     later = moto_platform(clients, clock=strict_aws.clock, poll_interval=15.0, now=NOW + timedelta(hours=3))
     report = later.sweep(older_than=7200, dry_run=False, timeout=900, progress=QUIET)

@@ -126,8 +126,35 @@ def test_a_deployment_replaced_by_another_is_fatal() -> None:
     assert TD1 in str(failure.value) and "rolling back" in str(failure.value)
 
 
-def test_tasks_that_stop_at_start_fail_the_wait_with_their_reason() -> None:
-    pull_error = "CannotPullContainerError: pull image manifest has been retried 5 time(s)"
+def start_failure(task_id: str, why: str) -> dict[str, Any]:
+    return stopped_task(
+        task_id, TD2, OURS, stop_code="TaskFailedToStart", reason="Task failed to start", container_reason=why
+    )
+
+
+PULL_ERROR = "CannotPullContainerError: pull image manifest has been retried 5 time(s)"
+INIT_ERROR = "ResourceInitializationError: failed to configure ENI: timed out"
+
+
+def test_tasks_that_fail_to_start_are_counted_while_ecs_retries_them() -> None:
+    # ECS starts another task after a start failure; the first such stop is not the deploy's end.
+    frames = [
+        Frame(rolling(0), stopped=[start_failure("t-1", INIT_ERROR)]),
+        Frame(rolling(1), stopped=[start_failure("t-1", INIT_ERROR)]),
+        Frame(done_service(), targets=HEALTHY, stopped=[start_failure("t-1", INIT_ERROR)]),
+    ]
+    view, _clock, lines, _script = run_wait(frames)
+    assert view is not None and view.rollout == "COMPLETED"
+    assert any("1 task(s) failed to start, ECS retries them" in line and INIT_ERROR in line for line in lines)
+
+
+def test_tasks_that_stop_at_start_fail_the_wait_when_the_circuit_breaker_fails_the_deployment() -> None:
+    failed = service(
+        [
+            deployment(OLD, TD1, running=2, rollout="IN_PROGRESS"),
+            deployment(OURS, TD2, status="ACTIVE", rollout="FAILED", reason="circuit breaker", failed=3),
+        ]
+    )
     frames = [
         Frame(rolling(0)),
         Frame(
@@ -136,21 +163,54 @@ def test_tasks_that_stop_at_start_fail_the_wait_with_their_reason() -> None:
                 stopped_task(
                     "t-old", TD1, OLD, stop_code="ServiceSchedulerInitiated", reason="Scaling activity"
                 ),
-                stopped_task(
-                    "t-new",
-                    TD2,
-                    OURS,
-                    stop_code="TaskFailedToStart",
-                    reason="Task failed to start",
-                    container_reason=pull_error,
-                ),
+                start_failure("t-new", PULL_ERROR),
             ],
         ),
+        Frame(failed),
     ]
     with pytest.raises(DeploymentFailed) as failure:
         run_wait(frames)
     message = str(failure.value)
-    assert "task t-new stopped" in message and pull_error in message and "TaskFailedToStart" in message
+    assert "circuit breaker" in message and PULL_ERROR in message and "TaskFailedToStart" in message
+
+
+def test_start_failures_past_the_limit_fail_the_wait_without_a_circuit_breaker() -> None:
+    from humangov_deploy.platforms.aws.wait import START_FAILURE_LIMIT
+
+    stops = [start_failure(f"t-{n}", PULL_ERROR) for n in range(START_FAILURE_LIMIT)]
+    frames = [Frame(rolling(0), stopped=stops[: START_FAILURE_LIMIT - 1]), Frame(rolling(0), stopped=stops)]
+    with pytest.raises(DeploymentFailed, match=f"{START_FAILURE_LIMIT} tasks failed to start") as failure:
+        run_wait(frames)
+    assert f"t-{START_FAILURE_LIMIT - 1}" in str(failure.value)
+
+
+def vcpu_event(at: Any) -> dict[str, Any]:
+    return {
+        "id": "e1",
+        "createdAt": at,
+        "message": "(service humangov-texas-service) was unable to place a task. Reason: You've reached the "
+        "limit on the number of vCPUs you can run concurrently.",
+    }
+
+
+def test_a_vcpu_quota_event_ends_the_wait_at_once_with_its_reason() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    started = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+    fresh = rolling(0)
+    fresh["deployments"][0]["createdAt"] = started
+    fresh["events"] = [vcpu_event(started + timedelta(seconds=30))]
+    with pytest.raises(DeploymentFailed, match="vCPU quota") as failure:
+        run_wait([Frame(fresh)], timeout=600)
+    assert "reached the limit on the number of vCPUs" in str(failure.value)
+    # An older deployment's event is history, not this rollout's fate.
+    old = rolling(0)
+    old["deployments"][0]["createdAt"] = started
+    old["events"] = [vcpu_event(started - timedelta(hours=1))]
+    done = done_service()
+    done["events"] = old["events"]
+    view, *_ = run_wait([Frame(old), Frame(done, targets=HEALTHY)])
+    assert view is not None and view.rollout == "COMPLETED"
 
 
 def test_tasks_killed_by_failed_health_checks_are_fatal() -> None:

@@ -159,10 +159,14 @@ def test_a_role_that_never_becomes_assumable_is_fatal_after_the_window() -> None
         run_wait(frames)
 
 
-def test_a_pull_that_fails_for_another_reason_stays_fatal_at_once() -> None:
+def test_a_pull_that_fails_for_another_reason_fails_when_the_circuit_breaker_says_so() -> None:
+    # Not forgiven as IAM propagation, but ECS retries a task that failed to start: the deployment's
+    # FAILED (its circuit breaker) ends the wait, with the stop's reason.
     missing = (
         "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref "
         "123456789012.dkr.ecr.us-east-1.amazonaws.com/humangov-app:nope: not found"
     )
-    with pytest.raises(DeploymentFailed, match="not found"):
-        run_wait([Frame(rolling(), stopped=[denied("t-1", missing)])])
+    failed = service([deployment(OURS, TD, running=0, pending=0, rollout="FAILED", reason="circuit breaker")])
+    with pytest.raises(DeploymentFailed, match="not found") as failure:
+        run_wait([Frame(rolling(), stopped=[denied("t-1", missing)]), Frame(failed)])
+    assert "circuit breaker" in str(failure.value)
