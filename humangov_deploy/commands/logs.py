@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from humangov_deploy import appsrc
 from humangov_deploy.commands.deploy import add_stack_arguments, open_platform
 from humangov_deploy.errors import ConfigError
-from humangov_deploy.platforms.base import Platform
-from humangov_deploy.platforms.log_lines import LogLine, merged, parse_since
+from humangov_deploy.platforms.base import LogLine, Platform
 
 FOLLOW_INTERVAL = 2.0  # seconds between two reads of --follow
+_SINCE = re.compile(r"^(\d+)([smhd])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+MAX_SINCE = timedelta(days=30)
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -79,6 +82,27 @@ def run(
     except KeyboardInterrupt:
         return 0
     return 0
+
+
+def parse_since(text: str, now: datetime) -> datetime:
+    """`10m`, `2h`, `1d`, `30s`: that long before `now` (at most 30 days)."""
+    found = _SINCE.fullmatch(text.strip())
+    if not found:
+        raise ConfigError(f"--since takes a duration such as 30s, 10m, 2h or 1d, not {text!r}")
+    span = timedelta(**{_UNITS[found[2]]: int(found[1])})
+    if span > MAX_SINCE:
+        raise ConfigError(f"--since is at most 30d, not {text}")
+    return now - span
+
+
+def merged(lines: Iterable[LogLine], request_id: str | None = None) -> list[LogLine]:
+    """By time (then task and container), only those naming `request_id` when one is given."""
+    wanted = request_id.strip() if request_id else None
+    if wanted is not None and not re.fullmatch(r"[A-Za-z0-9-]{8,64}", wanted):
+        raise ConfigError(
+            f"--request-id takes the id of a request (8 to 64 letters, digits or -), not {request_id!r}"
+        )
+    return sorted(line for line in lines if wanted is None or wanted in line.message)
 
 
 def show(args: argparse.Namespace, lines: list[LogLine]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from humangov_deploy.clients import AwsClients
@@ -12,6 +12,7 @@ from humangov_deploy.clients import AwsClients
 __all__ = [
     "Leftover",
     "ListenerInfo",
+    "LogLine",
     "Platform",
     "RecordStore",
     "StackStatus",
@@ -83,6 +84,23 @@ class StackStatus:
             "listeners": [asdict(listener) for listener in self.listeners],
             "warnings": self.warnings,
         }
+
+
+@dataclass(frozen=True, order=True)
+class LogLine:
+    """One line a task logged (`humangov logs`), on either platform."""
+
+    time: datetime  # UTC
+    task: str
+    container: str  # app or nginx
+    message: str
+
+    def __str__(self) -> str:
+        stamp = self.time.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return f"{stamp} {self.task} {self.container:<5} {self.message}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "time": self.time.astimezone(UTC).isoformat()}
 
 
 @dataclass

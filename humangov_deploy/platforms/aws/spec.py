@@ -221,6 +221,7 @@ def permissions_boundary_policy(partition: str) -> dict[str, Any]:
                     "dynamodb:DescribeTable",
                     "dynamodb:GetItem",
                     "dynamodb:PutItem",
+                    "dynamodb:UpdateItem",
                     "dynamodb:DeleteItem",
                     "dynamodb:Query",
                 ],

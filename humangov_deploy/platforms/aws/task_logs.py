@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from humangov_deploy.aws.call import aws_call
 from humangov_deploy.clients import AwsClients
 from humangov_deploy.naming import names_for
-from humangov_deploy.platforms.log_lines import LogLine
+from humangov_deploy.platforms.base import LogLine
 
 
 def task_log_lines(

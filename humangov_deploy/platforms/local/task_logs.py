@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from humangov_deploy.platforms.base import LogLine
 from humangov_deploy.platforms.local import engine as dock
 from humangov_deploy.platforms.local import spec
-from humangov_deploy.platforms.log_lines import LogLine
 
 MEMBERS = ("app", "nginx")
 

@@ -13,11 +13,12 @@ from moto import mock_aws
 
 from humangov_deploy.clients import AwsClients
 from humangov_deploy.commands import logs as logs_command
+from humangov_deploy.commands.logs import merged, parse_since
 from humangov_deploy.errors import ConfigError
 from humangov_deploy.platforms.aws.task_logs import task_log_lines as aws_lines
+from humangov_deploy.platforms.base import LogLine
 from humangov_deploy.platforms.local import spec
 from humangov_deploy.platforms.local.task_logs import task_log_lines as local_lines
-from humangov_deploy.platforms.log_lines import LogLine, merged, parse_since
 
 NOW = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
 RID = "0f3c9a7be51d4c2e8a6b1d2e3f405162"
