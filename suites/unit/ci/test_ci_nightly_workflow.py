@@ -43,7 +43,8 @@ def test_runs_on_a_schedule_and_by_hand_with_states_and_region(nightly: dict[str
 def test_least_permissions_and_oidc_only_where_needed(nightly: dict[str, Any]) -> None:
     assert nightly["permissions"] == {}
     for name, job in nightly["jobs"].items():
-        expected = {"contents": "read"} | ({"id-token": "write"} if name != "plan" else {})
+        # plan reads inputs, explore runs on moto: neither needs AWS credentials.
+        expected = {"contents": "read"} | ({"id-token": "write"} if name not in ("plan", "explore") else {})
         assert job["permissions"] == expected, name
 
 
@@ -171,7 +172,7 @@ def test_rollout_only_when_asked_after_acceptance_then_teardown(nightly: dict[st
     assert job["concurrency"]["cancel-in-progress"] is False
 
 
-@pytest.mark.parametrize("job_name", ["plan", "acceptance", "sweep", "rollout"])
+@pytest.mark.parametrize("job_name", ["plan", "acceptance", "sweep", "rollout", "explore"])
 def test_jobs_have_timeouts(nightly: dict[str, Any], job_name: str) -> None:
     assert 0 < nightly["jobs"][job_name]["timeout-minutes"] <= 120
 
@@ -180,3 +181,11 @@ def test_report_is_kept_as_an_artifact(nightly: dict[str, Any]) -> None:
     upload = _step(_acceptance(nightly), r"^actions/upload-artifact@")
     assert upload["if"] == "always()"
     assert upload["with"]["path"].rstrip("/") == "reports"
+
+
+def test_the_schedule_explorer_runs_many_seeds_without_aws(nightly: dict[str, Any]) -> None:
+    job = nightly["jobs"]["explore"]
+    assert job["env"]["HUMANGOV_AWS_SEEDS"] == "200"
+    assert "id-token" not in job["permissions"]  # moto only: no AWS credentials, no OIDC
+    step = _step(job, r"test_aws_schedule_explorer")
+    assert "pytest -m unit" in run_text(step) and step["timeout-minutes"] < job["timeout-minutes"]
