@@ -1,8 +1,10 @@
 """A rollout's record: its plan, its target version and each state's outcome, kept in the platform's store.
 
 The record is what makes a rollout resumable from any runner (`--resume RUN_ID`) and what refuses a second
-rollout over the same states while one is in progress. It is stored as compressed JSON text, so a 50-state
-record fits the few kilobytes an SSM parameter holds.
+rollout over the same states while one is in progress. A running record is held as a lease: its runner
+writes a heartbeat every third of `lease` seconds; once the heartbeat is older than the lease, the runner
+is taken for dead, `--resume` takes the record over and `humangov rollout abandon` ends it. It is stored
+as compressed JSON text, so a 50-state record fits the few kilobytes an SSM parameter holds.
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ import base64
 import json
 import secrets
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from humangov_deploy.errors import ConfigError, HumangovError
@@ -20,12 +23,13 @@ from humangov_deploy.platforms.base import RecordStore, Version
 
 # A record's status: new (not yet claimed), running (a runner owns it, or died owning it), done, halted
 # (a state failed), refused (another rollout over the same states was in progress).
-NEW, RUNNING, HALTED, REFUSED = "new", "running", "halted", "refused"
+NEW, RUNNING, HALTED, REFUSED, ABANDONED = "new", "running", "halted", "refused", "abandoned"
 # A state's result (DONE is also a finished record's status). Only DONE means "on the new version"; a
 # resume runs every state that is not DONE again.
 DONE, PENDING, DEPLOYING, FAILED, CANCELLED = "done", "pending", "deploying", "failed", "cancelled"
 ROLLED_BACK, ROLLBACK_FAILED, KEPT = "rolled-back", "rollback-failed", "kept"
 SKIPPED = "skipped"
+LEASE_SECONDS = 300.0  # a runner silent this long is taken for dead (it beats every third of it)
 TEXT_PREFIX = "z1:"  # zlib + base64 of compact JSON; the prefix names the encoding
 
 
@@ -81,6 +85,18 @@ class RolloutRecord:
     gate: str = "verify"
     rollback: str = "wave"
     outcomes: dict[str, StateOutcome] = field(default_factory=dict)
+    heartbeat: str = ""  # ISO 8601 UTC: the holding runner's last sign of life
+    lease: float = LEASE_SECONDS
+
+    def lease_ends(self) -> datetime | None:
+        return (
+            datetime.fromisoformat(self.heartbeat) + timedelta(seconds=self.lease) if self.heartbeat else None
+        )
+
+    def held(self, now: datetime) -> bool:
+        """Running, and its runner beat within the lease (a record without a heartbeat is held by no one)."""
+        ends = self.lease_ends()
+        return self.status == RUNNING and ends is not None and now < ends
 
     @property
     def states(self) -> list[str]:
@@ -108,6 +124,8 @@ class RolloutRecord:
             "waves": self.waves,
             "states": [o.to_json() for o in self.outcomes.values()],
             "ok": self.ok,
+            "heartbeat": self.heartbeat,
+            "lease": self.lease,
         }
 
     @classmethod
@@ -124,6 +142,8 @@ class RolloutRecord:
             gate=str(data.get("gate") or "verify"),
             rollback=str(data.get("rollback") or "wave"),
             outcomes={o.state: o for o in outcomes},
+            heartbeat=str(data.get("heartbeat") or ""),
+            lease=float(data.get("lease") or LEASE_SECONDS),
         )
 
     def to_text(self) -> str:
@@ -148,8 +168,9 @@ def new_rollout_id(now: datetime | None = None) -> str:
 class Records:
     """The rollout's view of a platform's store: typed records, and the claim that refuses overlaps."""
 
-    def __init__(self, store: RecordStore) -> None:
+    def __init__(self, store: RecordStore, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.store = store
+        self.now = now
 
     def load(self, run_id: str) -> RolloutRecord | None:
         text = self.store.get(run_id)
@@ -185,8 +206,15 @@ class Records:
         Write-then-read makes two rollouts that start at the same moment see each other: each one's
         record is stored before either looks, and both agree on which came first, so exactly one runs.
         """
+        stored = self.load(record.run_id)
+        if stored is not None and stored.held(self.now()) and stored.owner != owner:
+            raise RolloutRefused(
+                f"rollout {record.run_id} is held by {stored.owner or 'another runner'} (its last heartbeat "
+                f"{stored.heartbeat}); its lease runs out at {_when(stored.lease_ends())}: resume it then"
+            )
         previous = record.status
         record.status, record.owner = RUNNING, owner
+        record.heartbeat = self.now().isoformat(timespec="microseconds")
         self.save(record)
         ahead = self.blocking(record)
         if ahead:
@@ -194,12 +222,51 @@ class Records:
             self.save(record)
             first = ahead[0]
             shared = sorted(set(first.planned) & set(record.planned))
+            if first.held(self.now()):
+                then = f"wait for it, or resume it with --resume {first.run_id}"
+            else:
+                then = (
+                    f"its runner has been silent since {first.heartbeat or 'it started'} (lease run out): "
+                    f"take it over with --resume {first.run_id}, or end it with "
+                    f"`humangov rollout abandon {first.run_id}`"
+                )
             raise RolloutRefused(
                 f"rollout {first.run_id} (started {first.started} by {first.owner or 'unknown'}) is in "
-                f"progress over {', '.join(shared)}; wait for it, or resume it with --resume {first.run_id}"
+                f"progress over {', '.join(shared)}; {then}"
             )
+
+    def beat(self, record: RolloutRecord) -> None:
+        """The holding runner's sign of life (the caller serialises it with its other saves)."""
+        record.heartbeat = self.now().isoformat(timespec="microseconds")
+        self.save(record)
+
+    def abandon(self, run_id: str, current: Callable[[str], Version | None], by: str) -> RolloutRecord:
+        """End a rollout whose runner died: no state is touched; the record says which version each of its
+        unfinished states was left on. Refused while a live runner holds it."""
+        record = self.load(run_id)
+        if record is None:
+            raise ConfigError(f"no rollout {run_id}")
+        if record.status != RUNNING:
+            raise ConfigError(f"rollout {run_id} is {record.status}: only a running one can be abandoned")
+        if record.held(self.now()):
+            raise RolloutRefused(
+                f"rollout {run_id} is held by a live runner ({record.owner or 'unknown'}, last heartbeat "
+                f"{record.heartbeat}); its lease runs out at {_when(record.lease_ends())}"
+            )
+        for outcome in record.outcomes.values():
+            if outcome.result in (PENDING, DEPLOYING):
+                version = current(outcome.state)
+                outcome.result = ABANDONED
+                outcome.reason = f"abandoned by {by}: left on {version.tag if version else 'no version'}"
+        record.status = ABANDONED
+        self.save(record)
+        return record
 
     def last_for(self, state: str) -> RolloutRecord | None:
         """The newest rollout that had `state` in its plan (for `status --all`)."""
         found = [r for r in self.every() if state in r.outcomes]
         return found[-1] if found else None
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.isoformat(timespec="seconds") if moment else "?"

@@ -84,10 +84,13 @@ class Runner:
     gate: Gate = verify_gate
     say: Say = print
     clock: Callable[[], float] = time.monotonic
+    # How the heartbeat waits between beats (an Event's wait: True once the run is over); tests script it.
+    wait: Callable[[threading.Event, float], bool] = threading.Event.wait
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._halt = threading.Event()
+        self._over = threading.Event()
         self._started = self.clock()
 
     # --- the run ---------------------------------------------------------------------------------------
@@ -96,15 +99,30 @@ class Runner:
         """Claim the record (refused if another rollout over its states is in progress), then roll out."""
         self.records.claim(record, runner_identity())
         self._line(f"rollout {record.run_id}: {record.version.tag} to {len(record.planned)} state(s)")
-        for index, wave in enumerate(record.waves):
-            todo = [s for s in wave if record.outcomes[s].result != rec.DONE]
-            if not todo:
-                continue
-            self._run_wave(record, index, todo)
-            if self._halt.is_set():
-                self._roll_back(record, self._to_roll_back(record, index))
-                return self._finish(record, rec.HALTED)
-        return self._finish(record, rec.DONE)
+        heart = threading.Thread(
+            target=self._heartbeat, args=(record,), name="rollout-heartbeat", daemon=True
+        )
+        heart.start()
+        try:
+            for index, wave in enumerate(record.waves):
+                todo = [s for s in wave if record.outcomes[s].result != rec.DONE]
+                if not todo:
+                    continue
+                self._run_wave(record, index, todo)
+                if self._halt.is_set():
+                    self._roll_back(record, self._to_roll_back(record, index))
+                    return self._finish(record, rec.HALTED)
+            return self._finish(record, rec.DONE)
+        finally:
+            self._over.set()
+            heart.join()
+
+    def _heartbeat(self, record: rec.RolloutRecord) -> None:
+        """Renew the lease every third of it while the rollout runs (a deploy can take many minutes)."""
+        while not self.wait(self._over, record.lease / 3):
+            with self._lock:
+                if record.status == rec.RUNNING:
+                    self.records.beat(record)
 
     def _run_wave(self, record: RolloutRecord, index: int, states: list[str]) -> None:
         with ThreadPoolExecutor(max_workers=max(1, min(self.max_parallel, len(states)))) as pool:
