@@ -35,6 +35,7 @@ from humangov_deploy.rollout.runner import (
     new_record,
     verify_gate,
 )
+from humangov_deploy.users import cli_actor
 
 # What a dry run shows as the version when the images would be built from the checkout.
 TO_BE_BUILT = Version(app="humangov-app:(built-from-checkout)", nginx="humangov-nginx:(built-from-checkout)")
@@ -46,7 +47,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         parents=[common],
         help="ship one version to many states: a canary, then waves; halt and roll back on failure",
     )
-    which = parser.add_mutually_exclusive_group(required=True)
+    which = parser.add_mutually_exclusive_group()
     which.add_argument(
         "--states", help="states to roll out to, comma-separated, or `all` (every deployed one)"
     )
@@ -88,10 +89,23 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     add_deploy_options(parser)
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, rollout_action=None)
+    actions = parser.add_subparsers(dest="rollout_action", metavar="abandon RUN_ID")
+    abandon = actions.add_parser(
+        "abandon",
+        parents=[common],
+        help="end a rollout whose runner died (its lease ran out): no state is touched",
+    )
+    abandon.add_argument("abandon_id", metavar="RUN_ID", help="the rollout to end")
+    abandon.add_argument("--platform", choices=sorted(PLATFORMS), default=DEFAULT_PLATFORM)
+    abandon.add_argument("--json", action="store_true", help="print the record as JSON on stdout")
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.rollout_action == "abandon":
+        return run_abandon(args)
+    if not (args.states or args.resume):
+        raise ConfigError("pass --states LIST or --resume RUN_ID (or `humangov rollout abandon RUN_ID`)")
     if args.max_parallel < 1:
         raise ConfigError(f"--max-parallel must be at least 1, not {args.max_parallel}")
     # Many states from one process: the aws platform shares thread-safe clients with adaptive retries.
@@ -119,6 +133,16 @@ def run(args: argparse.Namespace) -> int:
         runner.run(record)
     _emit(args, record, report.summary_lines(record))
     return 0 if record.ok else 1
+
+
+def run_abandon(args: argparse.Namespace) -> int:
+    """`humangov rollout abandon RUN_ID`: refused while a live runner holds it (its lease)."""
+    platform = open_platform(args)
+    record = Records(platform.rollout_records()).abandon(
+        args.abandon_id, platform.current_version, cli_actor()
+    )
+    _emit(args, record, report.summary_lines(record))
+    return 0
 
 
 def _new(args: argparse.Namespace, platform: Platform, say: Any) -> RolloutRecord:

@@ -88,3 +88,33 @@ def test_status_all_lists_versions_and_last_rollout(
     assert main(["status", "--all"]) == 0
     assert f"{run_id} (done)" in capsys.readouterr().out
     assert main(["status"]) == 1  # neither --state nor --all
+
+
+def test_rollout_abandon_ends_a_dead_runners_rollout(
+    platform: FakePlatform, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from humangov_deploy.rollout import record as rec
+    from humangov_deploy.rollout.plan import make_plan
+    from humangov_deploy.rollout.runner import new_record
+
+    current = {s: platform.versions.get(s) for s in ("vermont", "maine")}
+    record = new_record("run-9", platform.name, NEW, make_plan(list(current), current), current,
+                        gate="deploy", rollback="wave")  # fmt: skip
+    long_ago = datetime.now(UTC) - timedelta(seconds=rec.LEASE_SECONDS + 5)
+    Records(platform.store, now=lambda: long_ago).claim(record, "host-b pid 3")
+
+    assert main(["rollout", "abandon", "run-9", "--platform", "local", "--json"]) == 0
+    ended = json.loads(capsys.readouterr().out)
+    assert ended["status"] == "abandoned" and {s["result"] for s in ended["states"]} == {"abandoned"}
+    assert platform.calls_of("deploy") == []
+    assert main(["rollout", "abandon", "run-9", "--platform", "local"]) == 1  # not running any more
+    assert "only a running one can be abandoned" in capsys.readouterr().err
+
+
+def test_rollout_without_states_or_resume_says_what_to_pass(
+    platform: FakePlatform, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["rollout", "--platform", "local"]) == 1
+    assert "pass --states LIST or --resume RUN_ID" in capsys.readouterr().err
