@@ -18,7 +18,7 @@ import pytest
 import requests
 from container_kit import Task
 
-from humangov_deploy import images
+from humangov_deploy.build import images
 
 STALLED = 24  # three times the app's 8 threads
 TCP_ESTABLISHED = "01"
