@@ -1,4 +1,4 @@
-"""What the accounts modules share about items and time: `now` as given, ISO stamps, keys, conditional puts.
+"""What the accounts modules share about items and time: `now` as given, ISO stamps, keys, error codes.
 
 Standard library only (the deploy library loads the accounts modules by path: accounts.py says why).
 """
@@ -37,25 +37,3 @@ def error_code(exc: Exception) -> str:
     """The AWS error code of a botocore ClientError (these modules import no botocore), or ""."""
     response = getattr(exc, "response", None)
     return str((response or {}).get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
-
-
-def conditional_put(dynamodb: Any, table: str, item: dict[str, Any], expected_rev: int | None) -> bool:
-    """PutItem only if the item is absent (expected_rev None) or still at expected_rev; False if not."""
-    if expected_rev is None:
-        condition, values = "attribute_not_exists(#k)", {}
-    else:
-        condition, values = "#rev = :rev", {":rev": {"N": str(expected_rev)}}
-    names = {"#k": schema.HASH_KEY} if expected_rev is None else {"#rev": "rev"}
-    try:
-        dynamodb.put_item(
-            TableName=table,
-            Item=item,
-            ConditionExpression=condition,
-            ExpressionAttributeNames=names,
-            **({"ExpressionAttributeValues": values} if values else {}),
-        )
-    except Exception as exc:  # botocore's ClientError; this module imports no botocore
-        if error_code(exc) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True

@@ -1,5 +1,6 @@
 """Admin pages: the state's users (add, role, password reset, remove, API tokens) and the audit trail
-(/audit, and GET /api/audit as `{items, next}` like the employees API). Every change is audited.
+(/audit, and GET /api/audit as `{items, next}` like the employees API). Every change is written in one
+transaction with its audit entry (the accounts functions' `audit`).
 
 A one-time password or a new token is shown once, on the page that made it, and stored nowhere in
 clear. An admin cannot remove or demote themselves here; nor can anyone (here or with `humangov users`)
@@ -15,7 +16,7 @@ from flask import Blueprint, abort, g, jsonify, redirect, render_template, reque
 from werkzeug.wrappers import Response
 
 from humangov import accounts, audit
-from humangov.identity import audit_event, current_identity
+from humangov.identity import audit_put, current_identity
 from humangov.notices import notify
 from humangov.responses import sentence
 from humangov.signin import requires
@@ -49,10 +50,15 @@ def add_user() -> str | tuple[str, int]:
     identity = current_identity()
     username, role = request.form.get("username", ""), request.form.get("role", "")
     try:
-        user, one_time = identity.call(accounts.add_user, username, role, now=identity.clock)
+        user, one_time = identity.call(
+            accounts.add_user,
+            username,
+            role,
+            now=identity.clock,
+            audit=lambda u: audit_put("user.add", u.username, {"role": u.role, "one_time_password": True}),
+        )
     except accounts.AccountError as exc:
         return _refuse(sentence(str(exc)))
-    audit_event("user.add", user.username, {"role": user.role, "one_time_password": True})
     return _users_page(secret=one_time, secret_for=user.username, secret_kind="one-time password")
 
 
@@ -64,10 +70,17 @@ def set_role(username: str) -> Response | tuple[str, int]:
     if old.username == g.user.username:
         return _refuse("You cannot change your own role here (the state could be left without an admin).")
     try:
-        user = identity.call(accounts.set_role, username, request.form.get("role", ""), now=identity.clock)
+        user = identity.call(
+            accounts.set_role,
+            username,
+            request.form.get("role", ""),
+            now=identity.clock,
+            audit=lambda u: audit_put(
+                "user.set_role", u.username, {"role": {"old": old.role, "new": u.role}}
+            ),
+        )
     except accounts.AccountError as exc:
         return _refuse(sentence(str(exc)))
-    audit_event("user.set_role", user.username, {"role": {"old": old.role, "new": user.role}})
     notify(f"{user.username} is now {user.role}.")
     return redirect(url_for("admin.users"), 302)
 
@@ -77,12 +90,16 @@ def set_role(username: str) -> Response | tuple[str, int]:
 def reset_password(username: str) -> str | tuple[str, int]:
     identity = current_identity()
     try:
-        user, one_time = identity.call(accounts.reset_password, username, now=identity.clock)
+        user, one_time = identity.call(
+            accounts.reset_password,
+            username,
+            now=identity.clock,
+            audit=lambda u: audit_put("user.reset_password", u.username, {"one_time_password": True}),
+        )
     except accounts.UnknownUser:
         abort(404)
     except accounts.AccountError as exc:
         return _refuse(sentence(str(exc)))
-    audit_event("user.reset_password", user.username, {"one_time_password": True})
     return _users_page(secret=one_time, secret_for=user.username, secret_kind="one-time password")
 
 
@@ -93,12 +110,15 @@ def remove_user(username: str) -> Response | tuple[str, int]:
     if (identity.user(username) or abort(404)).username == g.user.username:
         return _refuse("You cannot remove yourself.")
     try:
-        user = identity.call(accounts.remove_user, username)
+        user = identity.call(
+            accounts.remove_user,
+            username,
+            audit=lambda u: audit_put("user.remove", u.username, {"role": u.role, "tokens": len(u.tokens)}),
+        )
     except accounts.UnknownUser:
         abort(404)
     except accounts.AccountError as exc:  # LastAdmin: another admin was removed or demoted meanwhile
         return _refuse(sentence(str(exc)))
-    audit_event("user.remove", user.username, {"role": user.role, "tokens": len(user.tokens)})
     notify(f"Removed {user.username}.")
     return redirect(url_for("admin.users"), 302)
 
@@ -108,10 +128,14 @@ def remove_user(username: str) -> Response | tuple[str, int]:
 def create_token(username: str) -> str | tuple[str, int]:
     identity = current_identity()
     try:
-        info, token = identity.call(accounts.create_token, username, now=identity.clock)
+        info, token = identity.call(
+            accounts.create_token,
+            username,
+            now=identity.clock,
+            audit=lambda t: audit_put("user.token_create", t.username, {"token_id": t.token_id}),
+        )
     except accounts.UnknownUser:
         abort(404)
-    audit_event("user.token_create", info.username, {"token_id": info.token_id})
     return _users_page(secret=token, secret_for=info.username, secret_kind=f"API token {info.token_id}")
 
 
@@ -120,10 +144,14 @@ def create_token(username: str) -> str | tuple[str, int]:
 def revoke_token(token_id: str) -> Response | tuple[str, int]:
     identity = current_identity()
     try:
-        info = identity.call(accounts.revoke_token, token_id, now=identity.clock)
+        info = identity.call(
+            accounts.revoke_token,
+            token_id,
+            now=identity.clock,
+            audit=lambda t: audit_put("user.token_revoke", t.username, {"token_id": t.token_id}),
+        )
     except accounts.UnknownToken:
         abort(404)
-    audit_event("user.token_revoke", info.username, {"token_id": info.token_id})
     notify(f"Revoked token {info.token_id} of {info.username}.")
     return redirect(url_for("admin.users"), 302)
 

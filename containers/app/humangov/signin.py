@@ -290,7 +290,13 @@ def password() -> Response | tuple[Any, ...] | str:
     else:
         try:
             identity.authenticate(g.user.username, current)
-            user = identity.call(accounts.set_password, g.user.username, new, now=identity.clock)
+            user = identity.call(
+                accounts.set_password,
+                g.user.username,
+                new,
+                now=identity.clock,
+                audit=lambda u: audit_put("user.set_password", u.username),
+            )
         except accounts.Throttled as exc:
             body, status = error_response(429, sentence(str(exc)))
             return body, status, {"Retry-After": str(int(exc.retry_after) + 1)}
@@ -300,6 +306,5 @@ def password() -> Response | tuple[Any, ...] | str:
             error = sentence(str(exc))
     if error:
         return render_template("password.html", next=target, error=error), 400
-    audit_event("user.set_password", user.username)
     restamp(user)
     return redirect(target, 302)

@@ -12,19 +12,26 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from . import schema
-from .account_errors import AccountError, UnknownToken, UnknownUser
+from .account_errors import UnknownToken, UnknownUser
 from .account_items import Now, at, iso, key
-from .user_store import TokenInfo, User, check_username, list_users, read, update
+from .user_store import Audit, TokenInfo, User, check_username, list_users, read, update
+
+TokenAudit = Callable[[TokenInfo], dict[str, Any]] | None  # like user_store.Audit, given the token's info
 
 TOKEN_PREFIX = "hgv_"
 TOKEN_ID_CHARS = 12  # of the token's SHA-256 hex: how `users list` and `revoke-token` name a token
 
 
-def create_token(dynamodb: Any, table: str, username: str, *, now: Now) -> tuple[TokenInfo, str]:
-    """A new personal API token: (its info, the token itself: shown once, never stored)."""
+def create_token(
+    dynamodb: Any, table: str, username: str, *, now: Now, audit: TokenAudit = None
+) -> tuple[TokenInfo, str]:
+    """A new personal API token: (its info, the token itself: shown once, never stored). With `audit`
+    (given the token's info: the audit entry's PutItem arguments), the user item's change that makes the
+    token valid and its audit entry are one transaction."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     digest = _digest(token)
     name = check_username(username)
@@ -44,15 +51,18 @@ def create_token(dynamodb: Any, table: str, username: str, *, now: Now) -> tuple
         ExpressionAttributeNames={"#k": schema.HASH_KEY},
     )
     try:
-        update(dynamodb, table, name, now, {"add_token": (info, digest)})
-    except AccountError:
+        update(dynamodb, table, name, now, {"add_token": (info, digest)}, _for(audit, info))
+    except Exception:  # refused, or AWS failed (the audit entry's table too): no token item is left
         dynamodb.delete_item(TableName=table, Key=key(schema.TOKEN_PREFIX + digest))
         raise
     return info, token
 
 
-def revoke_token(dynamodb: Any, table: str, token_id: str, *, now: Now) -> TokenInfo:
-    """Revoke a token by its id (or a unique prefix of at least 6 characters, as `users list` shows)."""
+def revoke_token(
+    dynamodb: Any, table: str, token_id: str, *, now: Now, audit: TokenAudit = None
+) -> TokenInfo:
+    """Revoke a token by its id (or a unique prefix of at least 6 characters, as `users list` shows); with
+    `audit`, as for create_token."""
     wanted = token_id.strip().lower()
     found = [
         t
@@ -63,7 +73,7 @@ def revoke_token(dynamodb: Any, table: str, token_id: str, *, now: Now) -> Token
     if len(found) != 1:
         raise UnknownToken(f"no single token with id {token_id[:40]!r}" + (" (ambiguous)" if found else ""))
     info = found[0]
-    _, stored = update(dynamodb, table, info.username, now, {"drop_token": info.token_id})
+    _, stored = update(dynamodb, table, info.username, now, {"drop_token": info.token_id}, _for(audit, info))
     digest = stored.token_hashes.get(info.token_id)
     if digest:
         dynamodb.delete_item(TableName=table, Key=key(schema.TOKEN_PREFIX + digest))
@@ -87,6 +97,10 @@ def user_for_token(dynamodb: Any, table: str, token: str) -> tuple[User, TokenIn
         return None
     info = next(t for t in stored.user.tokens if t.token_id == digest[:TOKEN_ID_CHARS])
     return stored.user, info
+
+
+def _for(audit: TokenAudit, info: TokenInfo) -> Audit:
+    return None if audit is None else (lambda _user: audit(info))
 
 
 def _digest(token: str) -> str:

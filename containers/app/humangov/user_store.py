@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -29,13 +30,18 @@ from .account_errors import (
     UserExists,
     WeakPassword,
 )
-from .account_items import UPDATE_TRIES, Now, at, conditional_put, error_code, iso, key, parse
+from .account_items import UPDATE_TRIES, Now, at, error_code, iso, key, parse
 from .passwords import check_password, hash_password, one_time_password, verify_password
 
 ROLES: tuple[str, ...] = ("viewer", "editor", "admin")  # each role can do everything the one before can
 ADMIN = "admin"  # a state keeps at least one, once it has one (the admin count, below)
 RESERVED_USERNAMES = frozenset({"anonymous"})  # the audit trail's name for nobody
 USERNAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}")
+
+
+# Given the user as the change leaves it (as it was, for a removal): the audit entry's PutItem arguments
+# (audit.prepare), written in one transaction with the change. None: the caller audits on its own.
+Audit = Callable[["User"], dict[str, Any]] | None
 
 
 @dataclass(frozen=True)
@@ -94,10 +100,18 @@ class Stored:
 
 
 def add_user(
-    dynamodb: Any, table: str, username: str, role: str, *, password: str | None = None, now: Now
+    dynamodb: Any,
+    table: str,
+    username: str,
+    role: str,
+    *,
+    password: str | None = None,
+    now: Now,
+    audit: Audit = None,
 ) -> tuple[User, str | None]:
     """Create the user. Without `password`, a one-time password is made, returned (once) and flagged
-    must-change; returns (user, that one-time password or None)."""
+    must-change; returns (user, that one-time password or None). With `audit` (given the user, the audit
+    entry's PutItem arguments: audit.prepare), the user and its entry are one transaction."""
     name = check_username(username)
     check_role(role)
     one_time = None
@@ -114,12 +128,8 @@ def add_user(
         updated_at=moment,
         session_stamp=session_stamp(role, password_hash),
     )
-    stored = Stored(user, password_hash, {}, rev=0)
-    if role == ADMIN:
-        put = {"TableName": table, "Item": to_item(stored), **_absent()}
-        if not _with_admin_count(dynamodb, table, {"Put": put}, +1, name):
-            raise UserExists(f"user {name} exists")
-    elif not conditional_put(dynamodb, table, to_item(stored), None):
+    put = {"TableName": table, "Item": to_item(Stored(user, password_hash, {}, rev=0)), **_absent()}
+    if not _write(dynamodb, table, {"Put": put}, delta=int(role == ADMIN), audit=audit, user=user):
         raise UserExists(f"user {name} exists")
     return user, one_time
 
@@ -147,13 +157,13 @@ def list_users(dynamodb: Any, table: str) -> list[User]:
         kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
 
-def set_role(dynamodb: Any, table: str, username: str, role: str, *, now: Now) -> User:
+def set_role(dynamodb: Any, table: str, username: str, role: str, *, now: Now, audit: Audit = None) -> User:
     check_role(role)
-    return update(dynamodb, table, username, now, {"role": role})[0]
+    return update(dynamodb, table, username, now, {"role": role}, audit)[0]
 
 
 def reset_password(
-    dynamodb: Any, table: str, username: str, *, password: str | None = None, now: Now
+    dynamodb: Any, table: str, username: str, *, password: str | None = None, now: Now, audit: Audit = None
 ) -> tuple[User, str | None]:
     """An admin's reset: like `add_user`, a one-time password (must change) unless one is given."""
     one_time = None
@@ -161,33 +171,33 @@ def reset_password(
         password = one_time = one_time_password()
     check_password(password, username.strip().lower())
     new_hash = hash_password(password)
-    user, _ = update(dynamodb, table, username, now, {"must_change": one_time is not None, "hash": new_hash})
+    edits = {"must_change": one_time is not None, "hash": new_hash}
+    user, _ = update(dynamodb, table, username, now, edits, audit)
     return user, one_time
 
 
-def set_password(dynamodb: Any, table: str, username: str, password: str, *, now: Now) -> User:
+def set_password(
+    dynamodb: Any, table: str, username: str, password: str, *, now: Now, audit: Audit = None
+) -> User:
     """The user's own new password (after `authenticate`): clears must-change; must differ from the old."""
     check_password(password, username.strip().lower())
     stored = read(dynamodb, table, username)
     if stored and verify_password(password, stored.password_hash):
         raise WeakPassword("choose a password different from the current one")
     new_hash = hash_password(password)
-    return update(dynamodb, table, username, now, {"must_change": False, "hash": new_hash})[0]
+    return update(dynamodb, table, username, now, {"must_change": False, "hash": new_hash}, audit)[0]
 
 
-def remove_user(dynamodb: Any, table: str, username: str) -> User:
-    """Delete the user and every token of theirs."""
+def remove_user(dynamodb: Any, table: str, username: str, *, audit: Audit = None) -> User:
+    """Delete the user (and its audit entry, given `audit`, in one transaction), then their tokens."""
     name = check_username(username)
     for _ in range(UPDATE_TRIES):
         stored = read(dynamodb, table, name)
         if stored is None:
             raise UnknownUser(f"no user {name}")
         delete = {"TableName": table, "Key": key(schema.USER_PREFIX + name), **_at_rev(stored.rev)}
-        if stored.user.role == ADMIN:
-            removed = _with_admin_count(dynamodb, table, {"Delete": delete}, -1, name)
-        else:
-            removed = _conditional_delete(dynamodb, delete)
-        if removed:
+        delta = -int(stored.user.role == ADMIN)
+        if _write(dynamodb, table, {"Delete": delete}, delta=delta, audit=audit, user=stored.user):
             for token_hash in stored.token_hashes.values():
                 dynamodb.delete_item(TableName=table, Key=key(schema.TOKEN_PREFIX + token_hash))
             return stored.user
@@ -243,9 +253,12 @@ def to_item(stored: Stored) -> dict[str, Any]:
     }
 
 
-def update(dynamodb: Any, table: str, username: str, now: Now, edits: dict[str, Any]) -> tuple[User, Stored]:
-    """Read, change, write back only if nobody wrote in between (the item's `rev`); retried.
-    Returns the new user and the item as it was before."""
+def update(
+    dynamodb: Any, table: str, username: str, now: Now, edits: dict[str, Any], audit: Audit = None
+) -> tuple[User, Stored]:
+    """Read, change, write back only if nobody wrote in between (the item's `rev`); retried. With
+    `audit`, the write and its audit entry are one transaction. Returns the new user and the item as it
+    was before."""
     name = check_username(username)
     for _ in range(UPDATE_TRIES):
         stored = read(dynamodb, table, name)
@@ -253,12 +266,8 @@ def update(dynamodb: Any, table: str, username: str, now: Now, edits: dict[str, 
             raise UnknownUser(f"no user {name}")
         new = _apply(stored, edits, at(now))
         delta = (new.user.role == ADMIN) - (stored.user.role == ADMIN)
-        if delta:
-            put = {"TableName": table, "Item": to_item(new), **_at_rev(stored.rev)}
-            written = _with_admin_count(dynamodb, table, {"Put": put}, delta, name)
-        else:
-            written = conditional_put(dynamodb, table, to_item(new), stored.rev)
-        if written:
+        put = {"TableName": table, "Item": to_item(new), **_at_rev(stored.rev)}
+        if _write(dynamodb, table, {"Put": put}, delta=delta, audit=audit, user=new.user):
             return new.user, stored
     raise Conflict(f"user {name} kept changing; try again")
 
@@ -294,11 +303,43 @@ def session_stamp(role: str, password_hash: str) -> str:
 # --- the last admin ---------------------------------------------------------------------------------------
 
 
-def _with_admin_count(dynamodb: Any, table: str, change: dict[str, Any], delta: int, name: str) -> bool:
-    """`change` (a user item's Put or Delete, with its condition) and the admin count's update by `delta`
-    in one transaction; a decrease only while another admin is left (else LastAdmin). False when the
-    change's own condition failed (the user item changed meanwhile, or exists already)."""
-    _ensure_admin_count(dynamodb, table)
+def _write(
+    dynamodb: Any, table: str, change: dict[str, Any], *, delta: int, audit: Audit, user: User
+) -> bool:
+    """A user item's Put or Delete (with its own condition): alone, or in one transaction with the admin
+    count's update by `delta` (a decrease only while another admin is left, else LastAdmin) and with the
+    audit entry `audit` gives for `user`. False when the change's own condition failed (the item changed
+    meanwhile, or exists already)."""
+    ((kind, request),) = change.items()
+    if not delta and audit is None:
+        try:
+            (dynamodb.put_item if kind == "Put" else dynamodb.delete_item)(**request)
+        except Exception as exc:  # botocore's ClientError; this module imports no botocore
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+    items = [change]
+    if delta:
+        _ensure_admin_count(dynamodb, table)
+        items.append({"Update": _admin_count_update(table, delta)})
+    if audit is not None:
+        items.append({"Put": audit(user)})
+    try:
+        dynamodb.transact_write_items(TransactItems=items)
+    except Exception as exc:  # botocore's ClientError; this module imports no botocore
+        reasons = [r.get("Code") for r in getattr(exc, "response", {}).get("CancellationReasons") or []]
+        if error_code(exc) != "TransactionCanceledException" or len(reasons) != len(items):
+            raise
+        if reasons[0] in ("ConditionalCheckFailed", "TransactionConflict"):
+            return False
+        if delta and reasons[1] == "ConditionalCheckFailed":
+            raise LastAdmin(user.username) from None
+        raise
+    return True
+
+
+def _admin_count_update(table: str, delta: int) -> dict[str, Any]:
     update: dict[str, Any] = {
         "TableName": table,
         "Key": key(schema.ADMIN_COUNT_KEY),
@@ -309,18 +350,7 @@ def _with_admin_count(dynamodb: Any, table: str, change: dict[str, Any], delta: 
     if delta < 0:
         update["ConditionExpression"] = "#c > :one"
         update["ExpressionAttributeValues"][":one"] = {"N": "1"}
-    try:
-        dynamodb.transact_write_items(TransactItems=[change, {"Update": update}])
-    except Exception as exc:  # botocore's ClientError; this module imports no botocore
-        reasons = [r.get("Code") for r in getattr(exc, "response", {}).get("CancellationReasons") or []]
-        if error_code(exc) != "TransactionCanceledException" or len(reasons) != 2:
-            raise
-        if reasons[0] in ("ConditionalCheckFailed", "TransactionConflict"):
-            return False
-        if reasons[1] == "ConditionalCheckFailed":
-            raise LastAdmin(name) from None
-        raise
-    return True
+    return update
 
 
 def _ensure_admin_count(dynamodb: Any, table: str) -> None:
@@ -351,13 +381,3 @@ def _at_rev(rev: int) -> dict[str, Any]:
         "ExpressionAttributeNames": {"#rev": "rev"},
         "ExpressionAttributeValues": {":rev": {"N": str(rev)}},
     }
-
-
-def _conditional_delete(dynamodb: Any, delete: dict[str, Any]) -> bool:
-    try:
-        dynamodb.delete_item(**delete)
-    except Exception as exc:
-        if error_code(exc) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True

@@ -24,7 +24,7 @@ from app_testkit import (
 )
 from flask import Flask
 from flask.testing import FlaskClient
-from humangov import schema
+from humangov import accounts, schema
 
 
 def without_audit_table(data: StateData) -> None:
@@ -107,3 +107,25 @@ def test_each_change_and_its_entry_are_one_transaction(client: FlaskClient, data
     assert client.delete(f"/api/employees/{record['id']}", headers=API_HEADERS).status_code == 204
     actions = [e.action for e in data.audit(record_id=record["id"])]
     assert actions == ["record.delete", "record.edit", "record.create"]
+
+
+def test_a_user_change_is_not_made_without_its_audit_entry(app: Flask, data: StateData) -> None:
+    admin = app.test_client()
+    assert sign_in(admin, add_user(app, "admin")).status_code == 302
+    other = add_user(app, "editor", "other-user")
+    token = hidden_fields(admin, "/admin/users")["csrf_token"]
+    identity = app.extensions["humangov.identity"]
+    before = identity.call(accounts.get_user, other)
+    without_audit_table(data)
+    changes = [
+        ("/admin/users", {"username": "new-user", "role": "viewer"}),
+        (f"/admin/users/{other}/role", {"role": "viewer"}),
+        (f"/admin/users/{other}/password", {}),
+        (f"/admin/users/{other}/tokens", {}),
+        (f"/admin/users/{other}/remove", {}),
+    ]
+    for url, fields in changes:
+        assert admin.post(url, data={**fields, "csrf_token": token}).status_code == 503, url
+    assert identity.call(accounts.get_user, "new-user") is None
+    assert identity.call(accounts.get_user, other) == before  # same role, password, tokens
+    assert [i for i in data.account_items() if i[schema.HASH_KEY]["S"].startswith(schema.TOKEN_PREFIX)] == []
