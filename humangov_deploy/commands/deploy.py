@@ -142,7 +142,27 @@ def add_deploy_options(parser: argparse.ArgumentParser) -> None:
         help="serve HTTPS:443 with this ACM certificate (TLS 1.2+) and redirect HTTP:80 to it; "
         "without it the state serves plain HTTP (a warning says so); a redeploy without it removes HTTPS",
     )
+    add_domain_options(parser)
     add_poll_interval(aws)
+
+
+def add_domain_options(parser: argparse.ArgumentParser) -> None:
+    domain = parser.add_argument_group("domain (both platforms)")
+    domain.add_argument(
+        "--domain",
+        default=None,
+        metavar="NAME",
+        help="serve the state as https://NAME (`{state}` stands for the state, for rollouts): the URL, "
+        "verify and the rollout gate use NAME; aws: with --certificate-arn (a certificate for NAME); "
+        "local: a name under .localhost, which the local CA certifies; remembered by the deployment",
+    )
+    domain.add_argument(
+        "--hosted-zone-id",
+        default=None,
+        metavar="ZONE",
+        help="aws: also UPSERT a Route 53 alias record NAME -> the load balancer in this hosted zone "
+        "(destroy removes it)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

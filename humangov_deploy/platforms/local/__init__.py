@@ -30,6 +30,7 @@ def from_options(
     nginx_image: str | None = None,
     poll_interval: float | None = None,
     docker: Any = None,
+    domain: str | None = None,
     **_: Any,
 ) -> LocalPlatform:
     """Build the platform from CLI options (`vars(args)`); options of other platforms are ignored."""
@@ -49,4 +50,5 @@ def from_options(
         desired_count=spec.DEFAULT_TASK_COUNT if desired_count is None else int(desired_count),
         image_provider=provider,
         poll_interval=0.5 if poll_interval is None else float(poll_interval),
+        domain=domain or None,
     )
