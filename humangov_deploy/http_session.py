@@ -72,7 +72,7 @@ def _connection(base: type[HTTPConnection], address: str) -> type[HTTPConnection
         def _new_conn(self) -> Any:
             # Only the TCP connect goes to `address`; `self.host` (SNI, the certificate's name check,
             # the Host header) is the URL's name again as soon as the socket exists.
-            name = self._dns_host
+            name: str = self._dns_host  # type: ignore[has-type]
             self._dns_host = address
             try:
                 return super()._new_conn()
@@ -89,6 +89,10 @@ class _ConnectTo(HTTPAdapter):
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
-        https = type("Pool", (HTTPSConnectionPool,), {"ConnectionCls": _connection(HTTPSConnection, self.address)})
-        http = type("Pool", (HTTPConnectionPool,), {"ConnectionCls": _connection(HTTPConnection, self.address)})
+        https = type(
+            "Pool", (HTTPSConnectionPool,), {"ConnectionCls": _connection(HTTPSConnection, self.address)}
+        )
+        http = type(
+            "Pool", (HTTPConnectionPool,), {"ConnectionCls": _connection(HTTPConnection, self.address)}
+        )
         self.poolmanager.pool_classes_by_scheme = {"http": http, "https": https}

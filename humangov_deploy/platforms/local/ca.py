@@ -216,7 +216,9 @@ class LocalCA:
 
 
 def wanted_names(domain: str | None = None) -> set[str]:
-    return set(LEAF_DNS) | {str(ipaddress.ip_address(ip)) for ip in LEAF_IPS} | ({domain} if domain else set())
+    return (
+        set(LEAF_DNS) | {str(ipaddress.ip_address(ip)) for ip in LEAF_IPS} | ({domain} if domain else set())
+    )
 
 
 def local_domain(name: str) -> str:

@@ -150,7 +150,11 @@ def lb_listeners(lb: Any, result: StackStatus, ca_bundle: str) -> None:
         result.ca_bundle = ca_bundle
         result.listeners.append(
             ListenerInfo(
-                "HTTPS", https, "forward", tls_policy="TLSv1.2+", certificate=labels.get(spec.LABEL_CERTIFICATE)
+                "HTTPS",
+                https,
+                "forward",
+                tls_policy="TLSv1.2+",
+                certificate=labels.get(spec.LABEL_CERTIFICATE),
             )
         )
     elif http:

@@ -53,7 +53,9 @@ def test_the_lb_serves_a_certificate_for_the_domain_and_status_names_it(aws: Non
 
 def test_state_placeholder_and_a_redeploy_without_domain_returns_to_127(aws: None, tmp_path: Path) -> None:
     engine, ca = FakeDocker(), LocalCA(tmp_path / "ca")
-    named = make_platform(engine, ca=ca, domain="{state}.hr.localhost").deploy("utah", timeout=60, progress=quiet)
+    named = make_platform(engine, ca=ca, domain="{state}.hr.localhost").deploy(
+        "utah", timeout=60, progress=quiet
+    )
     assert named.url is not None and named.url.startswith("https://utah.hr.localhost:")
     plain = make_platform(engine, ca=ca).deploy("utah", timeout=60, progress=quiet)
     assert plain.url is not None and plain.url.startswith("https://127.0.0.1:") and plain.address is None
@@ -65,7 +67,9 @@ def test_a_name_the_local_ca_may_not_vouch_for_is_refused_before_anything_runs(
 ) -> None:
     engine = FakeDocker()
     with pytest.raises(ConfigError, match="--domain"):
-        make_platform(engine, ca=LocalCA(tmp_path / "ca"), domain=domain).deploy("utah", timeout=60, progress=quiet)
+        make_platform(engine, ca=LocalCA(tmp_path / "ca"), domain=domain).deploy(
+            "utah", timeout=60, progress=quiet
+        )
     assert not engine.by_name
 
 
@@ -73,7 +77,9 @@ def test_status_json_carries_the_domain_url_and_address(
     aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
 ) -> None:
     engine = FakeDocker()
-    make_platform(engine, ca=LocalCA(tmp_path / "ca"), domain=DOMAIN).deploy("utah", timeout=60, progress=quiet)
+    make_platform(engine, ca=LocalCA(tmp_path / "ca"), domain=DOMAIN).deploy(
+        "utah", timeout=60, progress=quiet
+    )
     monkeypatch.setattr(
         "humangov_deploy.platforms.local.from_options",
         lambda **_: make_platform(engine, ca=LocalCA(tmp_path / "ca")),
@@ -87,7 +93,7 @@ def test_status_json_carries_the_domain_url_and_address(
 
 
 class _Echo(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         body = json.dumps({"host": self.headers["Host"]}).encode()
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
@@ -135,11 +141,15 @@ def test_a_certificate_that_does_not_name_the_domain_fails_the_check(tls_server:
     status = StackStatus(
         "texas", "local", url=f"https://{other}:{port}", address="127.0.0.1", ca_bundle=str(ca.ca_bundle)
     )
-    with pytest.raises(requests.exceptions.SSLError, match="(?i)hostname|match"):
+    with pytest.raises(requests.exceptions.SSLError, match=r"(?i)hostname|match"):
         session_for(status).get(f"{status.url}/", timeout=5)
 
 
-def test_without_an_address_the_session_does_not_redirect_connections(tls_server: tuple[int, LocalCA]) -> None:
+def test_without_an_address_the_session_does_not_redirect_connections(
+    tls_server: tuple[int, LocalCA],
+) -> None:
     port, ca = tls_server
-    session = session_for(StackStatus("utah", "local", url=f"https://{DOMAIN}:{port}", ca_bundle=str(ca.ca_bundle)))
+    session = session_for(
+        StackStatus("utah", "local", url=f"https://{DOMAIN}:{port}", ca_bundle=str(ca.ca_bundle))
+    )
     assert type(session.get_adapter(f"https://{DOMAIN}:{port}/")) is requests.adapters.HTTPAdapter
