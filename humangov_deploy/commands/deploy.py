@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from humangov_deploy import appsrc
+from humangov_deploy.commands.preflight_check import guard
 from humangov_deploy.platforms import PLATFORMS, get_platform
 from humangov_deploy.platforms.base import Platform, Progress, StackStatus, print_progress
 from humangov_deploy.progress import Reporter
@@ -142,6 +143,11 @@ def add_deploy_options(parser: argparse.ArgumentParser) -> None:
         help="serve HTTPS:443 with this ACM certificate (TLS 1.2+) and redirect HTTP:80 to it; "
         "without it the state serves plain HTTP (a warning says so); a redeploy without it removes HTTPS",
     )
+    aws.add_argument(
+        "--skip-preflight",
+        action="store_true",
+        help="do not check quotas before deploying a state not deployed yet (see `humangov preflight`)",
+    )
     add_domain_options(parser)
     add_poll_interval(aws)
 
@@ -168,6 +174,8 @@ def add_domain_options(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     state = appsrc.validate_state(args.state)
     platform = open_platform(args)
+    if not args.skip_preflight:
+        guard(platform, [state], progress_for(args))
     with Reporter.for_args(args) as progress:
         status = platform.deploy(state, timeout=args.timeout, progress=progress)
     print_status(args, status, resources=False)
