@@ -37,7 +37,9 @@ def answer(stubber: Stubber, quota: Any, applied: float | None, default: float |
     if default is not None:
         stubber.add_response("get_aws_default_service_quota", {"Quota": {"Value": default}}, params)
     else:
-        stubber.add_client_error("get_aws_default_service_quota", "AccessDeniedException", expected_params=params)
+        stubber.add_client_error(
+            "get_aws_default_service_quota", "AccessDeniedException", expected_params=params
+        )
 
 
 def test_each_source_is_said(moto_clients: AwsClients, stubbed: Stubber) -> None:
@@ -58,7 +60,11 @@ def test_on_moto_elb_and_fargate_fall_back_and_say_so(moto_clients: AwsClients) 
     assert by_key["alb"].limit == 50 and by_key["alb"].source.startswith("documented-default")
     assert by_key["fargate_vcpu"].source.startswith("documented-default")
     assert by_key["security_groups"].source == "applied"  # moto answers the VPC quota
-    assert (by_key["alb"].needed, by_key["target_groups"].needed, by_key["security_groups"].needed) == (2, 2, 4)
+    assert (by_key["alb"].needed, by_key["target_groups"].needed, by_key["security_groups"].needed) == (
+        2,
+        2,
+        4,
+    )
     assert (by_key["fargate_vcpu"].needed, by_key["fargate_vcpu"].peak) == (4, 8)
     assert by_key["security_groups"].in_use >= 1  # the default VPC's default group
     assert report.ok and report.new_states == ["utah", "texas"]
@@ -83,7 +89,10 @@ def test_a_quota_that_would_be_exceeded_is_named_with_how_to_raise_it(
     assert not report.ok
     message = report.refusal()
     assert "Application Load Balancers per Region (L-53DA6B97)" in message and "utah" in message
-    assert "request-service-quota-increase --service-code elasticloadbalancing --quota-code L-53DA6B97" in message
+    assert (
+        "request-service-quota-increase --service-code elasticloadbalancing --quota-code L-53DA6B97"
+        in message
+    )
     assert "Fargate" not in message  # only the quota that is short
 
 
