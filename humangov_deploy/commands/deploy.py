@@ -71,6 +71,8 @@ def print_status(args: argparse.Namespace, status: StackStatus, *, resources: bo
         return
     print(f"state:    {status.state} ({status.platform}, {status.region or 'no region'})")
     print(f"url:      {status.url or '-'}")
+    if status.address:
+        print(f"address:  {status.address} (where the URL's name is served; checks connect here)")
     print(f"table:    {status.table or '-'}")
     print(f"bucket:   {status.bucket or '-'}")
     print(f"tasks:    {len(status.tasks)}")

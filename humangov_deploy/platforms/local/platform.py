@@ -107,6 +107,7 @@ class LocalPlatform:
 
     def _deploy(self, state: str, images: Images, *, timeout: float, progress: Progress) -> StackStatus:
         state = appsrc.validate_state(state)
+        domain = local_domain(domain_name(self.domain, state)) if self.domain else None  # before any object
         deadline = Deadline(timeout, self.clock)
         names = spec.LocalNames(state)
         # What this deploy creates carries its own creation time (the stack keeps its run id): a sweep judges
@@ -125,7 +126,6 @@ class LocalPlatform:
                 {**labels, spec.LABEL_ROLE: "network", spec.LABEL_AZ: zone},
             )
         # The LB first: it starts in a blink and needs nothing else, so it is up while the emulator boots.
-        domain = local_domain(domain_name(self.domain, state)) if self.domain else None
         certificate = self.ca.leaf(domain)
         lb_labels = {**labels, LABEL_DOMAIN: domain} if domain else labels
         ensure_lb(self.docker, names, images.lb, lb_labels, self.desired_count, progress, certificate)

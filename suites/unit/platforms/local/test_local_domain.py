@@ -70,7 +70,7 @@ def test_a_name_the_local_ca_may_not_vouch_for_is_refused_before_anything_runs(
         make_platform(engine, ca=LocalCA(tmp_path / "ca"), domain=domain).deploy(
             "utah", timeout=60, progress=quiet
         )
-    assert not engine.by_name
+    assert not engine.by_name and not engine.nets
 
 
 def test_status_json_carries_the_domain_url_and_address(
