@@ -42,7 +42,8 @@ SCOPES: dict[str, list[str]] = {
 UNSCOPED = frozenset({
     "s3:ListAllMyBuckets", "dynamodb:ListTables", "dynamodb:DescribeLimits", "dynamodb:DescribeEndpoints",
     "iam:ListRoles", "iam:ListPolicies", "iam:GetAccountSummary", "ssm:DescribeParameters",
-    "logs:DescribeLogGroups",
+    "logs:DescribeLogGroups", "ecs:ListClusters", "servicequotas:GetServiceQuota",
+    "servicequotas:GetAWSDefaultServiceQuota",
 })  # fmt: skip
 # Conditions by IAM prefix (none needed today; kept as the place for them). The AWS managed keys that
 # encrypt the tables (aws/dynamodb) and the secret (aws/ssm) authorize callers in their key policies.

@@ -71,7 +71,8 @@ class StackStatus:
             "table": self.table,
             "bucket": self.bucket,
             "ca_bundle": self.ca_bundle,
-            "address": self.address,
+            # Only with a domain (`deploy --domain`): where its name is served.
+            **({"address": self.address} if self.address else {}),
             "listeners": [asdict(listener) for listener in self.listeners],
             "warnings": self.warnings,
         }
