@@ -73,6 +73,13 @@ def test_a_name_the_local_ca_may_not_vouch_for_is_refused_before_anything_runs(
     assert not engine.by_name and not engine.nets
 
 
+def test_hosted_zone_is_refused_on_local() -> None:
+    from humangov_deploy.platforms.local import from_options
+
+    with pytest.raises(ConfigError, match="--hosted-zone-id is for the aws platform"):
+        from_options(domain=DOMAIN, hosted_zone_id="Z0123456789ABC")
+
+
 def test_status_json_carries_the_domain_url_and_address(
     aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
 ) -> None:
