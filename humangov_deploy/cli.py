@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "push",
     "data",
     "dev",
+    "preflight",
     "deploy",
     "rollout",
     "status",

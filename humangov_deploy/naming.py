@@ -7,6 +7,7 @@ checks every limit, and a unit test runs it over all 50 states.
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -143,3 +144,26 @@ def stack_tags(state: str, run_id: str, created_at: datetime, **extra: str) -> d
     }
     tags.update(extra)
     return tags
+
+
+# A DNS name a state is served under (`deploy --domain`): labels of letters, digits and inner hyphens
+# (RFC 1123), at least two of them, 253 characters at most; compared and stored in lower case.
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+STATE_PLACEHOLDER = "{state}"
+
+
+def domain_name(name: str, state: str | None = None) -> str:
+    """`name` as a host name, checked; `{state}` in it becomes the state's slug (one `--domain` for a
+    rollout: `{state}.hr.example.gov`)."""
+    domain = name.strip().lower().rstrip(".")
+    if STATE_PLACEHOLDER in domain:
+        if state is None:
+            raise ConfigError(f"--domain {name}: {STATE_PLACEHOLDER} needs a state to stand for")
+        domain = domain.replace(STATE_PLACEHOLDER, appsrc.validate_state(state))
+    labels = domain.split(".")
+    if len(domain) > 253 or len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
+        raise ConfigError(
+            f"--domain takes a DNS name such as utah.hr.example.gov (letters, digits and hyphens, "
+            f"dot-separated), not {name!r}"
+        )
+    return domain

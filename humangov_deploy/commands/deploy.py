@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from humangov_deploy import appsrc
+from humangov_deploy.commands.preflight_check import guard
 from humangov_deploy.platforms import PLATFORMS, get_platform
 from humangov_deploy.platforms.base import Platform, Progress, StackStatus, print_progress
 from humangov_deploy.progress import Reporter
@@ -70,6 +71,8 @@ def print_status(args: argparse.Namespace, status: StackStatus, *, resources: bo
         return
     print(f"state:    {status.state} ({status.platform}, {status.region or 'no region'})")
     print(f"url:      {status.url or '-'}")
+    if status.address:
+        print(f"address:  {status.address} (where the URL's name is served; checks connect here)")
     print(f"table:    {status.table or '-'}")
     print(f"bucket:   {status.bucket or '-'}")
     print(f"tasks:    {len(status.tasks)}")
@@ -142,12 +145,39 @@ def add_deploy_options(parser: argparse.ArgumentParser) -> None:
         help="serve HTTPS:443 with this ACM certificate (TLS 1.2+) and redirect HTTP:80 to it; "
         "without it the state serves plain HTTP (a warning says so); a redeploy without it removes HTTPS",
     )
+    aws.add_argument(
+        "--skip-preflight",
+        action="store_true",
+        help="do not check quotas before deploying a state not deployed yet (see `humangov preflight`)",
+    )
+    add_domain_options(parser)
     add_poll_interval(aws)
+
+
+def add_domain_options(parser: argparse.ArgumentParser) -> None:
+    domain = parser.add_argument_group("domain (both platforms)")
+    domain.add_argument(
+        "--domain",
+        default=None,
+        metavar="NAME",
+        help="serve the state as https://NAME (`{state}` stands for the state, for rollouts): the URL, "
+        "verify and the rollout gate use NAME; aws: with --certificate-arn (a certificate for NAME); "
+        "local: a name under .localhost, which the local CA certifies; remembered by the deployment",
+    )
+    domain.add_argument(
+        "--hosted-zone-id",
+        default=None,
+        metavar="ZONE",
+        help="aws: also UPSERT a Route 53 alias record NAME -> the load balancer in this hosted zone "
+        "(destroy removes it)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     state = appsrc.validate_state(args.state)
     platform = open_platform(args)
+    if not args.skip_preflight:
+        guard(platform, [state], progress_for(args))
     with Reporter.for_args(args) as progress:
         status = platform.deploy(state, timeout=args.timeout, progress=progress)
     print_status(args, status, resources=False)

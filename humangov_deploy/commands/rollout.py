@@ -20,7 +20,9 @@ from humangov_deploy.commands.deploy import (
     add_deploy_options,
     open_platform,
 )
+from humangov_deploy.commands.preflight_check import guard
 from humangov_deploy.errors import ConfigError
+from humangov_deploy.naming import STATE_PLACEHOLDER
 from humangov_deploy.platforms import PLATFORMS
 from humangov_deploy.platforms.base import Platform, Version, print_progress
 from humangov_deploy.rollout import record as rec
@@ -147,6 +149,11 @@ def run_abandon(args: argparse.Namespace) -> int:
 
 def _new(args: argparse.Namespace, platform: Platform, say: Any) -> RolloutRecord:
     states = parse_states(args.states, platform.deployed_states)
+    if args.domain and STATE_PLACEHOLDER not in args.domain and len(states) > 1:
+        raise ConfigError(
+            f"--domain {args.domain} would name {len(states)} states alike: put {STATE_PLACEHOLDER} in it "
+            f"(--domain {STATE_PLACEHOLDER}.{args.domain.split('.', 1)[-1]})"
+        )
     current = current_versions(platform, states, args.max_parallel)
     plan = make_plan(
         states, current, canary=args.canary, wave_size=args.wave_size, create_missing=args.create_missing
@@ -159,6 +166,8 @@ def _new(args: argparse.Namespace, platform: Platform, say: Any) -> RolloutRecor
             "no state to roll out to: " + "; ".join(f"{s} {w}" for s, w in plan.skipped.items())
         )
     else:
+        if args.create_missing and not args.skip_preflight:
+            guard(platform, plan.states, say)  # before any image is pushed or any state is made
         # Built (and pushed) once here, before any state, so every state gets the very same images.
         version = platform.prepare_version(
             progress=(lambda m: say(f"  .. {m}")) if args.json else print_progress

@@ -48,7 +48,8 @@ SCOPES: dict[str, list[str]] = {
 UNSCOPED = frozenset({
     "s3:ListAllMyBuckets", "dynamodb:ListTables", "dynamodb:DescribeLimits", "dynamodb:DescribeEndpoints",
     "iam:ListRoles", "iam:ListPolicies", "iam:GetAccountSummary", "ssm:DescribeParameters",
-    "logs:DescribeLogGroups", "ecr:GetAuthorizationToken",
+    "logs:DescribeLogGroups", "ecr:GetAuthorizationToken", "ecs:ListClusters",
+    "servicequotas:GetServiceQuota", "servicequotas:GetAWSDefaultServiceQuota",
 })  # fmt: skip
 # EC2, ECS and Elastic Load Balancing: every resource the library makes carries humangov:managed-by
 # (naming.py), so the role may change or delete only resources with that tag (aws:ResourceTag), create only

@@ -65,6 +65,9 @@ class StackStatus:
     # when clients cannot know it (the local platform's own CA), for `requests`' verify=.
     listeners: list[ListenerInfo] = field(default_factory=list)
     ca_bundle: str | None = None
+    # Where to connect for `url` when its name is the state's own domain (`deploy --domain`), which DNS may
+    # not point at the load balancer (yet): the ALB's DNS name, or 127.0.0.1 on local (http_session.py).
+    address: str | None = None
     # One line each: what the user should know about the state (plain HTTP, ...).
     warnings: list[str] = field(default_factory=list)
 
@@ -81,6 +84,8 @@ class StackStatus:
             "table": self.table,
             "bucket": self.bucket,
             "ca_bundle": self.ca_bundle,
+            # Only with a domain (`deploy --domain`): where its name is served.
+            **({"address": self.address} if self.address else {}),
             "listeners": [asdict(listener) for listener in self.listeners],
             "warnings": self.warnings,
         }

@@ -3,6 +3,7 @@
 On the local platform: the URL is https, its certificate checks out against the CA `status` names (and
 against nothing else), the HTTP port answers 301 to the same path on the https URL, responses carry HSTS,
 and the session cookie is Secure. On aws the same holds when the state was deployed with a certificate.
+With `--domain` (local): the URL names the domain and verify passes through it (the name check in CI).
 """
 
 from __future__ import annotations
@@ -12,6 +13,11 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 from livekit import LiveStack
+
+from humangov_deploy.http_session import session_for
+from humangov_deploy.platforms import get_platform
+from humangov_deploy.platforms.base import StackStatus
+from humangov_deploy.verify import verify
 
 TIMEOUT = 15
 
@@ -67,3 +73,40 @@ def test_https_responses_carry_hsts_and_a_secure_session_cookie(stack: LiveStack
     assert cookies, f"no session cookie set: {form.headers}"
     assert all(c.secure for c in cookies), "the session cookie lacks Secure"
     assert all(c.has_nonstandard_attr("HttpOnly") for c in cookies)
+
+
+# --- a domain of the state's own (`deploy --domain`): the name check, run in CI on the local platform ----
+
+DOMAIN = "{state}.humangov.localhost"  # the local CA certifies names under .localhost only
+REDEPLOY_TIMEOUT = 180.0  # the same stack: only the load balancer is replaced (its certificate changes)
+
+
+def test_a_deploy_with_domain_serves_and_verifies_under_that_name(stack: LiveStack) -> None:
+    """Redeploy the suite's stack with --domain, verify through the name (SNI, Host, the certificate checked
+    against it, connecting to 127.0.0.1), show a certificate for another name fails, then redeploy without
+    it (the other tests' URL comes back on the same port)."""
+    if stack.platform_name != "local":
+        pytest.skip("on aws a domain needs a certificate for it (--certificate-arn): not in this suite")
+    named = get_platform("local", region=stack.status.region, run_id=stack.run_id, domain=DOMAIN)
+    plain = get_platform("local", region=stack.status.region, run_id=stack.run_id)
+    domain = DOMAIN.format(state=stack.state)
+    try:
+        status = named.deploy(stack.state, timeout=REDEPLOY_TIMEOUT, progress=lambda _m: None)
+        assert urlsplit(status.url or "").hostname == domain and status.address == "127.0.0.1", status
+        # Remembered: the platform that was not told the domain (status, verify) uses it too.
+        report = verify(plain, stack.state, progress=lambda _m: None)
+        assert report.url == status.url and report.ok, str(report)
+        # The same certificate does not name another state: the check is real.
+        other = StackStatus(
+            stack.state,
+            "local",
+            url=(status.url or "").replace(domain, "elsewhere.humangov.localhost"),
+            address="127.0.0.1",
+            ca_bundle=status.ca_bundle,
+        )
+        with pytest.raises(requests.exceptions.SSLError):
+            session_for(other).get(f"{other.url}/healthz", timeout=TIMEOUT)
+    finally:
+        restored = plain.deploy(stack.state, timeout=REDEPLOY_TIMEOUT, progress=lambda _m: None)
+        stack.refresh()
+    assert restored.url == stack.url and restored.address is None

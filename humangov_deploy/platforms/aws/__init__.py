@@ -37,6 +37,8 @@ def from_options(
     keep_data: bool = False,
     keep_shared: bool = False,
     certificate_arn: str | None = None,
+    domain: str | None = None,
+    hosted_zone_id: str | None = None,
     clients: AwsClients | None = None,
     retry_mode: str | None = None,
     max_parallel: int | None = None,
@@ -69,6 +71,8 @@ def from_options(
         keep_data=keep_data,
         keep_shared=keep_shared,
         certificate_arn=certificate_arn or None,
+        domain=domain or None,
+        hosted_zone_id=hosted_zone_id or None,
     )
     if app_image and nginx_image:
         images = prebuilt_images(app_image, nginx_image)

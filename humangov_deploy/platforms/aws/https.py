@@ -19,6 +19,7 @@ from humangov_deploy.aws import elbv2 as elbv2_api
 from humangov_deploy.aws.call import AwsError
 from humangov_deploy.clients import AwsClients
 from humangov_deploy.errors import ConfigError
+from humangov_deploy.platforms.aws.domain import converge_alias, domain_of, redirect_host
 from humangov_deploy.platforms.base import ListenerInfo, Progress
 
 HTTP_PORT = 80
@@ -27,7 +28,8 @@ HTTPS_PORT = 443
 # (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html).
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 # The same URL over HTTPS: `#{host}`, `#{path}` (without its leading /) and `#{query}` are the request's
-# (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_RedirectActionConfig.html).
+# (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_RedirectActionConfig.html);
+# with a domain (`--domain NAME`, domain.py) the host is NAME, the one name the certificate is for.
 REDIRECT_TO_HTTPS: dict[str, str] = {
     "Protocol": "HTTPS",
     "Port": str(HTTPS_PORT),
@@ -36,6 +38,10 @@ REDIRECT_TO_HTTPS: dict[str, str] = {
     "Query": "#{query}",
     "StatusCode": "HTTP_301",
 }
+
+
+def redirect_to_https(domain: str | None = None) -> dict[str, str]:
+    return {**REDIRECT_TO_HTTPS, "Host": redirect_host(domain)}
 
 
 def plain_http_warning(state: str) -> str:
@@ -66,13 +72,35 @@ def ensure_listeners(
     *,
     tags: dict[str, str],
     progress: Progress,
+    domain: str | None = None,
+    hosted_zone_id: str | None = None,
 ) -> None:
-    """HTTPS:443 forwarding and HTTP:80 redirecting (with a certificate), or HTTP:80 forwarding alone.
+    """HTTPS:443 forwarding and HTTP:80 redirecting (with a certificate), or HTTP:80 forwarding alone;
+    then the state's Route 53 alias record (domain.py).
 
     The order keeps the state reachable throughout: HTTPS is in place before HTTP starts redirecting to
     it, and HTTP forwards again before HTTPS goes away.
     """
-    by_port = {listener.port: listener for listener in elbv2_api.listeners(clients, load_balancer_arn)}
+    found = elbv2_api.listeners(clients, load_balancer_arn)
+    previous = domain_of(found)
+    _listeners(clients, load_balancer_arn, target_group_arn, certificate_arn, found, tags, progress, domain)
+    converge_alias(
+        clients, load_balancer_arn, previous=previous, domain=domain, hosted_zone_id=hosted_zone_id,
+        progress=progress,
+    )  # fmt: skip
+
+
+def _listeners(
+    clients: AwsClients,
+    load_balancer_arn: str,
+    target_group_arn: str,
+    certificate_arn: str | None,
+    found: list[elbv2_api.Listener],
+    tags: dict[str, str],
+    progress: Progress,
+    domain: str | None,
+) -> None:
+    by_port = {listener.port: listener for listener in found}
     forward = [{"Type": "forward", "TargetGroupArn": target_group_arn}]
     https, http = by_port.get(HTTPS_PORT), by_port.get(HTTP_PORT)
     if certificate_arn is None:
@@ -99,9 +127,9 @@ def ensure_listeners(
                     "ACM certificate of its own region): check --certificate-arn"
                 ) from exc
             raise
-    if http is None or http.protocol != "HTTP" or http.redirect != REDIRECT_TO_HTTPS:
-        progress(f"HTTP:{HTTP_PORT} answers 301 to HTTPS")
-        redirect = [{"Type": "redirect", "RedirectConfig": REDIRECT_TO_HTTPS}]
+    if http is None or http.protocol != "HTTP" or http.redirect != redirect_to_https(domain):
+        progress(f"HTTP:{HTTP_PORT} answers 301 to https://{domain or 'the same host'}")
+        redirect = [{"Type": "redirect", "RedirectConfig": redirect_to_https(domain)}]
         elbv2_api.put_listener(
             clients, load_balancer_arn, http, port=HTTP_PORT, protocol="HTTP", actions=redirect, tags=tags
         )

@@ -94,6 +94,7 @@ def ensure_load_balancer(
     tags: dict[str, str],
     progress: Progress,
     certificate_arn: str | None = None,
+    domain: tuple[str | None, str | None] = (None, None),
 ) -> tuple[elbv2_api.LoadBalancer, elbv2_api.TargetGroup]:
     """The ALB, its target group (fast health checks, short drain) and its listeners, converged: HTTP:80
     forwarding, or with a certificate HTTPS:443 forwarding and HTTP:80 redirecting (https.py)."""
@@ -122,5 +123,8 @@ def ensure_load_balancer(
     current = elbv2_api.target_group_attributes(clients, tg.arn)
     if any(current.get(k) != v for k, v in spec.TARGET_GROUP_ATTRIBUTES.items()):
         elbv2_api.set_target_group_attributes(clients, tg.arn, spec.TARGET_GROUP_ATTRIBUTES)
-    ensure_listeners(clients, lb.arn, tg.arn, certificate_arn, tags=tags, progress=progress)
+    ensure_listeners(  # domain: (NAME, Route 53 zone), domain.py
+        clients, lb.arn, tg.arn, certificate_arn, tags=tags, progress=progress, domain=domain[0],
+        hosted_zone_id=domain[1],
+    )  # fmt: skip
     return lb, tg

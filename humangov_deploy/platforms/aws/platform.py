@@ -134,9 +134,11 @@ class AwsPlatform:
         progress(f"default VPC {vpc_id}, subnets in {', '.join(s.az for s in subnets)}")
         https = options.certificate_arn is not None
         lb_sg, task_sg = ensure_security_groups(clients, names, vpc_id, tags, https=https, sleep=self.sleep)
+        domain = (options.domain_for(names.state), options.hosted_zone_id)  # domain.py
         lb, tg = ensure_load_balancer(
-            clients, names, vpc_id, [s.id for s in subnets], lb_sg.id, tags, progress, options.certificate_arn
-        )
+            clients, names, vpc_id, [s.id for s in subnets], lb_sg.id, tags, progress,
+            options.certificate_arn, domain,
+        )  # fmt: skip
         if not https:
             close_https_ingress(clients, lb_sg)  # after HTTP:80 stopped redirecting to it
 

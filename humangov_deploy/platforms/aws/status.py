@@ -14,6 +14,7 @@ from humangov_deploy.aws import ssm as ssm_api
 from humangov_deploy.clients import AwsClients
 from humangov_deploy.naming import StackNames
 from humangov_deploy.platforms.aws.data import find_data
+from humangov_deploy.platforms.aws.domain import set_url
 from humangov_deploy.platforms.aws.https import listener_infos, plain_http_warning
 from humangov_deploy.platforms.aws.spec import DataRefs
 from humangov_deploy.platforms.base import StackStatus, TaskInfo
@@ -62,10 +63,9 @@ def stack_status(
     tg = known.target_group if known else elbv2_api.find_target_group(clients, names.target_group)
     targets = elbv2_api.target_health(clients, tg.arn) if tg else []
     if lb is not None:
-        result.listeners = listener_infos(elbv2_api.listeners(clients, lb.arn))
-        https = any(listener.protocol == "HTTPS" for listener in result.listeners)
-        result.url = f"{'https' if https else 'http'}://{lb.dns_name}"
-        if not https:
+        raw_listeners = elbv2_api.listeners(clients, lb.arn)
+        result.listeners = listener_infos(raw_listeners)
+        if not set_url(result, raw_listeners, lb.dns_name):  # https://DOMAIN when it has one (domain.py)
             result.warnings.append(plain_http_warning(names.state))
         resources["load_balancer"] = {"arn": lb.arn, "state": lb.state, "azs": list(lb.azs)}
     if tg is not None:

@@ -44,6 +44,7 @@ from humangov_deploy.naming import (
     run_id_time,
 )
 from humangov_deploy.platforms.aws.data import DataProvider, data_leftovers
+from humangov_deploy.platforms.aws.domain import remove_alias
 from humangov_deploy.platforms.aws.options import AwsOptions
 from humangov_deploy.platforms.base import Leftover, Progress, SweepReport
 from humangov_deploy.waits import Clock, Deadline, Poll, Sleep, poll_until
@@ -115,6 +116,7 @@ def destroy_stack(
 
     lb = elbv2_api.find_load_balancer(clients, names.load_balancer)
     if lb is not None:
+        remove_alias(clients, lb.arn, progress)  # its Route 53 record, if a deploy made one (domain.py)
         progress(f"deleting load balancer {names.load_balancer}")
         elbv2_api.delete_load_balancer(clients, lb.arn)
         _until_done(

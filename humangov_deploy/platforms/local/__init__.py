@@ -30,9 +30,13 @@ def from_options(
     nginx_image: str | None = None,
     poll_interval: float | None = None,
     docker: Any = None,
+    domain: str | None = None,
+    hosted_zone_id: str | None = None,
     **_: Any,
 ) -> LocalPlatform:
     """Build the platform from CLI options (`vars(args)`); options of other platforms are ignored."""
+    if hosted_zone_id:
+        raise ConfigError("--hosted-zone-id is for the aws platform (a Route 53 record); local needs no DNS")
     if bool(app_image) != bool(nginx_image):
         raise ConfigError("pass both --app-image and --nginx-image, or neither (to build both)")
     provider: Callable[[Any, Progress], Images] | None = None
@@ -49,4 +53,5 @@ def from_options(
         desired_count=spec.DEFAULT_TASK_COUNT if desired_count is None else int(desired_count),
         image_provider=provider,
         poll_interval=0.5 if poll_interval is None else float(poll_interval),
+        domain=domain or None,
     )

@@ -8,6 +8,9 @@ Clients trust the CA's certificate (`status --json` names it as `ca_bundle`); a 
 
 The CA is name-constrained to loopback names (RFC 5280 4.2.1.10, marked critical): even if its key leaked,
 it could not vouch for any other site, so importing it into a browser trusts nothing but this machine.
+A state deployed with `--domain NAME` gets a leaf of its own that also names NAME (`lb-NAME.pem`); NAME
+must be under `.localhost` (RFC 6761: loopback by definition, and inside the constraint, which covers
+`localhost` and every name below it), so the constraint stays what it is.
 ECDSA P-256 keys: fast to make (no noticeable delay on the first deploy) and accepted by HAProxy, OpenSSL
 and browsers alike. A certificate close to its end is re-issued by the next deploy.
 """
@@ -33,6 +36,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from humangov_deploy.cache import cache_dir
+from humangov_deploy.errors import ConfigError
+from humangov_deploy.naming import domain_name
 
 CA_DIR_NAME = "ca"
 CA_CERT = "ca.pem"  # what clients trust (the `ca_bundle`)
@@ -85,14 +90,17 @@ class LocalCA:
     def ca_bundle(self) -> Path:
         return self.directory / CA_CERT
 
-    def leaf(self) -> LeafCertificate:
-        """The shared leaf certificate: made (with the CA) when missing, re-issued when close to its end."""
+    def leaf(self, domain: str | None = None) -> LeafCertificate:
+        """The shared leaf certificate (or `domain`'s own, which names it too): made (with the CA) when
+        missing, re-issued when close to its end."""
+        if domain is not None:
+            domain = local_domain(domain)
         with self._locked():
             ca_cert, ca_key = self._ca()
-            leaf_path = self.directory / LEAF_PEM
+            leaf_path = self.directory / (f"lb-{domain}.pem" if domain else LEAF_PEM)
             current = _read_leaf(leaf_path)
-            if current is None or not self._leaf_is_good(*current, ca_cert):
-                cert, key = self._issue_leaf(ca_cert, ca_key)
+            if current is None or not self._leaf_is_good(*current, ca_cert, domain):
+                cert, key = self._issue_leaf(ca_cert, ca_key, domain)
                 _write_private(leaf_path, _cert_pem(cert) + _key_pem(key))
             text = leaf_path.read_text(encoding="ascii")
             cert = x509.load_pem_x509_certificate(text.encode())
@@ -163,7 +171,11 @@ class LocalCA:
     # --- the leaf -------------------------------------------------------------------------------------
 
     def _leaf_is_good(
-        self, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey, ca: x509.Certificate
+        self,
+        cert: x509.Certificate,
+        key: ec.EllipticCurvePrivateKey,
+        ca: x509.Certificate,
+        domain: str | None = None,
     ) -> bool:
         try:
             cert.verify_directly_issued_by(ca)
@@ -171,16 +183,16 @@ class LocalCA:
             return False  # issued by an earlier CA (the CA was re-made since)
         return (
             _same_key(cert, key)
-            and leaf_names(cert) == wanted_names()
+            and leaf_names(cert) == wanted_names(domain)
             and cert.not_valid_after_utc - self.now() > RENEW_BEFORE
         )
 
     def _issue_leaf(
-        self, ca: x509.Certificate, ca_key: ec.EllipticCurvePrivateKey
+        self, ca: x509.Certificate, ca_key: ec.EllipticCurvePrivateKey, domain: str | None = None
     ) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
         now = self.now()
         key = ec.generate_private_key(ec.SECP256R1())
-        sans: list[x509.GeneralName] = [x509.DNSName(n) for n in LEAF_DNS]
+        sans: list[x509.GeneralName] = [x509.DNSName(n) for n in (*LEAF_DNS, *([domain] if domain else []))]
         sans += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in LEAF_IPS]
         cert = (
             x509.CertificateBuilder()
@@ -203,8 +215,22 @@ class LocalCA:
         return cert, key
 
 
-def wanted_names() -> set[str]:
-    return set(LEAF_DNS) | {str(ipaddress.ip_address(ip)) for ip in LEAF_IPS}
+def wanted_names(domain: str | None = None) -> set[str]:
+    return (
+        set(LEAF_DNS) | {str(ipaddress.ip_address(ip)) for ip in LEAF_IPS} | ({domain} if domain else set())
+    )
+
+
+def local_domain(name: str) -> str:
+    """`name` when the local CA may vouch for it: a DNS name under `.localhost` (its name constraint)."""
+    domain = domain_name(name)
+    if not domain.endswith(".localhost"):
+        raise ConfigError(
+            f"--domain {name} on the local platform: its CA vouches only for loopback names; use a name "
+            f"under .localhost, such as {domain.split('.')[0]}.humangov.localhost (browsers resolve it to "
+            "127.0.0.1)"
+        )
+    return domain
 
 
 def leaf_names(cert: x509.Certificate) -> set[str]:

@@ -13,12 +13,16 @@ from typing import Any
 import requests
 
 from humangov_deploy.errors import DeploymentFailed
+from humangov_deploy.platforms.base import ListenerInfo, StackStatus
 from humangov_deploy.platforms.local import engine as dock
 from humangov_deploy.platforms.local import spec
 from humangov_deploy.platforms.local.ca import LeafCertificate
 
 Progress = Callable[[str], None]
 HTTP_TIMEOUT = 2.0
+# The domain the LB's certificate names (`deploy --domain`): the state's URL is https://DOMAIN:<port>.
+LABEL_DOMAIN = "humangov.domain"
+LOOPBACK = "127.0.0.1"
 # A free loopback port picked for HTTPS can be taken by someone else before Docker binds it: try again.
 PORT_ATTEMPTS = 3
 
@@ -129,3 +133,35 @@ def lb_health(client: Any, http: Any, state: str) -> dict[str, bool]:
     if response.status_code != 200:
         return {}
     return {name: server.healthy for name, server in spec.parse_stats_csv(response.text).items()}
+
+
+def lb_listeners(lb: Any, result: StackStatus, ca_bundle: str) -> None:
+    """The URL is the HTTPS one (the HTTP port redirects to it); an LB from before HTTPS: its HTTP one.
+
+    With a domain the URL names it, and `address` says to connect to 127.0.0.1 (http_session.py), as
+    `*.localhost` names need no DNS in a browser but do in most other clients.
+    """
+    http, https = published_port(lb, spec.LB_PORT), published_port(lb, spec.LB_HTTPS_PORT)
+    labels = dock.labels_of(lb)
+    if https:
+        domain = labels.get(LABEL_DOMAIN)
+        result.url = f"https://{domain or LOOPBACK}:{https}"
+        result.address = LOOPBACK if domain else None
+        result.ca_bundle = ca_bundle
+        result.listeners.append(
+            ListenerInfo(
+                "HTTPS",
+                https,
+                "forward",
+                tls_policy="TLSv1.2+",
+                certificate=labels.get(spec.LABEL_CERTIFICATE),
+            )
+        )
+    elif http:
+        result.url = f"http://{LOOPBACK}:{http}"
+        result.warnings.append(
+            f"{result.state} is served over plain HTTP (a load balancer from before HTTPS): "
+            f"`humangov deploy --state {result.state}` again to serve HTTPS"
+        )
+    if http:
+        result.listeners.append(ListenerInfo("HTTP", http, "redirect" if https else "forward"))

@@ -29,9 +29,8 @@ from humangov_deploy.clients import AwsClients
 from humangov_deploy.data.create import create_state_data
 from humangov_deploy.data.state import find_state_data
 from humangov_deploy.errors import ConfigError, DeploymentFailed, HumangovError
-from humangov_deploy.naming import format_time
+from humangov_deploy.naming import domain_name, format_time
 from humangov_deploy.platforms.base import (
-    ListenerInfo,
     Progress,
     RecordStore,
     StackStatus,
@@ -43,8 +42,8 @@ from humangov_deploy.platforms.local import engine as dock
 from humangov_deploy.platforms.local import images as local_images
 from humangov_deploy.platforms.local import spec
 from humangov_deploy.platforms.local import tasks as tasks_mod
-from humangov_deploy.platforms.local.ca import LocalCA
-from humangov_deploy.platforms.local.lb import ensure_lb, find_lb, lb_health, published_port
+from humangov_deploy.platforms.local.ca import LocalCA, local_domain
+from humangov_deploy.platforms.local.lb import LABEL_DOMAIN, ensure_lb, find_lb, lb_health, lb_listeners
 from humangov_deploy.platforms.local.records import DockerRecordStore
 from humangov_deploy.platforms.local.tasks import Images, Task, TaskDefinition
 from humangov_deploy.platforms.local.teardown import destroy_state, sweep
@@ -73,6 +72,7 @@ class LocalPlatform:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         clients_factory: Callable[[str], AwsClients] | None = None,
         ca: LocalCA | None = None,
+        domain: str | None = None,
     ) -> None:
         if desired_count < 1:
             raise ConfigError(f"--desired-count must be at least 1, not {desired_count}")
@@ -88,6 +88,8 @@ class LocalPlatform:
         self._clients_factory = clients_factory
         # The machine's CA under the cache directory (made on the first deploy): the LBs' HTTPS certificate.
         self.ca = ca or LocalCA(now=now)
+        # `deploy --domain NAME` (`{state}` stands for the state): its certificate names NAME (ca.py).
+        self.domain = domain
         # A rollout deploys several states from threads: the images are looked up (or built) once.
         self._images_lock = threading.Lock()
         self._own_images: Images | None = None
@@ -105,6 +107,7 @@ class LocalPlatform:
 
     def _deploy(self, state: str, images: Images, *, timeout: float, progress: Progress) -> StackStatus:
         state = appsrc.validate_state(state)
+        domain = local_domain(domain_name(self.domain, state)) if self.domain else None  # before any object
         deadline = Deadline(timeout, self.clock)
         names = spec.LocalNames(state)
         # What this deploy creates carries its own creation time (the stack keeps its run id): a sweep judges
@@ -123,8 +126,9 @@ class LocalPlatform:
                 {**labels, spec.LABEL_ROLE: "network", spec.LABEL_AZ: zone},
             )
         # The LB first: it starts in a blink and needs nothing else, so it is up while the emulator boots.
-        certificate = self.ca.leaf()
-        ensure_lb(self.docker, names, images.lb, labels, self.desired_count, progress, certificate)
+        certificate = self.ca.leaf(domain)
+        lb_labels = {**labels, LABEL_DOMAIN: domain} if domain else labels
+        ensure_lb(self.docker, names, images.lb, lb_labels, self.desired_count, progress, certificate)
         endpoint_port = self._ensure_emulator(names, images, labels, progress)
         endpoint = f"http://127.0.0.1:{endpoint_port}"
         self._wait_http(f"{endpoint}/moto-api/", "the AWS emulator to answer", deadline)
@@ -363,7 +367,7 @@ class LocalPlatform:
         result = StackStatus(state=state, platform=self.name, region=self.region)
         lb = find_lb(self.docker, state)
         if lb is not None and lb.status == "running":
-            self._listeners(lb, result)
+            lb_listeners(lb, result, str(self.ca.ca_bundle))
         labels = self._stack_labels(state)
         if labels is not None and lb is not None:
             tasks_mod.replace_stopped(
@@ -388,30 +392,6 @@ class LocalPlatform:
         if networks:
             result.resources["networks"] = sorted(n.name for n in networks)
         return result
-
-    def _listeners(self, lb: Any, result: StackStatus) -> None:
-        """The URL is the HTTPS one (the HTTP port redirects to it); an LB from before HTTPS: its HTTP one."""
-        http, https = published_port(lb, spec.LB_PORT), published_port(lb, spec.LB_HTTPS_PORT)
-        if https:
-            result.url = f"https://127.0.0.1:{https}"
-            result.ca_bundle = str(self.ca.ca_bundle)
-            result.listeners.append(
-                ListenerInfo(
-                    "HTTPS",
-                    https,
-                    "forward",
-                    tls_policy="TLSv1.2+",
-                    certificate=dock.labels_of(lb).get(spec.LABEL_CERTIFICATE),
-                )
-            )
-        elif http:
-            result.url = f"http://127.0.0.1:{http}"
-            result.warnings.append(
-                f"{result.state} is served over plain HTTP (a load balancer from before HTTPS): "
-                f"`humangov deploy --state {result.state}` again to serve HTTPS"
-            )
-        if http:
-            result.listeners.append(ListenerInfo("HTTP", http, "redirect" if https else "forward"))
 
     def _stack_labels(self, state: str) -> dict[str, str] | None:
         for network in dock.list_networks(self.docker, state):
