@@ -39,6 +39,8 @@ SCOPES: dict[str, list[str]] = {
     ],
     "ssm": [f"arn:{PARTITION}:ssm:*:*:parameter/humangov/*"],
     "ecr": [f"arn:{PARTITION}:ecr:*:*:repository/humangov-*"],
+    # A state's alias record (--hosted-zone-id): any hosted zone the operator names, never other resources.
+    "route53": [f"arn:{PARTITION}:route53:::hostedzone/*"],
     "logs": [
         f"arn:{PARTITION}:logs:*:*:log-group:/ecs/humangov-*",
         f"arn:{PARTITION}:logs:*:*:log-group:/ecs/humangov-*:*",
@@ -48,7 +50,7 @@ SCOPES: dict[str, list[str]] = {
 UNSCOPED = frozenset({
     "s3:ListAllMyBuckets", "dynamodb:ListTables", "dynamodb:DescribeLimits", "dynamodb:DescribeEndpoints",
     "iam:ListRoles", "iam:ListPolicies", "iam:GetAccountSummary", "ssm:DescribeParameters",
-    "logs:DescribeLogGroups", "ecr:GetAuthorizationToken", "ecs:ListClusters",
+    "logs:DescribeLogGroups", "ecr:GetAuthorizationToken",
     "servicequotas:GetServiceQuota", "servicequotas:GetAWSDefaultServiceQuota",
 })  # fmt: skip
 # EC2, ECS and Elastic Load Balancing: every resource the library makes carries humangov:managed-by
@@ -73,7 +75,7 @@ TAGGING = frozenset({"ec2:CreateTags", "ecs:TagResource", "elasticloadbalancing:
 # Actions that take no resource (Resource "*" is the only form IAM accepts, and no tag can be checked).
 NO_RESOURCE = frozenset({
     "ecs:DeregisterTaskDefinition", "ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions",
-    "ecs:ListServices", "ecs:ListTasks",
+    "ecs:ListServices", "ecs:ListTasks", "ecs:ListClusters",
 })  # fmt: skip
 # The resources the rest act on, by ARN (names from naming.py; ids are generated, hence the wildcards).
 # ListTasks is listed above: the reference names container instances, which Fargate tasks have none of.
