@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
@@ -49,11 +48,12 @@ def vpc_and_subnets(clients: AwsClients) -> tuple[str, list[str]]:
     return vpc, [s["SubnetId"] for s in subnets[:2]]
 
 
-def group(clients: AwsClients, name: str) -> str:
-    """A group, usable: the strict layer's read-after-create lag has passed (time.sleep is its clock)."""
+def group(strict: StrictAws, name: str) -> str:
+    """A group, usable: the strict layer's read-after-create lag has passed on its clock."""
+    clients = strict.clients
     vpc, _ = vpc_and_subnets(clients)
     made = str(clients.ec2.create_security_group(GroupName=name, Description=name, VpcId=vpc)["GroupId"])
-    time.sleep(READ_LAG)
+    strict.clock.sleep(READ_LAG)
     return made
 
 
@@ -103,7 +103,7 @@ def test_every_rule_cites_an_aws_documentation_page() -> None:
 
 def test_a_group_named_by_another_groups_rule_cannot_be_deleted(strict_aws: StrictAws) -> None:
     clients = strict_aws.clients
-    lb_sg, task_sg = group(clients, "a"), group(clients, "b")
+    lb_sg, task_sg = group(strict_aws, "a"), group(strict_aws, "b")
     clients.ec2.authorize_security_group_ingress(
         GroupId=task_sg,
         IpPermissions=[
@@ -119,7 +119,7 @@ def test_a_group_named_by_another_groups_rule_cannot_be_deleted(strict_aws: Stri
 
 def test_a_load_balancers_group_stays_in_use_for_a_while_after_it_is_deleted(strict_aws: StrictAws) -> None:
     clients = strict_aws.clients
-    sg = group(clients, "lb")
+    sg = group(strict_aws, "lb")
     lb = load_balancer(clients, sg)
     assert code_of(lambda: clients.ec2.delete_security_group(GroupId=sg)) == "DependencyViolation"
     clients.elbv2.delete_load_balancer(LoadBalancerArn=lb)
@@ -130,7 +130,7 @@ def test_a_load_balancers_group_stays_in_use_for_a_while_after_it_is_deleted(str
 
 def test_a_load_balancers_group_is_accepted_by_moto_alone(strict_aws: StrictAws) -> None:
     clients = strict_aws.clients
-    sg = group(clients, "lb")
+    sg = group(strict_aws, "lb")
     load_balancer(clients, sg)
     strict_aws.off("ec2-group-of-load-balancer")
     clients.ec2.delete_security_group(GroupId=sg)
@@ -157,7 +157,7 @@ def service_with_group(strict_aws: StrictAws, sg: str, tg: str | None = None) ->
 
 def test_a_services_group_stays_in_use_until_its_tasks_are_gone(strict_aws: StrictAws) -> None:
     clients = strict_aws.clients
-    sg = group(clients, "tasks")
+    sg = group(strict_aws, "tasks")
     service_with_group(strict_aws, sg)
     assert code_of(lambda: clients.ec2.delete_security_group(GroupId=sg)) == "DependencyViolation"
     clients.ecs.delete_service(cluster="strict", service="svc", force=True)
@@ -168,7 +168,7 @@ def test_a_services_group_stays_in_use_until_its_tasks_are_gone(strict_aws: Stri
 
 def test_a_services_group_is_accepted_by_moto_alone(strict_aws: StrictAws) -> None:
     clients = strict_aws.clients
-    sg = group(clients, "tasks")
+    sg = group(strict_aws, "tasks")
     service_with_group(strict_aws, sg)
     strict_aws.off("ec2-group-of-service")
     clients.ec2.delete_security_group(GroupId=sg)
@@ -177,7 +177,7 @@ def test_a_services_group_is_accepted_by_moto_alone(strict_aws: StrictAws) -> No
 
 def test_a_deleted_service_drains_before_it_is_inactive(strict_aws: StrictAws) -> None:
     clients = strict_aws.clients
-    service_with_group(strict_aws, group(clients, "tasks"))
+    service_with_group(strict_aws, group(strict_aws, "tasks"))
     clients.ecs.delete_service(cluster="strict", service="svc", force=True)
 
     def status() -> str:
@@ -195,7 +195,7 @@ def test_a_service_needs_a_target_group_that_a_listener_uses(strict_aws: StrictA
     clients = strict_aws.clients
     tg = target_group(clients)
     with pytest.raises(ClientError) as caught:
-        service_with_group(strict_aws, group(clients, "tasks"), tg)
+        service_with_group(strict_aws, group(strict_aws, "tasks"), tg)
     assert caught.value.response["Error"]["Code"] == "InvalidParameterException"
     assert "does not have an associated load balancer" in caught.value.response["Error"]["Message"]
     strict_aws.off("ecs-target-group-needs-listener")
@@ -211,11 +211,11 @@ def test_a_service_needs_a_target_group_that_a_listener_uses(strict_aws: StrictA
 def test_a_service_right_after_its_listener_is_refused_for_a_few_seconds(strict_aws: StrictAws) -> None:
     clients = strict_aws.clients
     tg = target_group(clients)
-    lb = load_balancer(clients, group(clients, "lb"))
+    lb = load_balancer(clients, group(strict_aws, "lb"))
     forward = [{"Type": "forward", "TargetGroupArn": tg}]
     clients.elbv2.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=forward)
     with pytest.raises(ClientError) as caught:
-        service_with_group(strict_aws, group(clients, "tasks"), tg)
+        service_with_group(strict_aws, group(strict_aws, "tasks"), tg)
     assert caught.value.response["Error"]["Code"] == "InvalidParameterException"
     assert "does not have an associated load balancer" in caught.value.response["Error"]["Message"]
     assert strict_aws.refusals[-1].startswith("ecs-listener-propagation")
@@ -232,11 +232,14 @@ def test_a_service_right_after_its_listener_is_refused_for_a_few_seconds(strict_
 def test_a_service_right_after_its_listener_is_accepted_by_moto_alone(strict_aws: StrictAws) -> None:
     clients = strict_aws.clients
     tg = target_group(clients)
-    lb = load_balancer(clients, group(clients, "lb"))
+    lb = load_balancer(clients, group(strict_aws, "lb"))
     forward = [{"Type": "forward", "TargetGroupArn": tg}]
     clients.elbv2.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=forward)
     strict_aws.off("ecs-listener-propagation")
-    service_with_group(strict_aws, group(clients, "tasks"), tg)
+    service_with_group(strict_aws, group(strict_aws, "tasks"), tg)
+    (service,) = clients.ecs.describe_services(cluster="strict", services=["svc"])["services"]
+    assert service["loadBalancers"][0]["targetGroupArn"] == tg
+    assert not [r for r in strict_aws.refusals if r.startswith("ecs-listener-propagation")]
 
 
 def test_the_first_cluster_of_an_account_fails_once_for_the_service_linked_role(
@@ -291,7 +294,7 @@ def test_an_inactive_cluster_is_visible_and_refuses_services(strict_aws: StrictA
 
 def test_a_cluster_with_an_active_service_cannot_be_deleted(strict_aws: StrictAws) -> None:
     clients = strict_aws.clients
-    service_with_group(strict_aws, group(clients, "tasks"))
+    service_with_group(strict_aws, group(strict_aws, "tasks"))
     assert code_of(lambda: clients.ecs.delete_cluster(cluster="strict")) == "ClusterContainsServicesException"
     strict_aws.off("ecs-cluster-with-services")
     clients.ecs.delete_cluster(cluster="strict")
@@ -441,7 +444,7 @@ def test_a_deleted_table_is_gone_at_once_on_moto_alone(strict_aws: StrictAws) ->
 
 def test_closing_a_port_a_listener_still_redirects_to_is_recorded_as_a_hazard(strict_aws: StrictAws) -> None:
     clients = strict_aws.clients
-    sg = group(clients, "lb")
+    sg = group(strict_aws, "lb")
     https = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
     clients.ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[https])
     lb = load_balancer(clients, sg)
@@ -496,7 +499,7 @@ def test_reads_right_after_a_create_are_consistent_on_moto_alone(strict_aws: Str
     strict_aws.off(*(rule for rule in RULES if rule.endswith("-read-after-create")))
     clients.iam.create_role(RoleName="fresh", AssumeRolePolicyDocument=TRUST)
     assert clients.iam.get_role(RoleName="fresh")["Role"]["RoleName"] == "fresh"
-    assert group(clients, "fresh") in group_ids(clients)
+    assert group(strict_aws, "fresh") in group_ids(clients)
 
 
 def stopped_tasks(clients: AwsClients) -> list[dict[str, Any]]:
@@ -506,7 +509,7 @@ def stopped_tasks(clients: AwsClients) -> list[dict[str, Any]]:
 
 def test_a_new_deployments_first_task_fails_to_start(strict_aws: StrictAws) -> None:
     clients = strict_aws.clients
-    service_with_group(strict_aws, group(clients, "tasks"))
+    service_with_group(strict_aws, group(strict_aws, "tasks"))
     (task,) = stopped_tasks(clients)
     deployment = clients.ecs.describe_services(cluster="strict", services=["svc"])["services"][0][
         "deployments"
@@ -517,14 +520,14 @@ def test_a_new_deployments_first_task_fails_to_start(strict_aws: StrictAws) -> N
 
 def test_a_new_deployment_starts_cleanly_on_moto_alone(strict_aws: StrictAws) -> None:
     strict_aws.off("ecs-task-start-retried")
-    service_with_group(strict_aws, group(strict_aws.clients, "tasks"))
+    service_with_group(strict_aws, group(strict_aws, "tasks"))
     assert stopped_tasks(strict_aws.clients) == []
 
 
 def test_past_the_vcpu_quota_a_deployment_places_no_task_and_says_why(strict_aws: StrictAws) -> None:
     strict_aws.vcpu_quota = 0.1
     clients = strict_aws.clients
-    service_with_group(strict_aws, group(clients, "tasks"))
+    service_with_group(strict_aws, group(strict_aws, "tasks"))
     service = clients.ecs.describe_services(cluster="strict", services=["svc"])["services"][0]
     assert service["deployments"][0]["rolloutState"] == "IN_PROGRESS" and service["runningCount"] == 0
     assert "reached the limit on the number of vCPUs" in service["events"][0]["message"]
@@ -534,6 +537,6 @@ def test_past_the_vcpu_quota_moto_alone_completes_the_deployment(strict_aws: Str
     strict_aws.vcpu_quota = 0.1
     strict_aws.off("ecs-fargate-vcpu-quota")
     clients = strict_aws.clients
-    service_with_group(strict_aws, group(clients, "tasks"))
+    service_with_group(strict_aws, group(strict_aws, "tasks"))
     service = clients.ecs.describe_services(cluster="strict", services=["svc"])["services"][0]
     assert service["deployments"][0]["rolloutState"] == "COMPLETED"
