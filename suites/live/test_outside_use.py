@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,10 +14,9 @@ from pathlib import Path
 import pytest
 from livekit import LiveStack
 
+from suites.wheel import install_wheel
+
 REPO = Path(__file__).resolve().parents[2]
-COPY_SKIP = shutil.ignore_patterns(
-    ".git", ".venv", ".tox", "build", "*.egg-info", "__pycache__", ".*_cache", "bench-results", "mutants"
-)
 OTHER_STATE = "delaware"  # the example's own stack, beside the session's
 
 
@@ -27,19 +25,6 @@ def docs_example() -> str:
     found = re.search(r"<!-- example: test_my_state.py -->\n```python\n(.*?)```", page, re.DOTALL)
     assert found, "docs/live-suite.md lost its example test file"
     return found.group(1)
-
-
-def install_wheel(base: Path) -> Path:
-    source = base / "source"
-    shutil.copytree(REPO, source, ignore=COPY_SKIP)
-    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
-    subprocess.run([*pip, "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(base / "dist"),
-                    str(source)], check=True, capture_output=True, cwd=base)  # fmt: skip
-    (wheel,) = (base / "dist").glob("humangov_deploy-*.whl")
-    target = base / "site"
-    subprocess.run([*pip, "install", "-q", "--no-deps", "--target", str(target), str(wheel)], check=True,
-                   capture_output=True, cwd=base)  # fmt: skip
-    return target
 
 
 @pytest.mark.humangov_platforms("local", reason="the example runs on Docker; the nightly job is the AWS run")

@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from suites.wheel import install_wheel
+
 REPO = Path(__file__).resolve().parents[3]
-COPY_SKIP = shutil.ignore_patterns(
-    ".git", ".venv", ".tox", "build", "*.egg-info", "__pycache__", ".*_cache", "bench-results", "mutants"
-)
 
 pytestmark = pytest.mark.slow
 
@@ -28,17 +26,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """site-packages-like folder holding only the installed wheel (its dependencies are this venv's)."""
-    base = tmp_path_factory.mktemp("wheel")
-    source = base / "source"
-    shutil.copytree(REPO, source, ignore=COPY_SKIP)
-    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
-    subprocess.run([*pip, "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(base / "dist"),
-                    str(source)], check=True, capture_output=True, cwd=base)  # fmt: skip
-    (wheel,) = (base / "dist").glob("humangov_deploy-*.whl")
-    target = base / "site"
-    subprocess.run([*pip, "install", "-q", "--no-deps", "--target", str(target), str(wheel)], check=True,
-                   capture_output=True, cwd=base)  # fmt: skip
-    return target
+    return install_wheel(tmp_path_factory.mktemp("wheel"))
 
 
 def humangov(installed: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
